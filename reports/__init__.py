@@ -1,0 +1,1 @@
+"""Report templates shipped with probe (installed as the package ``probe.reports``)."""
