@@ -1,0 +1,447 @@
+"""One HTTPS check -> CheckResult. The one place that speaks aiohttp and ssl.
+
+Every check is a fresh look: its own connection (no keep-alive reuse), its own DNS lookup
+(no cache), the certificate chain and host name verified, TLS below the endpoint's minimum
+refused, the body read up to a cap. A check records facts (phase timings, TLS facts, status);
+the verdict (up / degraded / down and the error class) is derived from them in `verdict`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from time import perf_counter
+
+import aiohappyeyeballs
+import aiohttp
+from aiohttp.abc import AbstractResolver
+from yarl import URL
+
+from probe import __version__
+from probe.result import CheckResult
+
+BODY_CAP = 1024 * 1024  # bytes of body read at most; the rest is never downloaded
+MAX_REDIRECTS = 10
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+USER_AGENT = f"probe/{__version__}"
+TLS_VERSIONS = {
+    "1.2": ssl.TLSVersion.TLSv1_2,
+    "1.3": ssl.TLSVersion.TLSv1_3,
+}
+_VERSION_NAMES = {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3",
+                  "SSLv3": "SSL 3.0"}
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """What to check and what to expect. Built by the config loader or the `check` command."""
+
+    url: str
+    timeout: float = 10.0
+    expect_status: tuple[tuple[int, int], ...] = ((200, 299),)
+    expect_body: str | None = None
+    max_latency: float | None = None  # seconds; slower is degraded
+    min_tls: str = "1.2"
+    cert_warn_days: int = 14
+    headers: tuple[tuple[str, str], ...] = ()
+    method: str = "GET"
+    follow_redirects: bool = True
+    ca_file: str | None = None
+
+
+class CheckFailure(Exception):
+    """A hard failure with its error class; raised inside the check, turned into a result."""
+
+    def __init__(self, error_class: str, message: str):
+        super().__init__(message)
+        self.error_class = error_class
+        self.message = message
+
+
+@dataclass
+class _Trace:
+    """Facts gathered while one check runs, whatever aiohttp does with the connection."""
+
+    phase: str = "dns"
+    dns_ms: float = 0.0
+    connect_ms: float = 0.0
+    tls_ms: float = 0.0
+    ttfb_ms: float = 0.0
+    host: str | None = None
+    port: int | None = None
+    address: tuple | None = None
+    min_tls: str = "1.2"
+    ready_at: float = 0.0  # perf_counter when the connection was ready for the request
+    tls: dict = field(default_factory=dict)
+
+
+@lru_cache(maxsize=64)
+def tls_context(ca_file: str | None, min_tls: str) -> ssl.SSLContext:
+    """A verifying client context (chain and host name), never below TLS 1.2. Cached: loading
+    a trust store costs milliseconds, and contexts are safe to share between connections."""
+    context = ssl.create_default_context(cafile=ca_file)
+    context.minimum_version = TLS_VERSIONS[min_tls]
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+@lru_cache(maxsize=1)
+def _diagnostic_context() -> ssl.SSLContext:
+    """Accepts any version and certificate: used only after a failed handshake, to learn which
+    TLS version the server offers. Nothing is ever sent over it."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    context.maximum_version = ssl.TLSVersion.MAXIMUM_SUPPORTED
+    context.set_ciphers("ALL:@SECLEVEL=0")
+    return context
+
+
+class _TimedResolver(AbstractResolver):
+    """getaddrinfo for every check (no cache), timed."""
+
+    def __init__(self, trace: _Trace):
+        self._trace = trace
+
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET):
+        trace = self._trace
+        trace.phase = "dns"
+        loop = asyncio.get_running_loop()
+        started = perf_counter()
+        try:
+            infos = await loop.getaddrinfo(
+                host, port, type=socket.SOCK_STREAM, family=family, flags=socket.AI_ADDRCONFIG
+            )
+        except socket.gaierror as exc:
+            raise CheckFailure("dns", f"cannot resolve {host}: {exc.strerror}") from None
+        finally:
+            trace.dns_ms += (perf_counter() - started) * 1000
+        return [
+            {
+                "hostname": host,
+                "host": address[0],
+                "port": address[1],
+                "family": fam,
+                "proto": proto,
+                "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
+            }
+            for fam, _, proto, _, address in infos
+        ]
+
+    async def close(self) -> None:
+        pass
+
+
+class _TimedConnector(aiohttp.TCPConnector):
+    """Opens each connection in two timed steps, TCP then TLS, and keeps the TLS facts at
+    handshake time: aiohttp releases the connection of a small or empty body before the
+    caller could ask for them."""
+
+    def __init__(self, trace: _Trace):
+        super().__init__(
+            resolver=_TimedResolver(trace),
+            use_dns_cache=False,
+            force_close=True,
+            limit=0,
+            enable_cleanup_closed=False,
+        )
+        self._trace = trace
+
+    async def _wrap_create_connection(self, *args, addr_infos, req, timeout, client_error=None, **kwargs):
+        trace = self._trace
+        trace.phase = "connect"
+        trace.host, trace.port = req.url.raw_host, req.port
+        started = perf_counter()
+        try:
+            sock = await aiohappyeyeballs.start_connection(addr_infos=addr_infos, loop=self._loop)
+        except OSError as exc:
+            raise CheckFailure("connect", f"cannot connect to {trace.host}:{trace.port}: {_os_reason(exc)}") from None
+        finally:
+            trace.connect_ms += (perf_counter() - started) * 1000
+        trace.address = sock.getpeername()
+        trace.phase = "tls"
+        started = perf_counter()
+        try:
+            transport, protocol = await self._loop.create_connection(*args, sock=sock, **kwargs)
+        except ssl.SSLCertVerificationError as exc:
+            sock.close()
+            raise CheckFailure("tls_cert", f"certificate rejected: {_cert_reason(exc)}") from None
+        except (ssl.SSLError, OSError) as exc:
+            sock.close()
+            raise await _handshake_failure(trace, exc) from None
+        finally:
+            trace.tls_ms += (perf_counter() - started) * 1000
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            trace.tls = _tls_facts(ssl_object)
+        trace.phase = "request"
+        trace.ready_at = perf_counter()
+        return transport, protocol
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset"
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _cert_reason(exc: ssl.SSLCertVerificationError) -> str:
+    reason = exc.verify_message or exc.reason or str(exc)
+    return reason.rstrip(".")
+
+
+async def _handshake_failure(trace: _Trace, exc: Exception) -> CheckFailure:
+    """Why did the TLS handshake fail? A failed handshake alone does not say whether the server
+    only offers an old TLS version, so ask it with a second, permissive handshake."""
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or str(exc)
+        detail = f"TLS handshake failed: {reason.lower().replace('_', ' ')}"
+        if reason == "WRONG_VERSION_NUMBER":
+            detail = "TLS handshake failed: the server did not answer with TLS (wrong version number)"
+    elif isinstance(exc, ConnectionResetError):
+        detail = "TLS handshake failed: connection reset by the server"
+    else:
+        detail = f"TLS handshake failed: {_os_reason(exc) if isinstance(exc, OSError) else exc}"
+    offered = await _offered_version(trace)
+    if offered is not None and offered in _VERSION_NAMES:
+        name = _VERSION_NAMES[offered]
+        if offered in ("SSLv3", "TLSv1", "TLSv1.1") or (offered == "TLSv1.2" and trace.min_tls == "1.3"):
+            return CheckFailure("tls_version", f"server offers {name} at most")
+    return CheckFailure("tls_handshake", detail)
+
+
+async def _offered_version(trace: _Trace) -> str | None:
+    if trace.address is None:
+        return None
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(
+                trace.address[0], trace.address[1], ssl=_diagnostic_context(),
+                server_hostname=trace.host if not _is_ip(trace.host) else None,
+            ),
+            timeout=5,
+        )
+    except (OSError, ssl.SSLError, asyncio.TimeoutError):
+        return None
+    version = writer.get_extra_info("ssl_object").version()
+    writer.transport.abort()
+    return version
+
+
+def _is_ip(host: str | None) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET6 if host and ":" in host else socket.AF_INET, host or "")
+        return True
+    except OSError:
+        return False
+
+
+def _name(rdns) -> str | None:
+    """An X.509 name as OpenSSL-style 'CN=example.com, O=Example'."""
+    if not rdns:
+        return None
+    short = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",
+             "countryName": "C", "localityName": "L", "stateOrProvinceName": "ST"}
+    parts = [f"{short.get(key, key)}={value}" for rdn in rdns for key, value in rdn]
+    return ", ".join(parts)
+
+
+def _tls_facts(ssl_object) -> dict:
+    cert = ssl_object.getpeercert() or {}
+    not_after = ssl.cert_time_to_seconds(cert["notAfter"]) if "notAfter" in cert else None
+    cipher = ssl_object.cipher()
+    return {
+        "tls_version": ssl_object.version(),
+        "tls_cipher": cipher[0] if cipher else None,
+        "cert_not_after": float(not_after) if not_after is not None else None,
+        "cert_issuer": _name(cert.get("issuer")),
+        "cert_subject": _name(cert.get("subject")),
+    }
+
+
+def _status_ok(status: int, expected: tuple[tuple[int, int], ...]) -> bool:
+    return any(low <= status <= high for low, high in expected)
+
+
+def describe_status_list(expected: tuple[tuple[int, int], ...]) -> str:
+    return ",".join(str(low) if low == high else f"{low}-{high}" for low, high in expected)
+
+
+async def _fetch(spec: CheckSpec, trace: _Trace) -> tuple[int, bytes]:
+    """Request the URL, following redirects by hand (each hop must stay on HTTPS), and read
+    the body up to the cap. Returns the final status and the body read."""
+    context = tls_context(spec.ca_file, spec.min_tls)
+    trace.min_tls = spec.min_tls
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    headers.update(dict(spec.headers))
+    url = URL(spec.url)
+    method = spec.method
+    connector = _TimedConnector(trace)
+    async with aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=None),
+        auto_decompress=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+    ) as session:
+        for hop in range(MAX_REDIRECTS + 1):
+            trace.phase = "dns"
+            try:
+                response = await session.request(
+                    method, url, headers=headers, ssl=context, allow_redirects=False
+                )
+            except aiohttp.ClientError as exc:
+                raise CheckFailure("protocol", f"bad HTTP answer: {_client_reason(exc)}") from None
+            # time to first byte: from the ready connection to the response head
+            trace.ttfb_ms += (perf_counter() - trace.ready_at) * 1000
+            trace.phase = "body"
+            async with response:
+                if spec.follow_redirects and response.status in REDIRECT_STATUSES and "Location" in response.headers:
+                    target = url.join(URL(response.headers["Location"]))
+                    if target.scheme != "https":
+                        raise CheckFailure("redirects", f"redirected to a non-HTTPS URL: {target}")
+                    if hop == MAX_REDIRECTS:
+                        raise CheckFailure("redirects", f"more than {MAX_REDIRECTS} redirects")
+                    if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                        method = "GET"
+                    url = target
+                    continue
+                body = b""
+                if method != "HEAD":
+                    body = await _read_capped(response)
+                return response.status, body
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size < BODY_CAP:
+            chunk = await response.content.read(min(65536, BODY_CAP - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except aiohttp.ClientError as exc:
+        raise CheckFailure("protocol", f"body broken off: {_client_reason(exc)}") from None
+    return b"".join(chunks)
+
+
+def _client_reason(exc: BaseException) -> str:
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "server closed the connection without answering"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return exc.message or type(exc).__name__
+    if isinstance(exc, aiohttp.ClientOSError) and isinstance(exc.__cause__, OSError):
+        return _os_reason(exc.__cause__)
+    text = str(exc)
+    return text if text else type(exc).__name__
+
+
+_PHASE_WORDS = {
+    "dns": "DNS lookup",
+    "connect": "TCP connect",
+    "tls": "TLS handshake",
+    "request": "waiting for the response",
+    "body": "reading the body",
+}
+ERROR_MAX_CHARS = 300
+
+
+def _format_seconds(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    return f"{seconds:g}s"
+
+
+async def check(spec: CheckSpec) -> CheckResult:
+    """Check one URL once. Never raises for anything the endpoint does."""
+    result = CheckResult(url=spec.url, at=time.time())
+    trace = _Trace()
+    started = perf_counter()
+    status = None
+    body = b""
+    failure: CheckFailure | None = None
+    try:
+        async with asyncio.timeout(spec.timeout):
+            status, body = await _fetch(spec, trace)
+    except CheckFailure as exc:
+        failure = exc
+    except TimeoutError:
+        failure = CheckFailure(
+            "timeout",
+            f"timed out after {_format_seconds(spec.timeout)}: {_PHASE_WORDS.get(trace.phase, trace.phase)}",
+        )
+    except aiohttp.ClientError as exc:
+        failure = CheckFailure("protocol", f"bad HTTP answer: {_client_reason(exc)}")
+    except (OSError, ssl.SSLError) as exc:
+        failure = CheckFailure("protocol", f"connection failed: {exc}")
+    result.total_ms = round((perf_counter() - started) * 1000, 3)
+    _record_facts(result, trace, status)
+    verdict(result, spec, failure, body)
+    return result
+
+
+def _record_facts(result: CheckResult, trace: _Trace, status: int | None) -> None:
+    result.http_status = status
+    reached = trace.phase not in ("dns",)
+    result.dns_ms = round(trace.dns_ms, 3)
+    result.connect_ms = round(trace.connect_ms, 3) if reached else None
+    result.tls_ms = round(trace.tls_ms, 3) if trace.tls.get("tls_version") else None
+    result.ttfb_ms = round(trace.ttfb_ms, 3) if status is not None else None
+    for key in ("tls_version", "tls_cipher", "cert_not_after", "cert_issuer", "cert_subject"):
+        setattr(result, key, trace.tls.get(key))
+    if result.cert_not_after is not None:
+        result.cert_days_left = math.floor((result.cert_not_after - result.at) / 86400)
+
+
+def one_line(text: str) -> str:
+    """Errors come from servers too: keep them to one bounded line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= ERROR_MAX_CHARS else flat[: ERROR_MAX_CHARS - 1] + "…"
+
+
+def verdict(result: CheckResult, spec: CheckSpec, failure: CheckFailure | None, body: bytes) -> None:
+    """Derive state, error class and message from the facts."""
+    if failure is not None:
+        result.state, result.error_class, result.error = "down", failure.error_class, one_line(failure.message)
+        return
+    if not _status_ok(result.http_status, spec.expect_status):
+        result.state, result.error_class = "down", "http_status"
+        result.error = f"HTTP {result.http_status}, expected {describe_status_list(spec.expect_status)}"
+        return
+    if spec.expect_body is not None and spec.expect_body.encode() not in body:
+        where = "the first 1 MiB of the body" if len(body) >= BODY_CAP else f"the body ({len(body)} bytes)"
+        result.state, result.error_class = "down", "body_mismatch"
+        result.error = f"{where} does not contain {spec.expect_body!r}"
+        return
+    if spec.max_latency is not None and result.total_ms > spec.max_latency * 1000:
+        result.state, result.error_class = "degraded", "too_slow"
+        result.error = f"took {result.total_ms:.0f}ms, over max_latency {_format_seconds(spec.max_latency)}"
+        return
+    if result.cert_days_left is not None and result.cert_days_left < spec.cert_warn_days:
+        result.state, result.error_class = "degraded", "cert_expiring"
+        when = time.strftime("%Y-%m-%d", time.gmtime(result.cert_not_after))
+        result.error = f"certificate expires in {result.cert_days_left} days ({when})"
+        return
+    result.state, result.error_class, result.error = "up", None, None
+
+
+async def check_many(specs: list[CheckSpec], concurrency: int = 64) -> list[CheckResult]:
+    """Check every spec once, at most `concurrency` at a time; results in the order given."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(spec: CheckSpec) -> CheckResult:
+        async with gate:
+            return await check(spec)
+
+    return list(await asyncio.gather(*(one(spec) for spec in specs)))

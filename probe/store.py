@@ -1,0 +1,1616 @@
+"""SQLite storage: the schema and its migrations, the one writer thread, and the queries that
+reports and the CLI read. Raw checks are pruned; runs and hourly rollups are kept forever.
+
+Every time in the database is integer milliseconds since the epoch (UTC); timings are integer
+tenths of a millisecond. The API speaks float epoch seconds and float milliseconds, like
+``CheckResult`` and ``sla``. See docs/storage.md.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import math
+import os
+import queue
+import sqlite3
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO, Iterable, Iterator, Mapping
+
+import sqlite_utils
+
+from .result import ERROR_CLASSES, JSON_KEYS, STATES, CheckResult, parse_iso
+from .sla import Check, Run, fold_check
+
+log = logging.getLogger("probe.store")
+
+RETENTION_DAYS = 400
+HOUR_MS = 3_600_000
+
+# Fixed forever: these codes are on disk.
+STATE_CODES = {"up": 0, "degraded": 1, "down": 2}
+STATE_NAMES = {code: name for name, code in STATE_CODES.items()}
+DOWN = STATE_CODES["down"]
+
+# Latency histogram: bucket 0 holds [0, 1) ms, bucket b >= 1 holds
+# [10^((b-1)/20), 10^(b/20)) ms, so an estimate is within 12 % of the true value.
+BUCKETS_PER_DECADE = 20
+LAST_BUCKET = 255
+
+MIGRATIONS: list[str] = [
+    # 1: the initial schema
+    """
+    CREATE TABLE endpoints (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        url TEXT,
+        interval_s REAL NOT NULL,
+        site TEXT,
+        first_seen INTEGER NOT NULL,  -- at of the oldest check
+        config_at INTEGER NOT NULL,   -- at of the check url, interval_s and site come from
+        pruned_before INTEGER         -- raw checks older than this were deleted
+    );
+    -- What a check was made with: one row per distinct (endpoint, url, interval, site).
+    CREATE TABLE settings (
+        id INTEGER PRIMARY KEY,
+        endpoint_id INTEGER NOT NULL REFERENCES endpoints(id),
+        url TEXT,
+        interval_ms INTEGER NOT NULL,
+        site TEXT,
+        UNIQUE (endpoint_id, url, interval_ms, site)
+    );
+    -- Repeated strings, stored once: kind is error_class, error, tls_version or tls_cipher.
+    CREATE TABLE labels (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (kind, value)
+    );
+    CREATE TABLE certs (
+        id INTEGER PRIMARY KEY,
+        issuer TEXT,
+        subject TEXT,
+        not_after INTEGER,
+        UNIQUE (issuer, subject, not_after)
+    );
+    CREATE TABLE checks (
+        endpoint_id INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        setting_id INTEGER NOT NULL,
+        state INTEGER NOT NULL,       -- 0 up, 1 degraded, 2 down
+        error_class INTEGER,          -- labels.id
+        error INTEGER,                -- labels.id
+        http_status INTEGER,
+        dns INTEGER,                  -- timings in 0.1 ms
+        connect INTEGER,
+        tls INTEGER,
+        ttfb INTEGER,
+        total INTEGER,
+        tls_version INTEGER,          -- labels.id
+        tls_cipher INTEGER,           -- labels.id
+        cert_id INTEGER,              -- certs.id
+        cert_days_left INTEGER,
+        PRIMARY KEY (endpoint_id, at)
+    ) WITHOUT ROWID;
+    -- sla.Run, one row per run; the newest run of an endpoint is its open run.
+    CREATE TABLE runs (
+        endpoint_id INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        last INTEGER NOT NULL,
+        "end" INTEGER NOT NULL,
+        state INTEGER NOT NULL,
+        error_class INTEGER,          -- labels.id
+        count INTEGER NOT NULL,
+        interval_ms INTEGER NOT NULL,
+        PRIMARY KEY (endpoint_id, start)
+    ) WITHOUT ROWID;
+    CREATE TABLE rollups (
+        endpoint_id INTEGER NOT NULL,
+        hour INTEGER NOT NULL,        -- start of the UTC hour
+        up INTEGER NOT NULL,
+        degraded INTEGER NOT NULL,
+        down INTEGER NOT NULL,
+        latency_count INTEGER NOT NULL,  -- checks in the histogram: not down, with a total_ms
+        latency_sum INTEGER NOT NULL,    -- sum of their total_ms, in 0.1 ms
+        histogram BLOB NOT NULL,         -- (bucket, count) byte pairs
+        PRIMARY KEY (endpoint_id, hour)
+    ) WITHOUT ROWID;
+    CREATE TABLE daemon_runs (
+        id INTEGER PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        stopped_at INTEGER,
+        stop_reason TEXT CHECK (stop_reason IN ('stop', 'crash')),
+        pid INTEGER,
+        version TEXT,
+        site TEXT,
+        heartbeat_at INTEGER
+    );
+    CREATE TABLE incidents (
+        id INTEGER PRIMARY KEY,
+        endpoint_id INTEGER NOT NULL REFERENCES endpoints(id),
+        start INTEGER NOT NULL,
+        "end" INTEGER,
+        severity TEXT CHECK (severity IN ('blocking', 'major', 'minor')),
+        summary TEXT,
+        source TEXT NOT NULL CHECK (source IN ('manual', 'detected')),
+        ack_at INTEGER,
+        ack_by TEXT,
+        closed_at INTEGER
+    );
+    CREATE UNIQUE INDEX incidents_detected ON incidents (endpoint_id, start)
+        WHERE source = 'detected';
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_CHECK_COLUMNS = (
+    "endpoint_id", "at", "setting_id", "state", "error_class", "error", "http_status",
+    "dns", "connect", "tls", "ttfb", "total", "tls_version", "tls_cipher", "cert_id",
+    "cert_days_left",
+)  # fmt: skip
+_ENDPOINT, _AT, _SETTING, _STATE, _ERROR_CLASS = range(5)
+_TOTAL = _CHECK_COLUMNS.index("total")
+_INSERT_CHECK = (
+    f"INSERT OR IGNORE INTO checks ({', '.join(_CHECK_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_CHECK_COLUMNS))})"
+)
+_RUN_COLUMNS = 'start, last, "end", state, error_class, count, interval_ms'
+
+
+class StoreError(Exception):
+    """A storage failure worth one line to the user, without a traceback."""
+
+
+# --- small conversions -------------------------------------------------------------------
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+def _tenths(ms: float | None) -> int | None:
+    return None if ms is None else round(ms * 10)
+
+
+def _from_tenths(value: int | None) -> float | None:
+    return None if value is None else value / 10
+
+
+def _seconds(ms: int | None) -> float | None:
+    return None if ms is None else ms / 1000
+
+
+# --- latency histograms --------------------------------------------------------------------
+
+
+def latency_bucket(total_ms: float) -> int:
+    """The histogram bucket of one latency."""
+    if total_ms < 1:
+        return 0
+    return min(LAST_BUCKET, math.floor(BUCKETS_PER_DECADE * math.log10(total_ms)) + 1)
+
+
+def bucket_bounds(bucket: int) -> tuple[float, float]:
+    """The [low, high) latency range of a bucket, in ms."""
+    if bucket == 0:
+        return 0.0, 1.0
+    return 10 ** ((bucket - 1) / BUCKETS_PER_DECADE), 10 ** (bucket / BUCKETS_PER_DECADE)
+
+
+def merge_histograms(histograms: Iterable[Mapping[int, int]]) -> dict[int, int]:
+    """Add histograms up, e.g. the 24 hourly ones of a local day."""
+    total: Counter[int] = Counter()
+    for histogram in histograms:
+        total.update(histogram)
+    return dict(total)
+
+
+def percentile_from_histogram(histogram: Mapping[int, int], q: float) -> float | None:
+    """Estimate the q-quantile (0 <= q <= 1; 0.95 for p95) in ms, interpolating
+    geometrically inside the bucket where it falls. None for an empty histogram."""
+    if not 0 <= q <= 1:
+        raise ValueError(f"quantile must be between 0 and 1, not {q}")
+    count = sum(histogram.values())
+    if count == 0:
+        return None
+    rank = q * count
+    seen = 0
+    for bucket in sorted(histogram):
+        in_bucket = histogram[bucket]
+        if in_bucket <= 0:
+            continue
+        if seen + in_bucket >= rank:
+            low, high = bucket_bounds(bucket)
+            fraction = (rank - seen) / in_bucket
+            if low == 0:
+                return high * fraction
+            return low * (high / low) ** fraction
+        seen += in_bucket
+    return bucket_bounds(max(histogram))[1]  # only reached through float rounding
+
+
+def _encode_histogram(histogram: Mapping[int, int]) -> bytes:
+    # (bucket, count) byte pairs; a count above 255 takes several pairs of the same bucket.
+    out = bytearray()
+    for bucket in sorted(histogram):
+        count = histogram[bucket]
+        while count > 0:
+            out += bytes((bucket, min(count, 255)))
+            count -= 255
+    return bytes(out)
+
+
+def _decode_histogram(blob: bytes) -> dict[int, int]:
+    histogram: dict[int, int] = {}
+    for bucket, count in zip(blob[0::2], blob[1::2]):
+        histogram[bucket] = histogram.get(bucket, 0) + count
+    return histogram
+
+
+# --- records returned by queries -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    id: int
+    name: str
+    url: str | None  # as of its newest check
+    interval_s: float
+    site: str | None
+    first_seen: float  # epoch seconds of its oldest check
+
+
+@dataclass(frozen=True, slots=True)
+class Rollup:
+    """One endpoint's checks during one UTC hour."""
+
+    hour: float  # epoch seconds of the hour's start
+    up: int
+    degraded: int
+    down: int
+    latency_count: int  # checks in the histogram: not down, with a total_ms
+    latency_sum_ms: float
+    histogram: dict[int, int] = field(default_factory=dict)  # bucket -> checks
+
+    @property
+    def checks(self) -> int:
+        return self.up + self.degraded + self.down
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonRun:
+    id: int
+    started_at: float
+    stopped_at: float | None
+    stop_reason: str | None  # "stop", "crash", or None while running
+    pid: int | None
+    version: str | None
+    site: str | None
+    heartbeat_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    id: int
+    endpoint: str
+    start: float
+    end: float | None
+    severity: str | None  # blocking | major | minor; None for an acknowledged detected one
+    summary: str | None
+    source: str  # manual | detected
+    ack_at: float | None
+    ack_by: str | None
+    closed_at: float | None
+
+
+@dataclass(slots=True)
+class ImportStats:
+    added: int = 0
+    skipped_duplicates: int = 0
+    errors: list[str] = field(default_factory=list)  # "line 17: ..." (with skip_errors)
+
+
+# --- connection, schema --------------------------------------------------------------------
+
+
+def _connect(path: Path, busy_timeout: float) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate the database; StoreError names the path."""
+    parent = path.parent
+    if not parent.is_dir():
+        raise StoreError(f"cannot open database {path}: directory {parent} does not exist")
+    if path.is_dir():
+        raise StoreError(f"cannot open database {path}: it is a directory")
+    # WAL needs to create the -wal and -shm files next to the database.
+    if not os.access(parent, os.W_OK | os.X_OK) or (
+        path.exists() and not os.access(path, os.R_OK | os.W_OK)
+    ):
+        raise StoreError(f"cannot open database {path}: permission denied")
+    conn = None
+    try:
+        conn = sqlite3.connect(
+            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        db = sqlite_utils.Database(conn)
+        db.enable_wal()
+        conn.execute("PRAGMA synchronous = NORMAL")
+        _migrate(conn, path)
+    except sqlite3.Error as error:
+        if conn is not None:
+            conn.close()
+        raise StoreError(f"cannot open database {path}: {error}") from None
+    except StoreError:
+        conn.close()
+        raise
+    return db
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    def version() -> int:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+
+    if version() > SCHEMA_VERSION:
+        raise StoreError(
+            f"database {path} has schema version {version()}, newer than this probe's "
+            f"({SCHEMA_VERSION}): upgrade probe"
+        )
+    if version() == SCHEMA_VERSION:
+        return
+    with _write_transaction(conn):
+        current = version()  # another process may have migrated meanwhile
+        if current > SCHEMA_VERSION:  # pragma: no cover - a race with a newer probe
+            raise StoreError(f"database {path} has schema version {current}, newer than this")
+        for number in range(current + 1, SCHEMA_VERSION + 1):
+            for statement in _statements(MIGRATIONS[number - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        if current < SCHEMA_VERSION:
+            log.info("migrated %s from schema version %d to %d", path, current, SCHEMA_VERSION)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into complete statements (conn.executescript would commit)."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    return statements
+
+
+class _write_transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error. IMMEDIATE takes the write lock
+    up front, so the busy timeout applies (a deferred transaction upgrading fails at once)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+
+# --- rows <-> records ----------------------------------------------------------------------
+
+
+class _Codec:
+    """Turns checks into rows and back for one connection, caching the ids of endpoints,
+    settings, labels and certificates (rows of those tables never change id)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything: after a rollback, ids handed out may not exist."""
+        self._endpoints: dict[str, list] = {}  # name -> [id, url, interval_s, site, first, cfg]
+        self._endpoint_names: dict[int, str] = {}
+        self._labels: dict[tuple[str, str], int] = {}
+        self._label_values: dict[int, str] = {}
+        self._settings: dict[tuple, int] = {}
+        self._setting_values: dict[int, tuple] = {}
+        self._certs: dict[tuple, int] = {}
+        self._cert_values: dict[int, tuple] = {}
+
+    # writing (inside a write transaction)
+
+    def row(self, name: str, result: CheckResult, interval_s: float, site: str | None) -> tuple:
+        at = _ms(result.at)
+        if result.state not in STATE_CODES:
+            raise ValueError(f"unknown state {result.state!r}")
+        if not interval_s or interval_s <= 0:
+            raise ValueError(f"interval must be positive, not {interval_s!r}")
+        endpoint_id = self._endpoint_id(name, result.url, interval_s, site, at)
+        cert_id = None
+        if (result.cert_issuer, result.cert_subject, result.cert_not_after) != (None,) * 3:
+            not_after = None if result.cert_not_after is None else _ms(result.cert_not_after)
+            cert_id = self._cert_id((result.cert_issuer, result.cert_subject, not_after))
+        return (
+            endpoint_id,
+            at,
+            self._setting_id((endpoint_id, result.url, _ms(interval_s), site)),
+            STATE_CODES[result.state],
+            self.label_id("error_class", result.error_class),
+            self.label_id("error", result.error),
+            result.http_status,
+            _tenths(result.dns_ms),
+            _tenths(result.connect_ms),
+            _tenths(result.tls_ms),
+            _tenths(result.ttfb_ms),
+            _tenths(result.total_ms),
+            self.label_id("tls_version", result.tls_version),
+            self.label_id("tls_cipher", result.tls_cipher),
+            cert_id,
+            result.cert_days_left,
+        )
+
+    def _endpoint_id(self, name, url, interval_s, site, at) -> int:
+        known = self._endpoints.get(name)
+        if known is None:
+            found = self.conn.execute(
+                "SELECT id, url, interval_s, site, first_seen, config_at FROM endpoints"
+                " WHERE name = ?",
+                (name,),
+            ).fetchone()
+            if found is None:
+                cursor = self.conn.execute(
+                    "INSERT INTO endpoints (name, url, interval_s, site, first_seen, config_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, url, interval_s, site, at, at),
+                )
+                found = (cursor.lastrowid, url, interval_s, site, at, at)
+            known = self._endpoints[name] = list(found)
+            self._endpoint_names[known[0]] = name
+        endpoint_id, *config, first_seen, config_at = known
+        # The endpoint row describes its newest check; old imports do not rewrite it.
+        if at < first_seen or (at >= config_at and config != [url, interval_s, site]):
+            if at >= config_at:
+                known[1:4], known[5] = [url, interval_s, site], at
+            known[4] = min(first_seen, at)
+            self.conn.execute(
+                "UPDATE endpoints SET url = ?, interval_s = ?, site = ?, first_seen = ?,"
+                " config_at = ? WHERE id = ?",
+                (*known[1:], endpoint_id),
+            )
+        return endpoint_id
+
+    def label_id(self, kind: str, value: str | None) -> int | None:
+        if value is None:
+            return None
+        key = (kind, value)
+        label_id = self._labels.get(key)
+        if label_id is None:
+            label_id = self._lookup_or_insert("labels", ("kind", "value"), key)
+            self._labels[key] = label_id
+            self._label_values[label_id] = value
+        return label_id
+
+    def _setting_id(self, key: tuple) -> int:
+        setting_id = self._settings.get(key)
+        if setting_id is None:
+            columns = ("endpoint_id", "url", "interval_ms", "site")
+            setting_id = self._settings[key] = self._lookup_or_insert("settings", columns, key)
+            self._setting_values[setting_id] = key[1:]
+        return setting_id
+
+    def _cert_id(self, key: tuple) -> int:
+        cert_id = self._certs.get(key)
+        if cert_id is None:
+            columns = ("issuer", "subject", "not_after")
+            cert_id = self._certs[key] = self._lookup_or_insert("certs", columns, key)
+            self._cert_values[cert_id] = key
+        return cert_id
+
+    def _lookup_or_insert(self, table: str, columns: tuple[str, ...], values: tuple) -> int:
+        # IS, not =, so that NULL matches NULL (UNIQUE lets NULLs repeat).
+        where = " AND ".join(f"{column} IS ?" for column in columns)
+        found = self.conn.execute(f"SELECT id FROM {table} WHERE {where}", values).fetchone()
+        if found is not None:
+            return found[0]
+        marks = ", ".join("?" * len(columns))
+        return self.conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values
+        ).lastrowid
+
+    # reading
+
+    def _reload(self) -> None:
+        conn = self.conn
+        self._label_values = dict(conn.execute("SELECT id, value FROM labels"))
+        self._setting_values = {
+            row[0]: row[1:] for row in conn.execute("SELECT id, url, interval_ms, site FROM settings")
+        }
+        self._cert_values = {
+            row[0]: row[1:]
+            for row in conn.execute("SELECT id, issuer, subject, not_after FROM certs")
+        }
+        self._endpoint_names = dict(conn.execute("SELECT id, name FROM endpoints"))
+
+    def label_value(self, label_id: int | None) -> str | None:
+        if label_id is None:
+            return None
+        if label_id not in self._label_values:
+            self._reload()
+        return self._label_values[label_id]
+
+    def setting(self, setting_id: int) -> tuple:
+        """(url, interval_ms, site)"""
+        if setting_id not in self._setting_values:
+            self._reload()
+        return self._setting_values[setting_id]
+
+    def cert(self, cert_id: int | None) -> tuple:
+        """(issuer, subject, not_after_ms)"""
+        if cert_id is None:
+            return (None, None, None)
+        if cert_id not in self._cert_values:
+            self._reload()
+        return self._cert_values[cert_id]
+
+    def endpoint_name(self, endpoint_id: int) -> str:
+        if endpoint_id not in self._endpoint_names:
+            self._reload()
+        return self._endpoint_names[endpoint_id]
+
+    def check(self, row: tuple) -> Check:
+        """The accounting's view of a checks row."""
+        return Check(
+            at=row[_AT] / 1000,
+            state=STATE_NAMES[row[_STATE]],
+            error_class=self.label_value(row[_ERROR_CLASS]),
+            interval=self.setting(row[_SETTING])[1] / 1000,
+        )
+
+    def result(self, row: tuple) -> tuple[str, float, str | None, CheckResult]:
+        """(endpoint name, interval_s, site, CheckResult) of a checks row."""
+        (endpoint_id, at, setting_id, state, error_class, error, http_status, dns, connect,
+         tls, ttfb, total, tls_version, tls_cipher, cert_id, cert_days_left) = row  # fmt: skip
+        url, interval_ms, site = self.setting(setting_id)
+        issuer, subject, not_after = self.cert(cert_id)
+        result = CheckResult(
+            url=url,
+            at=at / 1000,
+            state=STATE_NAMES[state],
+            error_class=self.label_value(error_class),
+            error=self.label_value(error),
+            http_status=http_status,
+            dns_ms=_from_tenths(dns),
+            connect_ms=_from_tenths(connect),
+            tls_ms=_from_tenths(tls),
+            ttfb_ms=_from_tenths(ttfb),
+            total_ms=_from_tenths(total),
+            tls_version=self.label_value(tls_version),
+            tls_cipher=self.label_value(tls_cipher),
+            cert_not_after=_seconds(not_after),
+            cert_days_left=cert_days_left,
+            cert_issuer=issuer,
+            cert_subject=subject,
+        )
+        return self.endpoint_name(endpoint_id), interval_ms / 1000, site, result
+
+    def run(self, row: tuple) -> Run:
+        start, last, end, state, error_class, count, interval_ms = row
+        return Run(
+            start=start / 1000,
+            last=last / 1000,
+            end=end / 1000,
+            state=STATE_NAMES[state],
+            error_class=self.label_value(error_class),
+            count=count,
+            interval=interval_ms / 1000,
+        )
+
+    def run_row(self, endpoint_id: int, run: Run) -> tuple:
+        return (
+            endpoint_id,
+            _ms(run.start),
+            _ms(run.last),
+            _ms(run.end),
+            STATE_CODES[run.state],
+            self.label_id("error_class", run.error_class),
+            run.count,
+            _ms(run.interval),
+        )
+
+
+# --- runs and rollups, maintained with the checks ------------------------------------------
+
+
+def _latest_run(conn, codec: _Codec, endpoint_id: int, before_ms: int | None = None) -> Run | None:
+    """The endpoint's newest run (its open run), or its newest run starting before before_ms."""
+    sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE endpoint_id = ?"
+    params: tuple = (endpoint_id,)
+    if before_ms is not None:
+        sql += " AND start < ?"
+        params += (before_ms,)
+    row = conn.execute(sql + " ORDER BY start DESC LIMIT 1", params).fetchone()
+    return None if row is None else codec.run(row)
+
+
+@dataclass(slots=True)
+class _Refold:
+    """Where to rebuild one endpoint's runs from, decided before new checks are inserted."""
+
+    endpoint_id: int
+    seed: Run | None  # the open run to fold onto
+    after_ms: int  # refold the raw checks with at >= after_ms
+    delete_from_ms: int  # runs starting at or after this are rebuilt
+
+
+def _plan_refold(conn, codec: _Codec, endpoint_id: int, from_ms: int) -> _Refold:
+    """Plan rebuilding the runs of an endpoint that gets checks at from_ms and later which
+    are not all newer than its open run (an import, or a clock that went back).
+
+    Runs before from_ms stay. The run R that from_ms falls in (or follows) is redone: if it
+    ends before from_ms, by folding onto R itself; if from_ms falls inside R, from R's first
+    check. Raw checks older than the endpoint's prune horizon are gone, so that part of R
+    survives as a seed run holding its pruned checks, and new checks older than the horizon
+    change no run (docs/storage.md).
+    """
+    horizon = conn.execute(
+        "SELECT coalesce(pruned_before, 0) FROM endpoints WHERE id = ?", (endpoint_id,)
+    ).fetchone()[0]
+    from_ms = max(from_ms, horizon)
+    run = _latest_run(conn, codec, endpoint_id, before_ms=from_ms)
+    if run is None:
+        return _Refold(endpoint_id, None, horizon, -(2**62))
+    start_ms = _ms(run.start)
+    if _ms(run.last) < from_ms:
+        return _Refold(endpoint_id, run, max(_ms(run.last) + 1, horizon), start_ms)
+    kept = conn.execute(
+        "SELECT count(*) FROM checks WHERE endpoint_id = ? AND at BETWEEN ? AND ?",
+        (endpoint_id, start_ms, _ms(run.last)),
+    ).fetchone()[0]
+    pruned = run.count - kept
+    seed = replace(run, last=run.start, end=math.inf, count=pruned) if pruned > 0 else None
+    return _Refold(endpoint_id, seed, max(start_ms, horizon), start_ms)
+
+
+def _refold(conn, codec: _Codec, plan: _Refold) -> Run | None:
+    """Carry out a plan once the new checks are in; returns the endpoint's open run."""
+    conn.execute(
+        "DELETE FROM runs WHERE endpoint_id = ? AND start >= ?",
+        (plan.endpoint_id, plan.delete_from_ms),
+    )
+    rows = conn.execute(
+        f"SELECT {', '.join(_CHECK_COLUMNS)} FROM checks"
+        " WHERE endpoint_id = ? AND at >= ? ORDER BY at",
+        (plan.endpoint_id, plan.after_ms),
+    )
+    runs, current = [], plan.seed
+    for row in rows:
+        closed, current = fold_check(current, codec.check(row))
+        if closed is not None:
+            runs.append(codec.run_row(plan.endpoint_id, closed))
+    if current is not None:
+        runs.append(codec.run_row(plan.endpoint_id, current))
+    conn.executemany(f"INSERT OR REPLACE INTO runs VALUES ({', '.join('?' * 8)})", runs)
+    return current
+
+
+class _RollupDeltas:
+    """Hourly counts of new checks, added to the rollups table in one go."""
+
+    def __init__(self) -> None:
+        self._hours: dict[tuple[int, int], list] = {}
+
+    def add(self, row: tuple) -> None:
+        at, state, total = row[_AT], row[_STATE], row[_TOTAL]
+        key = (row[_ENDPOINT], at - at % HOUR_MS)
+        hour = self._hours.get(key)
+        if hour is None:
+            hour = self._hours[key] = [0, 0, 0, 0, 0, Counter()]
+        hour[state] += 1
+        if total is not None and state != DOWN:
+            hour[3] += 1
+            hour[4] += total
+            hour[5][latency_bucket(total / 10)] += 1
+
+    def apply(self, conn) -> None:
+        merged = []
+        for (endpoint_id, hour_ms), (up, degraded, down, count, total, histogram) in (
+            self._hours.items()
+        ):
+            old = conn.execute(
+                "SELECT up, degraded, down, latency_count, latency_sum, histogram FROM rollups"
+                " WHERE endpoint_id = ? AND hour = ?",
+                (endpoint_id, hour_ms),
+            ).fetchone()
+            if old is not None:
+                up, degraded, down = up + old[0], degraded + old[1], down + old[2]
+                count, total = count + old[3], total + old[4]
+                histogram = histogram + Counter(_decode_histogram(old[5]))
+            merged.append(
+                (endpoint_id, hour_ms, up, degraded, down, count, total,
+                 _encode_histogram(histogram))
+            )  # fmt: skip
+        conn.executemany(f"INSERT OR REPLACE INTO rollups VALUES ({', '.join('?' * 8)})", merged)
+        self._hours.clear()
+
+
+# --- the store: queries and small writes ---------------------------------------------------
+
+
+def _range(column: str, since: float | None, until: float | None) -> tuple[str, tuple]:
+    sql, params = "", ()
+    if since is not None:
+        sql, params = sql + f" AND {column} >= ?", params + (_ms(since),)
+    if until is not None:
+        sql, params = sql + f" AND {column} < ?", params + (_ms(until),)
+    return sql, params
+
+
+class Store:
+    """One connection to the probe's database, for queries and the low-volume writes
+    (daemon runs, incidents, prune, import). Checks are written by a ``Writer``. Not to be
+    used by two threads at once."""
+
+    def __init__(self, path: Path, db: sqlite_utils.Database, retention_days: float):
+        self.path = path
+        self.db = db
+        self.retention_days = retention_days
+        self._codec = _Codec(db.conn)
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike,
+        *,
+        retention_days: float = RETENTION_DAYS,
+        busy_timeout: float = 5.0,
+    ) -> Store:
+        """Open the database at path, creating and migrating it as needed. Raises StoreError
+        (one line, naming the path) when the path cannot be used."""
+        path = Path(path)
+        return cls(path, _connect(path, busy_timeout), retention_days)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def _endpoint_id(self, endpoint: int | str) -> int | None:
+        if isinstance(endpoint, int):
+            return endpoint
+        row = self.db.conn.execute("SELECT id FROM endpoints WHERE name = ?", (endpoint,))
+        found = row.fetchone()
+        return None if found is None else found[0]
+
+    # queries
+
+    def endpoints(self) -> list[Endpoint]:
+        return [
+            Endpoint(
+                id=row["id"],
+                name=row["name"],
+                url=row["url"],
+                interval_s=row["interval_s"],
+                site=row["site"],
+                first_seen=row["first_seen"] / 1000,
+            )
+            for row in self.db.query(
+                "SELECT id, name, url, interval_s, site, first_seen FROM endpoints ORDER BY name"
+            )
+        ]
+
+    def runs(
+        self, endpoint: int | str, since: float | None = None, until: float | None = None
+    ) -> list[Run]:
+        """The endpoint's runs overlapping [since, until), oldest first: the run that began
+        before since and still covers it is included. Unknown endpoint: []."""
+        endpoint_id = self._endpoint_id(endpoint)
+        if endpoint_id is None:
+            return []
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE endpoint_id = ?"
+        params: tuple = (endpoint_id,)
+        if since is not None:
+            # from the newest run starting at or before since; it may still cover since
+            sql += (
+                " AND start >= coalesce((SELECT max(start) FROM runs"
+                " WHERE endpoint_id = ? AND start <= ?), ?)"
+            )
+            params += (endpoint_id, _ms(since), _ms(since))
+        if until is not None:
+            sql += " AND start < ?"
+            params += (_ms(until),)
+        rows = self.db.conn.execute(sql + " ORDER BY start", params)
+        runs = [self._codec.run(row) for row in rows]
+        if runs and since is not None and runs[0].end <= since:
+            runs.pop(0)
+        return runs
+
+    def rollups(
+        self, endpoint: int | str, since: float | None = None, until: float | None = None
+    ) -> list[Rollup]:
+        """The endpoint's hourly rollups of the hours starting in [since, until), oldest
+        first (since is rounded down to its hour)."""
+        endpoint_id = self._endpoint_id(endpoint)
+        if endpoint_id is None:
+            return []
+        if since is not None:
+            since = since - since % 3600
+        where, params = _range("hour", since, until)
+        rows = self.db.conn.execute(
+            "SELECT hour, up, degraded, down, latency_count, latency_sum, histogram"
+            f" FROM rollups WHERE endpoint_id = ?{where} ORDER BY hour",
+            (endpoint_id, *params),
+        )
+        return [
+            Rollup(hour_ms / 1000, up, degraded, down, count, total / 10, _decode_histogram(blob))
+            for hour_ms, up, degraded, down, count, total, blob in rows
+        ]
+
+    def last_check(self, endpoint: int | str) -> CheckResult | None:
+        endpoint_id = self._endpoint_id(endpoint)
+        if endpoint_id is None:
+            return None
+        row = self.db.conn.execute(
+            f"SELECT {', '.join(_CHECK_COLUMNS)} FROM checks WHERE endpoint_id = ?"
+            " ORDER BY at DESC LIMIT 1",
+            (endpoint_id,),
+        ).fetchone()
+        return None if row is None else self._codec.result(row)[3]
+
+    def checks(
+        self,
+        endpoint: int | str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> Iterator[tuple[str, float, str | None, CheckResult]]:
+        """Raw checks as (endpoint name, interval_s, site, CheckResult), in time order (then
+        endpoint name), streamed from the database."""
+        where, params = _range("c.at", since, until)
+        columns = ", ".join(f"c.{column}" for column in _CHECK_COLUMNS)
+        if endpoint is not None:
+            endpoint_id = self._endpoint_id(endpoint)
+            if endpoint_id is None:
+                return
+            sql = f"SELECT {columns} FROM checks c WHERE c.endpoint_id = ?{where} ORDER BY c.at"
+            params = (endpoint_id, *params)
+        else:
+            sql = (
+                f"SELECT {columns} FROM checks c JOIN endpoints e ON e.id = c.endpoint_id"
+                f" WHERE 1{where} ORDER BY c.at, e.name"
+            )
+        for row in self.db.conn.execute(sql, params):
+            yield self._codec.result(row)
+
+    # retention
+
+    def prune(self, older_than: float | None = None) -> int:
+        """Delete raw checks older than older_than (epoch seconds; default: retention_days
+        ago). Runs and rollups are kept. Returns the number of checks deleted."""
+        if older_than is None:
+            older_than = time.time() - self.retention_days * 86400
+        cutoff = _ms(older_than)
+        conn = self.db.conn
+        deleted = 0
+        for (endpoint_id,) in conn.execute("SELECT id FROM endpoints").fetchall():
+            # one transaction per endpoint: the writer never waits long
+            with _write_transaction(conn):
+                deleted += conn.execute(
+                    "DELETE FROM checks WHERE endpoint_id = ? AND at < ?", (endpoint_id, cutoff)
+                ).rowcount
+                conn.execute(
+                    "UPDATE endpoints SET pruned_before = max(coalesce(pruned_before, 0), ?)"
+                    " WHERE id = ?",
+                    (cutoff, endpoint_id),
+                )
+        return deleted
+
+    # daemon runs
+
+    def start_daemon_run(
+        self, pid: int | None = None, version: str | None = None, site: str | None = None
+    ) -> int:
+        """Record a daemon start; a previous run left open is closed as a crash, ended at
+        its last heartbeat or last check, whichever is later. Returns the run's id."""
+        conn = self.db.conn
+        now = _ms(time.time())
+        with _write_transaction(conn):
+            for run_id, started_at, heartbeat_at in conn.execute(
+                "SELECT id, started_at, heartbeat_at FROM daemon_runs WHERE stopped_at IS NULL"
+            ).fetchall():
+                last_check = conn.execute(
+                    "SELECT max((SELECT max(at) FROM checks c WHERE c.endpoint_id = e.id))"
+                    " FROM endpoints e"
+                ).fetchone()[0]
+                ended = max(started_at, heartbeat_at or 0, last_check or 0)
+                ended = min(ended, now)
+                self.db.table("daemon_runs").update(
+                    run_id, {"stopped_at": ended, "stop_reason": "crash"}
+                )
+                log.warning("daemon run %d did not stop cleanly: recorded as a crash", run_id)
+            table = self.db.table("daemon_runs")
+            table.insert(
+                {"started_at": now, "pid": pid, "version": version, "site": site,
+                 "heartbeat_at": now}
+            )  # fmt: skip
+            return table.last_pk
+
+    def heartbeat(self, run_id: int, at: float | None = None) -> None:
+        at_ms = _ms(time.time() if at is None else at)
+        self.db.execute("UPDATE daemon_runs SET heartbeat_at = ? WHERE id = ?", (at_ms, run_id))
+
+    def stop_daemon_run(self, run_id: int, reason: str = "stop", at: float | None = None) -> None:
+        if reason not in ("stop", "crash"):
+            raise ValueError(f"stop reason must be 'stop' or 'crash', not {reason!r}")
+        at_ms = _ms(time.time() if at is None else at)
+        self.db.execute(
+            "UPDATE daemon_runs SET stopped_at = ?, stop_reason = ?, heartbeat_at = ?"
+            " WHERE id = ?",
+            (at_ms, reason, at_ms, run_id),
+        )
+
+    def daemon_runs(self, since: float | None = None, until: float | None = None) -> list[DaemonRun]:
+        """Daemon runs overlapping [since, until), oldest first."""
+        sql, params = "SELECT * FROM daemon_runs WHERE 1", []
+        if since is not None:
+            sql += " AND coalesce(stopped_at, heartbeat_at, started_at) >= ?"
+            params.append(_ms(since))
+        if until is not None:
+            sql += " AND started_at < ?"
+            params.append(_ms(until))
+        return [
+            DaemonRun(
+                id=row["id"],
+                started_at=row["started_at"] / 1000,
+                stopped_at=_seconds(row["stopped_at"]),
+                stop_reason=row["stop_reason"],
+                pid=row["pid"],
+                version=row["version"],
+                site=row["site"],
+                heartbeat_at=_seconds(row["heartbeat_at"]),
+            )
+            for row in self.db.query(sql + " ORDER BY started_at", params)
+        ]
+
+    # incidents
+
+    def _require_endpoint(self, endpoint: int | str) -> int:
+        endpoint_id = self._endpoint_id(endpoint)
+        if endpoint_id is None:
+            raise StoreError(f"no endpoint {endpoint!r} in {self.path}")
+        return endpoint_id
+
+    def open_incident(
+        self,
+        endpoint: int | str,
+        start: float,
+        severity: str,
+        summary: str,
+        end: float | None = None,
+    ) -> int:
+        """Record an incident by hand (one the probe cannot see). Returns its id."""
+        if severity not in ("blocking", "major", "minor"):
+            raise StoreError(f"severity must be blocking, major or minor, not {severity!r}")
+        table = self.db.table("incidents")
+        table.insert(
+            {
+                "endpoint_id": self._require_endpoint(endpoint),
+                "start": _ms(start),
+                "end": None if end is None else _ms(end),
+                "severity": severity,
+                "summary": summary,
+                "source": "manual",
+            }
+        )
+        return table.last_pk
+
+    def ack_incident(
+        self,
+        incident_id: int | None = None,
+        *,
+        endpoint: int | str | None = None,
+        start: float | None = None,
+        by: str,
+        at: float | None = None,
+    ) -> int:
+        """Acknowledge an incident: a recorded one by id, or a detected one (derived by the
+        report from runs) by endpoint and start, which records a "detected" row keyed by
+        them. Returns the incident's id."""
+        at_ms = _ms(time.time() if at is None else at)
+        conn = self.db.conn
+        if incident_id is None:
+            if endpoint is None or start is None:
+                raise StoreError("acknowledge an incident by id, or by endpoint and start")
+            with _write_transaction(conn):
+                return conn.execute(
+                    "INSERT INTO incidents (endpoint_id, start, source, ack_at, ack_by)"
+                    " VALUES (?, ?, 'detected', ?, ?)"
+                    " ON CONFLICT (endpoint_id, start) WHERE source = 'detected'"
+                    " DO UPDATE SET ack_at = excluded.ack_at, ack_by = excluded.ack_by"
+                    " RETURNING id",
+                    (self._require_endpoint(endpoint), _ms(start), at_ms, by),
+                ).fetchone()[0]
+        changed = self.db.execute(
+            "UPDATE incidents SET ack_at = ?, ack_by = ? WHERE id = ?", (at_ms, by, incident_id)
+        ).rowcount
+        if not changed:
+            raise StoreError(f"no incident {incident_id} in {self.path}")
+        return incident_id
+
+    def close_incident(self, incident_id: int, at: float | None = None) -> None:
+        """Close an incident recorded by hand; its end defaults to the closing time."""
+        at_ms = _ms(time.time() if at is None else at)
+        changed = self.db.execute(
+            'UPDATE incidents SET closed_at = ?, "end" = coalesce("end", ?) WHERE id = ?',
+            (at_ms, at_ms, incident_id),
+        ).rowcount
+        if not changed:
+            raise StoreError(f"no incident {incident_id} in {self.path}")
+
+    def list_incidents(
+        self,
+        endpoint: int | str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[Incident]:
+        """Recorded incidents (manual ones, and acknowledgements of detected ones) that
+        overlap [since, until), oldest first. An open one overlaps everything after its
+        start."""
+        sql = (
+            'SELECT i.id, e.name, i.start, i."end", i.severity, i.summary, i.source, i.ack_at,'
+            " i.ack_by, i.closed_at FROM incidents i JOIN endpoints e ON e.id = i.endpoint_id"
+            " WHERE 1"
+        )
+        params: list = []
+        if endpoint is not None:
+            sql += " AND i.endpoint_id = ?"
+            params.append(self._endpoint_id(endpoint))
+        if since is not None:
+            sql += ' AND coalesce(i."end", i.closed_at, ?) > ?'
+            params += [2**62, _ms(since)]
+        if until is not None:
+            sql += " AND i.start < ?"
+            params.append(_ms(until))
+        rows = self.db.conn.execute(sql + " ORDER BY i.start, i.id", params)
+        return [
+            Incident(
+                id=row[0],
+                endpoint=row[1],
+                start=row[2] / 1000,
+                end=_seconds(row[3]),
+                severity=row[4],
+                summary=row[5],
+                source=row[6],
+                ack_at=_seconds(row[7]),
+                ack_by=row[8],
+                closed_at=_seconds(row[9]),
+            )
+            for row in rows
+        ]
+
+
+# --- the writer ----------------------------------------------------------------------------
+
+
+class _Batcher:
+    """Writes batches of checks with their runs and rollups, in the writer's thread."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.codec = _Codec(conn)
+        self.open_runs: dict[int, Run | None] = {}
+        self.data_version: int | None = None
+        self.rejected = 0
+
+    def forget(self) -> None:
+        self.codec.reset()
+        self.open_runs.clear()
+
+    def write(self, items: list[tuple]) -> None:
+        conn = self.conn
+        try:
+            with _write_transaction(conn):
+                # Another connection (import, prune) committed: our cached runs may be stale.
+                version = conn.execute("PRAGMA data_version").fetchone()[0]
+                if version != self.data_version:
+                    self.open_runs.clear()
+                    self.data_version = version
+                opened = self._write(items)
+        except BaseException:
+            self.forget()
+            raise
+        self.open_runs.update(opened)
+
+    def _write(self, items: list[tuple]) -> dict[int, Run | None]:
+        conn, codec = self.conn, self.codec
+        by_endpoint: dict[int, list[tuple]] = {}
+        for name, result, interval_s, site in items:
+            try:
+                row = codec.row(name, result, interval_s, site)
+            except (TypeError, ValueError, AttributeError) as error:
+                self.rejected += 1
+                log.error("dropping a check of %s that cannot be stored: %s", name, error)
+                continue
+            by_endpoint.setdefault(row[_ENDPOINT], []).append(row)
+
+        new_rows, run_rows, plans, opened = [], [], [], {}
+        rollups = _RollupDeltas()
+        for endpoint_id, rows in by_endpoint.items():
+            rows.sort(key=lambda row: row[_AT])
+            if endpoint_id not in self.open_runs:
+                self.open_runs[endpoint_id] = _latest_run(conn, codec, endpoint_id)
+            current = self.open_runs[endpoint_id]
+            last_ms = -1 if current is None else _ms(current.last)
+            fresh, late = [], []
+            for row in rows:
+                if (fresh or late) and row[_AT] == (fresh or late)[-1][_AT]:
+                    continue  # same endpoint, same millisecond: already have one
+                (fresh if row[_AT] > last_ms else late).append(row)
+            late = [row for row in late if not self._stored(row)]
+            if late:
+                # A clock that went back: rebuild the runs from raw checks.
+                plans.append(_plan_refold(conn, codec, endpoint_id, late[0][_AT]))
+            else:
+                for row in fresh:
+                    closed, current = fold_check(current, codec.check(row))
+                    if closed is not None:
+                        run_rows.append(codec.run_row(endpoint_id, closed))
+                if current is not None and fresh:
+                    run_rows.append(codec.run_row(endpoint_id, current))
+                opened[endpoint_id] = current
+            for row in fresh + late:
+                new_rows.append(row)
+                rollups.add(row)
+
+        conn.executemany(_INSERT_CHECK, new_rows)
+        conn.executemany(f"INSERT OR REPLACE INTO runs VALUES ({', '.join('?' * 8)})", run_rows)
+        rollups.apply(conn)
+        for plan in plans:
+            opened[plan.endpoint_id] = _refold(conn, codec, plan)
+        return opened
+
+    def _stored(self, row: tuple) -> bool:
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM checks WHERE endpoint_id = ? AND at = ?",
+                (row[_ENDPOINT], row[_AT]),
+            ).fetchone()
+            is not None
+        )
+
+
+class _Flush:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+_STOP = object()
+_WAKE = object()
+
+
+@dataclass(frozen=True, slots=True)
+class WriterStats:
+    written: int  # checks committed
+    write_errors: int  # failed write attempts
+    dropped: int  # checks lost because the buffer was full
+    rejected: int  # checks that could not be stored (bad values)
+    queue_depth: int  # checks waiting to be written
+    last_error: str | None
+
+
+class Writer:
+    """The one writer of checks: a thread fed by a queue, committing batches at least every
+    commit_interval seconds. When the database cannot be written (disk full, locked),
+    checks wait in memory (up to buffer_limit, then the oldest are dropped and counted),
+    the error is logged once, and writing is retried with backoff."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        commit_interval: float = 1.0,
+        batch_size: int = 5000,
+        buffer_limit: int = 100_000,
+        busy_timeout: float = 5.0,
+        retry_max: float = 30.0,
+    ):
+        # Opening here, in the caller's thread, makes a bad path fail at startup.
+        self._store = Store.open(path, busy_timeout=busy_timeout)
+        self.path = self._store.path
+        self.commit_interval = commit_interval
+        self.batch_size = batch_size
+        self.buffer_limit = buffer_limit
+        self.retry_max = retry_max
+        self._batcher = _Batcher(self._store.db.conn)
+        self._queue: queue.Queue = queue.Queue()
+        self._pending: deque[tuple] = deque()
+        self._first_pending = 0.0  # monotonic time the oldest pending check arrived
+        self._flushes: list[_Flush] = []
+        self._stopping = False
+        self._abandon = False
+        self._closed = False
+        self._failing = False
+        self._retry_at = 0.0
+        self._backoff = 0.0
+        self.written = 0
+        self.write_errors = 0
+        self.dropped = 0
+        self.last_error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="probe-store-writer", daemon=True)
+        self._thread.start()
+
+    # the caller's side
+
+    def submit(
+        self, endpoint_name: str, result: CheckResult, interval_s: float, site: str | None
+    ) -> None:
+        """Queue one check for writing; never blocks."""
+        if self._closed:
+            raise RuntimeError("the writer is closed")
+        self._queue.put((endpoint_name, result, interval_s, site))
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Write everything submitted so far; False if not done within timeout."""
+        flush = _Flush()
+        self._queue.put(flush)
+        return flush.done.wait(timeout)
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Flush and stop the thread. Returns False (and logs how many checks are lost) if
+        the checks could not all be written within timeout."""
+        if self._closed:
+            return not self._thread.is_alive() and not self._pending
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._abandon = True
+            self._queue.put(_WAKE)
+            self._thread.join(1.0)
+            log.error("closing %s with %d checks not written", self.path, self.queue_depth)
+            return False
+        return True
+
+    @property
+    def queue_depth(self) -> int:
+        return self._queue.qsize() + len(self._pending)
+
+    @property
+    def rejected(self) -> int:
+        return self._batcher.rejected
+
+    def stats(self) -> WriterStats:
+        return WriterStats(
+            written=self.written,
+            write_errors=self.write_errors,
+            dropped=self.dropped,
+            rejected=self.rejected,
+            queue_depth=self.queue_depth,
+            last_error=self.last_error,
+        )
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # the thread's side
+
+    def _run(self) -> None:
+        try:
+            while not self._abandon:
+                due = self._next_write()
+                if due is None and self._stopping:
+                    break
+                self._receive(None if due is None else max(0.0, due - time.monotonic()))
+                due = self._next_write()
+                if due is not None and time.monotonic() >= due:
+                    self._write_pending()
+                if not self._pending:
+                    self._finish_flushes()
+        finally:
+            self._finish_flushes()
+            self._store.close()
+
+    def _next_write(self) -> float | None:
+        """The monotonic time of the next write attempt; None with nothing to write."""
+        if not self._pending:
+            return None
+        if self._flushes or self._stopping or len(self._pending) >= self.batch_size:
+            return self._retry_at
+        return max(self._first_pending + self.commit_interval, self._retry_at)
+
+    def _receive(self, timeout: float | None) -> None:
+        try:
+            item = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return
+        while True:
+            self._accept(item)
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+
+    def _accept(self, item) -> None:
+        if isinstance(item, _Flush):
+            self._flushes.append(item)
+        elif item is _STOP:
+            self._stopping = True
+        elif item is not _WAKE:
+            if not self._pending:
+                self._first_pending = time.monotonic()
+            self._pending.append(item)
+            if len(self._pending) > self.buffer_limit:
+                self._pending.popleft()
+                if not self.dropped:
+                    log.error(
+                        "more than %d checks waiting for %s: dropping the oldest",
+                        self.buffer_limit,
+                        self.path,
+                    )
+                self.dropped += 1
+
+    def _write_pending(self) -> None:
+        while self._pending:
+            batch = list(itertools.islice(self._pending, self.batch_size))
+            try:
+                self._batcher.write(batch)
+            except Exception as error:  # noqa: BLE001 - the daemon must outlive any error
+                self._failed(error)
+                return
+            for _ in batch:
+                self._pending.popleft()
+            self.written += len(batch)
+            self._recovered()
+
+    def _failed(self, error: Exception) -> None:
+        self.write_errors += 1
+        self.last_error = str(error)
+        if not self._failing:
+            self._failing = True
+            self._backoff = 0.25
+            message = "cannot write to %s: %s; keeping %d checks in memory and retrying"
+            args = (self.path, error, len(self._pending))
+            if isinstance(error, sqlite3.OperationalError):
+                log.error(message, *args)
+            else:
+                log.exception(message, *args)
+        else:
+            self._backoff = min(self._backoff * 2, self.retry_max)
+        self._retry_at = time.monotonic() + self._backoff
+
+    def _recovered(self) -> None:
+        if self._failing:
+            self._failing = False
+            self._retry_at = 0.0
+            log.warning(
+                "writing to %s again after %d failed attempts (%d checks dropped so far)",
+                self.path,
+                self.write_errors,
+                self.dropped,
+            )
+
+    def _finish_flushes(self) -> None:
+        for flush in self._flushes:
+            flush.done.set()
+        self._flushes.clear()
+
+
+# --- export, import, backup ----------------------------------------------------------------
+
+_EXTRA_KEYS = ("endpoint", "interval_s", "site")
+_LINE_KEYS = frozenset(JSON_KEYS) | frozenset(_EXTRA_KEYS)
+_REQUIRED_KEYS = ("endpoint", "at", "state", "interval_s")
+_NUMBER_KEYS = ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms")
+_INTEGER_KEYS = ("http_status", "cert_days_left")
+_TEXT_KEYS = ("url", "error", "tls_version", "tls_cipher", "cert_issuer", "cert_subject", "site")
+
+
+def export_jsonl(
+    store: Store,
+    fh: IO[str],
+    endpoint: int | str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+) -> int:
+    """Write checks as JSON Lines: the keys of CheckResult.to_json() plus endpoint,
+    interval_s and site. Returns the number of lines."""
+    lines = 0
+    for name, interval_s, site, result in store.checks(endpoint, since, until):
+        record = {"endpoint": name, **result.to_json(), "interval_s": interval_s, "site": site}
+        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        lines += 1
+    return lines
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _parse_time(record: dict, key: str) -> float | None:
+    value = record.get(key)
+    if value is None or _is_number(value):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be an ISO 8601 time, not {value!r}")
+    try:
+        return parse_iso(value)
+    except ValueError:
+        raise ValueError(f"{key} must be an ISO 8601 time, not {value!r}") from None
+
+
+def _parse_line(line: str) -> tuple[str, CheckResult, float, str | None]:
+    """One JSON Lines record -> (endpoint, CheckResult, interval_s, site); ValueError says
+    what is wrong."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    for key in record:
+        if key not in _LINE_KEYS:
+            raise ValueError(f"unknown key {key!r}")
+    for key in _REQUIRED_KEYS:
+        if record.get(key) is None:
+            raise ValueError(f"missing {key}")
+    if not isinstance(record["endpoint"], str) or not record["endpoint"]:
+        raise ValueError(f"endpoint must be a name, not {record['endpoint']!r}")
+    if record["state"] not in STATES:
+        raise ValueError(f"state must be one of {', '.join(STATES)}, not {record['state']!r}")
+    if record.get("error_class") not in (None, *ERROR_CLASSES):
+        raise ValueError(f"unknown error_class {record['error_class']!r}")
+    interval_s = record["interval_s"]
+    if not _is_number(interval_s) or interval_s <= 0:
+        raise ValueError(f"interval_s must be a positive number, not {interval_s!r}")
+    for keys, check, kind in (
+        (_NUMBER_KEYS, _is_number, "a number"),
+        (_INTEGER_KEYS, lambda value: isinstance(value, int) and not isinstance(value, bool),
+         "an integer"),
+        (_TEXT_KEYS, lambda value: isinstance(value, str), "a string"),
+    ):  # fmt: skip
+        for key in keys:
+            value = record.get(key)
+            if value is not None and not check(value):
+                raise ValueError(f"{key} must be {kind} or null, not {value!r}")
+    result = CheckResult(
+        url=record.get("url"),
+        at=_parse_time(record, "at"),
+        state=record["state"],
+        error_class=record.get("error_class"),
+        error=record.get("error"),
+        http_status=record.get("http_status"),
+        dns_ms=record.get("dns_ms"),
+        connect_ms=record.get("connect_ms"),
+        tls_ms=record.get("tls_ms"),
+        ttfb_ms=record.get("ttfb_ms"),
+        total_ms=record.get("total_ms"),
+        tls_version=record.get("tls_version"),
+        tls_cipher=record.get("tls_cipher"),
+        cert_not_after=_parse_time(record, "cert_not_after"),
+        cert_days_left=record.get("cert_days_left"),
+        cert_issuer=record.get("cert_issuer"),
+        cert_subject=record.get("cert_subject"),
+    )
+    return record["endpoint"], result, float(interval_s), record.get("site")
+
+
+def import_jsonl(store: Store, fh: Iterable[str], *, skip_errors: bool = False) -> ImportStats:
+    """Add the checks of a JSON Lines export; checks already stored (same endpoint and at)
+    are skipped, so importing twice adds nothing. All or nothing: a bad line raises
+    StoreError("line 17: ...") and nothing is written, unless skip_errors, which skips bad
+    lines and lists them in the stats. Runs and rollups of the endpoints concerned are
+    brought up to date in the same transaction."""
+    stats = ImportStats()
+    conn = store.db.conn
+    codec = _Codec(conn)
+    columns = ", ".join(_CHECK_COLUMNS)
+    try:
+        with _write_transaction(conn):
+            conn.execute(
+                f"CREATE TEMP TABLE incoming ({columns}, PRIMARY KEY (endpoint_id, at))"
+                " WITHOUT ROWID"
+            )
+            try:
+                lines = _import_lines(conn, codec, fh, stats, skip_errors)
+                conn.execute(
+                    "DELETE FROM incoming WHERE EXISTS (SELECT 1 FROM main.checks c"
+                    " WHERE c.endpoint_id = incoming.endpoint_id AND c.at = incoming.at)"
+                )
+                stats.added = conn.execute("SELECT count(*) FROM incoming").fetchone()[0]
+                stats.skipped_duplicates = lines - stats.added
+                plans = [
+                    _plan_refold(conn, codec, endpoint_id, first)
+                    for endpoint_id, first in conn.execute(
+                        "SELECT endpoint_id, min(at) FROM incoming GROUP BY endpoint_id"
+                    ).fetchall()
+                ]
+                conn.execute(f"INSERT INTO main.checks ({columns}) SELECT {columns} FROM incoming")
+                rollups = _RollupDeltas()
+                for row in conn.execute(f"SELECT {columns} FROM incoming"):
+                    rollups.add(row)
+                rollups.apply(conn)
+                for plan in plans:
+                    _refold(conn, codec, plan)
+            finally:
+                conn.execute("DROP TABLE temp.incoming")
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot import into {store.path}: {error}") from None
+    store._codec.reset()
+    return stats
+
+
+def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool) -> int:
+    """Parse and stage the lines in the incoming table; returns how many were good."""
+    insert = (
+        f"INSERT OR IGNORE INTO incoming VALUES ({', '.join('?' * len(_CHECK_COLUMNS))})"
+    )
+    rows: list[tuple] = []
+    good = 0
+    for number, line in enumerate(fh, start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(codec.row(*_parse_line(line)))
+        except ValueError as error:
+            if not skip_errors:
+                raise StoreError(f"line {number}: {error}") from None
+            stats.errors.append(f"line {number}: {error}")
+            continue
+        good += 1
+        if len(rows) >= 10_000:
+            conn.executemany(insert, rows)
+            rows.clear()
+    conn.executemany(insert, rows)
+    return good
+
+
+def backup(store_path: str | os.PathLike, dest: str | os.PathLike) -> Path:
+    """Copy the database to dest with SQLite's online backup API (a consistent snapshot,
+    safe while the writer writes), as one self-contained file, and check the copy with
+    PRAGMA integrity_check. dest appears only once complete and checked."""
+    source_path, dest = Path(store_path), Path(dest)
+    if not source_path.is_file():
+        raise StoreError(f"cannot back up {source_path}: no such database")
+    if not dest.parent.is_dir():
+        raise StoreError(f"cannot back up to {dest}: directory {dest.parent} does not exist")
+    partial = dest.with_name(dest.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        source = sqlite3.connect(source_path, timeout=30)
+        copy = sqlite3.connect(partial, isolation_level=None)
+        try:
+            source.backup(copy)  # all pages in one step: one read transaction, one snapshot
+            copy.execute("PRAGMA journal_mode = DELETE")
+            verdict = [row[0] for row in copy.execute("PRAGMA integrity_check")]
+        finally:
+            copy.close()
+            source.close()
+        if verdict != ["ok"]:
+            raise StoreError(f"backup of {source_path} failed its integrity check: {verdict[0]}")
+        os.replace(partial, dest)
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot back up {source_path} to {dest}: {error}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return dest

@@ -1,0 +1,226 @@
+"""Real local servers for the tests: TLS on 127.0.0.1 with certificates made here, and servers
+that are slow, hang, lie, drip, reset or speak the wrong protocol. No mocks of aiohttp or ssl.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+import ssl
+import struct
+import threading
+
+import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+
+class Certificates:
+    """A CA made for the test run and the server certificates it signs."""
+
+    def __init__(self, tmp_dir):
+        self.ca = trustme.CA(organization_name="probe test CA")
+        self.ca_file = str(tmp_dir / "ca.pem")
+        self.ca.cert_pem.write_to_path(self.ca_file)
+        now = dt.datetime.now(dt.timezone.utc)
+        self.good = self.ca.issue_cert("localhost", "127.0.0.1")
+        self.expired = self.ca.issue_cert(
+            "localhost", "127.0.0.1", not_before=now - dt.timedelta(days=30), not_after=now - dt.timedelta(days=1)
+        )
+        self.expiring = self.ca.issue_cert(
+            "localhost", "127.0.0.1", not_before=now - dt.timedelta(days=30), not_after=now + dt.timedelta(days=5, hours=12)
+        )
+        self.wrong_host = self.ca.issue_cert("other.example")
+        self.untrusted = trustme.CA().issue_cert("localhost", "127.0.0.1")
+        self.self_signed_pem = _self_signed("localhost", "127.0.0.1")
+
+    def context(self, which="good", min_version=None, max_version=None) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        if which == "self_signed":
+            cert_pem, key_pem = self.self_signed_pem
+            import tempfile, os
+
+            with tempfile.NamedTemporaryFile("wb", delete=False, suffix=".pem") as handle:
+                handle.write(cert_pem + key_pem)
+            context.load_cert_chain(handle.name)
+            os.unlink(handle.name)
+        else:
+            getattr(self, which).configure_cert(context)
+        if min_version is not None or max_version is not None:
+            # Old protocol versions are only offered at OpenSSL security level 0.
+            context.set_ciphers("DEFAULT:@SECLEVEL=0")
+            context.minimum_version = min_version or ssl.TLSVersion.MINIMUM_SUPPORTED
+            context.maximum_version = max_version or ssl.TLSVersion.MAXIMUM_SUPPORTED
+        return context
+
+
+def _self_signed(*names):
+    import ipaddress
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    sans = []
+    for entry in names:
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(entry)))
+        except ValueError:
+            sans.append(x509.DNSName(entry))
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return (
+        cert.public_bytes(serialization.Encoding.PEM),
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
+
+
+# ---------------------------------------------------------------- HTTP behaviours
+
+async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    line = head.split(b"\r\n", 1)[0].decode("latin-1")
+    method, path, _ = line.split(" ", 2)
+    return method, path
+
+
+def respond(status=200, body=b"ok", headers=None, delay=0.0):
+    """A plain answer after an optional delay."""
+
+    async def handler(reader, writer):
+        method, _ = await _read_request(reader)
+        if delay:
+            await asyncio.sleep(delay)
+        reason = {200: "OK", 204: "No Content", 404: "Not Found", 500: "Internal Server Error"}.get(status, "X")
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        payload = b"" if status == 204 or method == "HEAD" else body
+        length = "" if status == 204 else f"Content-Length: {len(body)}\r\n"
+        writer.write(f"HTTP/1.1 {status} {reason}\r\n{length}{extra}Connection: close\r\n\r\n".encode() + payload)
+        await writer.drain()
+
+    return handler
+
+
+def redirect(location_for):
+    """Redirect to location_for(path)."""
+
+    async def handler(reader, writer):
+        _, path = await _read_request(reader)
+        writer.write(
+            f"HTTP/1.1 302 Found\r\nLocation: {location_for(path)}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
+        )
+        await writer.drain()
+
+    return handler
+
+
+def _connected(reader, writer) -> bool:
+    return not (writer.is_closing() or reader.at_eof() or reader.exception())
+
+
+async def drip(reader, writer):
+    """Headers, then one byte of body every 100 ms, forever."""
+    await _read_request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+    while _connected(reader, writer):
+        writer.write(b"x")
+        await writer.drain()
+        await asyncio.sleep(0.1)
+
+
+async def endless(reader, writer):
+    """A 4 GiB body, sent as fast as the client reads."""
+    await _read_request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 4294967296\r\n\r\n")
+    chunk = b"ok" * 32768
+    while _connected(reader, writer):
+        writer.write(chunk)
+        await writer.drain()
+        await asyncio.sleep(0)  # drain() does not yield unless paused: let connection_lost run
+
+
+async def garbage(reader, writer):
+    """Something that is not HTTP at all."""
+    await reader.read(1)
+    writer.write(b"\x00\x01\x02 this is not HTTP \xff\xfe\r\n\r\n")
+    await writer.drain()
+
+
+async def hang(reader, writer):
+    """Accepts and never speaks."""
+    await asyncio.sleep(3600)
+
+
+async def plain_http(reader, writer):
+    """A plain-HTTP server: whatever arrives, it answers 400 in clear text."""
+    await reader.read(1)
+    writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+
+
+async def reset(reader, writer):
+    """Resets the connection as soon as the client has spoken."""
+    await reader.read(1)
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+class ServerThread:
+    """An event loop in a thread that serves any number of test servers on 127.0.0.1."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.servers = []
+
+    def serve(self, handler, context: ssl.SSLContext | None = None, host="127.0.0.1") -> int:
+        async def guarded(reader, writer):
+            try:
+                await handler(reader, writer)
+            except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError):
+                pass
+            finally:
+                writer.transport.abort()
+
+        async def start():
+            extra = {"ssl": context, "ssl_handshake_timeout": 30} if context else {}
+            server = await asyncio.start_server(guarded, host, 0, **extra)
+            self.servers.append(server)
+            return server.sockets[0].getsockname()[1]
+
+        return asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
+
+    def close(self):
+        async def stop():
+            for server in self.servers:
+                server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+def refused_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port

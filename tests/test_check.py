@@ -1,0 +1,321 @@
+"""`probe.check`: every error class against a real local server that behaves that way."""
+
+import asyncio
+import ssl
+
+import pytest
+
+from probe.check import BODY_CAP, CheckSpec, check, check_many
+from probe.result import JSON_KEYS
+from servers import (
+    drip,
+    endless,
+    garbage,
+    hang,
+    plain_http,
+    redirect,
+    refused_port,
+    reset,
+    respond,
+)
+
+
+def run(spec: CheckSpec):
+    return asyncio.run(check(spec))
+
+
+@pytest.fixture(scope="module")
+def url(servers, certs):
+    """url(name) -> an https URL on 127.0.0.1 whose server behaves as named."""
+    ports = {}
+
+    def make(name):
+        if name in ports:
+            return f"https://127.0.0.1:{ports[name]}/"
+        tls = certs.context()
+        factories = {
+            "ok": lambda: servers.serve(respond(), tls),
+            "tls13": lambda: servers.serve(respond(), certs.context(min_version=ssl.TLSVersion.TLSv1_3)),
+            "tls12": lambda: servers.serve(respond(), certs.context(max_version=ssl.TLSVersion.TLSv1_2)),
+            "tls11": lambda: servers.serve(respond(), certs.context(max_version=ssl.TLSVersion.TLSv1_1)),
+            "tls10": lambda: servers.serve(respond(), certs.context(max_version=ssl.TLSVersion.TLSv1)),
+            "expired": lambda: servers.serve(respond(), certs.context("expired")),
+            "self_signed": lambda: servers.serve(respond(), certs.context("self_signed")),
+            "wrong_host": lambda: servers.serve(respond(), certs.context("wrong_host")),
+            "untrusted": lambda: servers.serve(respond(), certs.context("untrusted")),
+            "expiring": lambda: servers.serve(respond(), certs.context("expiring")),
+            "500": lambda: servers.serve(respond(500, b"oops"), tls),
+            "404": lambda: servers.serve(respond(404, b"nope"), tls),
+            "204": lambda: servers.serve(respond(204, b""), tls),
+            "slow": lambda: servers.serve(respond(delay=0.6), tls),
+            "hang": lambda: servers.serve(hang),
+            "hang_tls": lambda: servers.serve(hang, tls),
+            "drip": lambda: servers.serve(drip, tls),
+            "endless": lambda: servers.serve(endless, tls),
+            "reset": lambda: servers.serve(reset),
+            "reset_tls": lambda: servers.serve(reset, tls),
+            "plain": lambda: servers.serve(plain_http),
+            "garbage": lambda: servers.serve(garbage, tls),
+            "wrong_body": lambda: servers.serve(respond(body=b"maintenance"), tls),
+        }
+        if name == "loop":
+            holder = {}
+            holder["port"] = servers.serve(redirect(lambda path: f"https://127.0.0.1:{holder['port']}/again"), tls)
+            ports[name] = holder["port"]
+        elif name == "to_http":
+            ports[name] = servers.serve(redirect(lambda path: "http://127.0.0.1:1/"), tls)
+        elif name == "to_ok":
+            target = make("ok")
+            ports[name] = servers.serve(redirect(lambda path: target), tls)
+        else:
+            ports[name] = factories[name]()
+        return f"https://127.0.0.1:{ports[name]}/"
+
+    return make
+
+
+@pytest.fixture
+def spec(certs):
+    def make(target, **options):
+        options.setdefault("timeout", 2.0)
+        return CheckSpec(url=target, ca_file=certs.ca_file, **options)
+
+    return make
+
+
+def test_up_records_every_fact(url, spec):
+    result = run(spec(url("ok"), expect_body="ok"))
+    assert result.state == "up" and result.error_class is None and result.error is None
+    assert result.http_status == 200
+    assert result.tls_version == "TLSv1.3"
+    assert result.tls_cipher.startswith("TLS_")
+    assert result.cert_days_left > 300 and result.cert_not_after > result.at
+    assert "probe test CA" in result.cert_issuer
+    assert result.cert_subject
+    for key in ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms"):
+        assert getattr(result, key) >= 0, key
+    assert result.total_ms >= result.connect_ms + result.tls_ms + result.ttfb_ms
+    record = result.to_json()
+    assert tuple(record) == JSON_KEYS
+    assert record["at"].endswith("Z") and record["cert_not_after"].endswith("Z")
+
+
+def test_name_is_resolved_and_timed(url, spec):
+    result = run(spec(url("ok").replace("127.0.0.1", "localhost")))
+    assert result.state == "up", result.error
+    assert result.dns_ms > 0
+
+
+def test_tls12_is_accepted_and_named(url, spec):
+    result = run(spec(url("tls12")))
+    assert result.state == "up"
+    assert result.tls_version == "TLSv1.2"
+
+
+@pytest.mark.parametrize("name, offered", [("tls11", "TLS 1.1"), ("tls10", "TLS 1.0")])
+def test_old_tls_is_refused_and_the_offered_version_named(url, spec, name, offered):
+    result = run(spec(url(name)))
+    assert (result.state, result.error_class) == ("down", "tls_version")
+    assert result.error == f"server offers {offered} at most"
+    assert result.tls_version is None
+
+
+def test_min_tls_13_refuses_a_12_only_server(url, spec):
+    result = run(spec(url("tls12"), min_tls="1.3"))
+    assert result.error_class == "tls_version"
+    assert result.error == "server offers TLS 1.2 at most"
+    assert run(spec(url("tls13"), min_tls="1.3")).state == "up"
+
+
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("expired", "certificate has expired"),
+        ("self_signed", "self-signed certificate"),
+        ("wrong_host", "mismatch, certificate is not valid for '127.0.0.1'"),
+        ("untrusted", "unable to get local issuer certificate"),
+    ],
+)
+def test_bad_certificates_are_tls_cert_with_the_reason(url, spec, name, reason):
+    result = run(spec(url(name)))
+    assert (result.state, result.error_class) == ("down", "tls_cert")
+    assert reason in result.error
+
+
+def test_system_trust_store_does_not_trust_the_test_ca(url):
+    result = run(CheckSpec(url=url("ok"), timeout=2))
+    assert result.error_class == "tls_cert"
+
+
+def test_wrong_host_by_name(url, spec):
+    result = run(spec(url("wrong_host").replace("127.0.0.1", "localhost")))
+    assert result.error_class == "tls_cert"
+    assert "Hostname mismatch" in result.error
+
+
+def test_expiring_certificate_is_degraded(url, spec):
+    result = run(spec(url("expiring")))
+    assert (result.state, result.error_class) == ("degraded", "cert_expiring")
+    assert result.cert_days_left == 5
+    assert "expires in 5 days" in result.error
+    assert run(spec(url("expiring"), cert_warn_days=3)).state == "up"
+
+
+@pytest.mark.parametrize("name, status", [("500", 500), ("404", 404)])
+def test_unexpected_status_is_http_status(url, spec, name, status):
+    result = run(spec(url(name)))
+    assert (result.state, result.error_class, result.http_status) == ("down", "http_status", status)
+    assert result.error == f"HTTP {status}, expected 200-299"
+    assert result.tls_version == "TLSv1.3"
+
+
+def test_expected_status_list(url, spec):
+    assert run(spec(url("404"), expect_status=((200, 299), (404, 404)))).state == "up"
+
+
+def test_204_and_head_keep_the_tls_facts(url, spec):
+    for result in (run(spec(url("204"))), run(spec(url("ok"), method="HEAD"))):
+        assert result.state == "up", result.error
+        assert result.tls_version == "TLSv1.3"
+        assert result.tls_cipher and result.cert_not_after and result.cert_subject
+
+
+def test_body_without_expected_text_is_body_mismatch(url, spec):
+    result = run(spec(url("wrong_body"), expect_body="ok"))
+    assert (result.state, result.error_class) == ("down", "body_mismatch")
+    assert "does not contain 'ok'" in result.error
+
+
+def test_slow_answer_past_the_timeout(url, spec):
+    result = run(spec(url("slow"), timeout=0.3))
+    assert (result.state, result.error_class) == ("down", "timeout")
+    assert result.error == "timed out after 300ms: waiting for the response"
+    assert result.total_ms < 1000
+
+
+def test_slow_answer_under_the_timeout_is_too_slow(url, spec):
+    result = run(spec(url("slow"), max_latency=0.2))
+    assert (result.state, result.error_class) == ("degraded", "too_slow")
+    assert result.ttfb_ms >= 550
+    assert "over max_latency 200ms" in result.error
+
+
+def test_server_that_accepts_and_never_speaks(url, spec):
+    result = run(spec(url("hang"), timeout=0.5))
+    assert result.error_class == "timeout"
+    assert result.error.endswith("TLS handshake")
+
+
+def test_tls_server_that_never_answers_the_request(url, spec):
+    result = run(spec(url("hang_tls"), timeout=0.5))
+    assert result.error == "timed out after 500ms: waiting for the response"
+    assert result.tls_version == "TLSv1.3"
+
+
+def test_body_that_drips_forever_hits_the_deadline(url, spec):
+    result = run(spec(url("drip"), timeout=0.5))
+    assert result.error == "timed out after 500ms: reading the body"
+    assert 450 <= result.total_ms < 1500
+
+
+def test_multi_gigabyte_body_is_read_up_to_the_cap(url, spec):
+    result = run(spec(url("endless"), expect_body="ok", timeout=5))
+    assert result.state == "up"
+    result = run(spec(url("endless"), expect_body="missing", timeout=5))
+    assert result.error_class == "body_mismatch"
+    assert "first 1 MiB" in result.error
+
+
+def test_reset_during_handshake(url, spec):
+    result = run(spec(url("reset")))
+    assert result.error_class == "tls_handshake"
+    assert "reset" in result.error
+
+
+def test_reset_after_the_request(url, spec):
+    result = run(spec(url("reset_tls")))
+    assert result.error_class == "protocol"
+    assert result.tls_version == "TLSv1.3"
+
+
+def test_plain_http_on_the_tls_port(url, spec):
+    result = run(spec(url("plain")))
+    assert result.error_class == "tls_handshake"
+    assert "did not answer with TLS" in result.error
+
+
+def test_garbage_instead_of_http_is_one_line(url, spec):
+    result = run(spec(url("garbage")))
+    assert result.error_class == "protocol"
+    assert "\n" not in result.error and len(result.error) <= 300
+
+
+def test_redirect_is_followed(url, spec):
+    result = run(spec(url("to_ok"), expect_body="ok"))
+    assert result.state == "up" and result.http_status == 200
+
+
+def test_redirect_loop(url, spec):
+    result = run(spec(url("loop")))
+    assert (result.error_class, result.error) == ("redirects", "more than 10 redirects")
+
+
+def test_redirect_to_plain_http_is_refused(url, spec):
+    result = run(spec(url("to_http")))
+    assert result.error_class == "redirects"
+    assert "non-HTTPS" in result.error
+
+
+def test_no_follow_judges_the_redirect_itself(url, spec):
+    result = run(spec(url("to_ok"), follow_redirects=False))
+    assert (result.error_class, result.http_status) == ("http_status", 302)
+    assert run(spec(url("to_ok"), follow_redirects=False, expect_status=((302, 302),))).state == "up"
+
+
+def test_refused_port(spec):
+    result = run(spec(f"https://127.0.0.1:{refused_port()}/"))
+    assert result.error_class == "connect"
+    assert "connection refused" in result.error
+
+
+def test_name_that_does_not_resolve(spec):
+    result = run(spec("https://no-such-host.invalid/"))
+    assert result.error_class == "dns"
+    assert "no-such-host.invalid" in result.error
+    assert result.connect_ms is None and result.tls_version is None
+
+
+def test_every_check_is_a_fresh_connection(servers, certs, spec):
+    connections = []
+
+    async def counting(reader, writer):
+        connections.append(writer.get_extra_info("peername"))
+        await respond()(reader, writer)
+
+    target = f"https://127.0.0.1:{servers.serve(counting, certs.context())}/"
+    results = asyncio.run(check_many([spec(target) for _ in range(5)], concurrency=1))
+    assert all(r.state == "up" for r in results)
+    assert len(connections) == 5
+    assert all(r.tls_ms > 0 for r in results)
+
+
+def test_headers_are_sent(servers, certs, spec):
+    seen = []
+
+    async def echo(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        seen.append(head.decode())
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+
+    target = f"https://127.0.0.1:{servers.serve(echo, certs.context())}/"
+    assert run(spec(target, headers=(("Authorization", "Bearer s3cret"),))).state == "up"
+    assert "Authorization: Bearer s3cret" in seen[0]
+
+
+def test_hostile_endpoints_do_not_stall_the_others(url, spec):
+    targets = [url("hang"), url("drip"), url("ok"), url("endless"), url("ok")]
+    results = asyncio.run(check_many([spec(t, timeout=1) for t in targets], concurrency=64))
+    assert [r.url for r in results] == targets
+    assert [r.state for r in results] == ["down", "down", "up", "up", "up"]
+    assert BODY_CAP == 1024 * 1024
