@@ -101,7 +101,6 @@ MESSAGES = {
         "probe_gaps_note": "Pendant ces périodes la sonde ne mesurait aucun service ; "
         "ce temps est compté comme non surveillé, jamais comme disponible.",
         "how_computed": "Méthode de calcul",
-        "ms": "ms",
         "blocking": "Bloquant",
         "major": "Majeur",
         "minor": "Mineur",
@@ -173,7 +172,6 @@ MESSAGES = {
         "probe_gaps_note": "While the probe was interrupted it measured no service; "
         "that time counts as unmonitored, never as available.",
         "how_computed": "How these figures are computed",
-        "ms": "ms",
         "blocking": "Blocking",
         "major": "Major",
         "minor": "Minor",
@@ -376,6 +374,11 @@ def _r(value: float) -> float:
     return round(value, 1)
 
 
+def _labelled(label: str, value: str, lang: str) -> str:
+    """``label: value``; French puts a no-break space before the colon."""
+    return f"{label}{NBSP}: {value}" if lang == "fr" else f"{label}: {value}"
+
+
 def availability_chart(endpoint: dict, target: float, lang: str) -> dict:
     """Bars, one per day, from the axis floor up to the day's availability."""
     days = endpoint["days"]
@@ -396,29 +399,24 @@ def availability_chart(endpoint: dict, target: float, lang: str) -> dict:
     bar_width = box["slot"] * 0.62
     bars = []
     for i, day in enumerate(days):
-        x = box["left"] + box["slot"] * i + (box["slot"] - bar_width) / 2
+        bar = {"x": _r(box["left"] + box["slot"] * i + (box["slot"] - bar_width) / 2),
+               "width": _r(bar_width)}
         value = day["availability_percent"]
-        label = format_date(day["date"], lang)
         if value is None:
-            bars.append({"kind": "nodata", "x": _r(x), "y": box["top"], "width": _r(bar_width),
-                         "height": _r(box["height"]),
-                         "title": f"{label} : {MESSAGES[lang]['no_data']}" if lang == "fr"
-                         else f"{label}: {MESSAGES[lang]['no_data']}"})
-            continue
-        top = y(value)
-        kind = "met" if value >= target else ("clipped" if value < floor else "breached")
-        shown = format_percent(value, lang, 3)
-        bars.append({"kind": kind, "x": _r(x), "y": _r(top), "width": _r(bar_width),
-                     # A day exactly at the floor still gets a visible sliver.
-                     "height": _r(max(box["bottom"] - top, 1.5)),
-                     "title": f"{label} : {shown}" if lang == "fr" else f"{label}: {shown}"})
-        if kind == "clipped":
-            bars[-1]["y"] = _r(box["bottom"] - 1.5)
-    ticks = []
-    tick = floor
-    while tick <= 100.0 + 1e-9:
-        ticks.append({"y": _r(y(tick)), "text": format_percent(round(tick, 2), lang)})
-        tick += step
+            bar.update(kind="nodata", y=box["top"], height=_r(box["height"]),
+                       title=_labelled(format_date(day["date"], lang), MESSAGES[lang]["no_data"], lang))
+        else:
+            kind = "met" if value >= target else ("clipped" if value < floor else "breached")
+            # A day at or below the floor still gets a visible sliver.
+            top = min(y(value), box["bottom"] - 1.5)
+            bar.update(kind=kind, y=_r(top), height=_r(box["bottom"] - top),
+                       title=_labelled(format_date(day["date"], lang),
+                                       format_percent(value, lang, 3), lang))
+        bars.append(bar)
+    ticks = [
+        {"y": _r(y(floor + k * step)), "text": format_percent(round(floor + k * step, 2), lang)}
+        for k in range(round(span / step) + 1)
+    ]
     return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "box": box, "bars": bars,
             "ticks": ticks, "labels": _x_labels(days, box),
             "target": {"y": _r(y(target)), "text": format_percent(target, lang)},
@@ -464,10 +462,9 @@ def latency_chart(endpoint: dict, lang: str) -> dict | None:
                 continue
             x, yy = _r(box["left"] + box["slot"] * (i + 0.5)), _r(y(value))
             current.append(f"{x},{yy}")
-            label = format_date(day["date"], lang)
-            sep = " : " if lang == "fr" else ": "
-            points.append({"x": x, "y": yy, "title": f"{label}{sep}{MESSAGES[lang][name]} "
-                           f"{format_integer(value, lang)}{NBSP}ms"})
+            shown = f"{MESSAGES[lang][name]} {format_integer(value, lang)}{NBSP}ms"
+            points.append({"x": x, "y": yy,
+                           "title": _labelled(format_date(day["date"], lang), shown, lang)})
         if current:
             segments.append(current)
         series.append({"name": name, "segments": [" ".join(s) for s in segments], "points": points})

@@ -326,10 +326,10 @@ def _connect(path: Path, busy_timeout: float) -> sqlite_utils.Database:
     if path.is_dir():
         raise StoreError(f"cannot open database {path}: it is a directory")
     # WAL needs to create the -wal and -shm files next to the database.
-    if not os.access(parent, os.W_OK | os.X_OK) or (
-        path.exists() and not os.access(path, os.R_OK | os.W_OK)
-    ):
-        raise StoreError(f"cannot open database {path}: permission denied")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StoreError(f"cannot open database {path}: cannot write in {parent}")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise StoreError(f"cannot open database {path}: cannot write to it")
     conn = None
     try:
         conn = sqlite3.connect(
@@ -1418,12 +1418,34 @@ class Writer:
 
 # --- export, import, backup ----------------------------------------------------------------
 
-_EXTRA_KEYS = ("endpoint", "interval_s", "site")
-_LINE_KEYS = frozenset(JSON_KEYS) | frozenset(_EXTRA_KEYS)
+_NUMBER, _INTEGER, _TEXT = (int, float), (int,), (str,)
+# What each key of a line may hold (besides null), and what it must be called, for messages.
+_LINE_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "endpoint": (_TEXT, "a string"),
+    "url": (_TEXT, "a string"),
+    "at": (_TEXT + _NUMBER, "an ISO 8601 time"),
+    "state": (_TEXT, "a string"),
+    "error_class": (_TEXT, "a string"),
+    "error": (_TEXT, "a string"),
+    "http_status": (_INTEGER, "an integer"),
+    "dns_ms": (_NUMBER, "a number"),
+    "connect_ms": (_NUMBER, "a number"),
+    "tls_ms": (_NUMBER, "a number"),
+    "ttfb_ms": (_NUMBER, "a number"),
+    "total_ms": (_NUMBER, "a number"),
+    "tls_version": (_TEXT, "a string"),
+    "tls_cipher": (_TEXT, "a string"),
+    "cert_not_after": (_TEXT + _NUMBER, "an ISO 8601 time"),
+    "cert_days_left": (_INTEGER, "an integer"),
+    "cert_issuer": (_TEXT, "a string"),
+    "cert_subject": (_TEXT, "a string"),
+    "interval_s": (_NUMBER, "a number"),
+    "site": (_TEXT, "a string"),
+}
+assert set(_LINE_TYPES) == {*JSON_KEYS, "endpoint", "interval_s", "site"}
 _REQUIRED_KEYS = ("endpoint", "at", "state", "interval_s")
-_NUMBER_KEYS = ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms")
-_INTEGER_KEYS = ("http_status", "cert_days_left")
-_TEXT_KEYS = ("url", "error", "tls_version", "tls_cipher", "cert_issuer", "cert_subject", "site")
+_RESULT_KEYS = frozenset(JSON_KEYS)
+_ERROR_CLASSES = frozenset((None, *ERROR_CLASSES))
 
 
 def export_jsonl(
@@ -1443,16 +1465,9 @@ def export_jsonl(
     return lines
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _parse_time(record: dict, key: str) -> float | None:
-    value = record.get(key)
-    if value is None or _is_number(value):
-        return value
+def _parse_time(key: str, value: str | float | None) -> float | None:
     if not isinstance(value, str):
-        raise ValueError(f"{key} must be an ISO 8601 time, not {value!r}")
+        return value
     try:
         return parse_iso(value)
     except ValueError:
@@ -1468,51 +1483,28 @@ def _parse_line(line: str) -> tuple[str, CheckResult, float, str | None]:
         raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
-    for key in record:
-        if key not in _LINE_KEYS:
+    for key, value in record.items():
+        expected = _LINE_TYPES.get(key)
+        if expected is None:
             raise ValueError(f"unknown key {key!r}")
+        if value is not None and type(value) not in expected[0]:  # type(): bool is no int
+            raise ValueError(f"{key} must be {expected[1]} or null, not {value!r}")
     for key in _REQUIRED_KEYS:
         if record.get(key) is None:
             raise ValueError(f"missing {key}")
-    if not isinstance(record["endpoint"], str) or not record["endpoint"]:
-        raise ValueError(f"endpoint must be a name, not {record['endpoint']!r}")
-    if record["state"] not in STATES:
+    if record["state"] not in STATE_CODES:
         raise ValueError(f"state must be one of {', '.join(STATES)}, not {record['state']!r}")
-    if record.get("error_class") not in (None, *ERROR_CLASSES):
+    if record.get("error_class") not in _ERROR_CLASSES:
         raise ValueError(f"unknown error_class {record['error_class']!r}")
     interval_s = record["interval_s"]
-    if not _is_number(interval_s) or interval_s <= 0:
+    if interval_s <= 0:
         raise ValueError(f"interval_s must be a positive number, not {interval_s!r}")
-    for keys, check, kind in (
-        (_NUMBER_KEYS, _is_number, "a number"),
-        (_INTEGER_KEYS, lambda value: isinstance(value, int) and not isinstance(value, bool),
-         "an integer"),
-        (_TEXT_KEYS, lambda value: isinstance(value, str), "a string"),
-    ):  # fmt: skip
-        for key in keys:
-            value = record.get(key)
-            if value is not None and not check(value):
-                raise ValueError(f"{key} must be {kind} or null, not {value!r}")
-    result = CheckResult(
-        url=record.get("url"),
-        at=_parse_time(record, "at"),
-        state=record["state"],
-        error_class=record.get("error_class"),
-        error=record.get("error"),
-        http_status=record.get("http_status"),
-        dns_ms=record.get("dns_ms"),
-        connect_ms=record.get("connect_ms"),
-        tls_ms=record.get("tls_ms"),
-        ttfb_ms=record.get("ttfb_ms"),
-        total_ms=record.get("total_ms"),
-        tls_version=record.get("tls_version"),
-        tls_cipher=record.get("tls_cipher"),
-        cert_not_after=_parse_time(record, "cert_not_after"),
-        cert_days_left=record.get("cert_days_left"),
-        cert_issuer=record.get("cert_issuer"),
-        cert_subject=record.get("cert_subject"),
-    )
-    return record["endpoint"], result, float(interval_s), record.get("site")
+    facts = {key: value for key, value in record.items() if key in _RESULT_KEYS}
+    facts["at"] = _parse_time("at", facts["at"])
+    if "cert_not_after" in facts:
+        facts["cert_not_after"] = _parse_time("cert_not_after", facts["cert_not_after"])
+    facts.setdefault("url", None)
+    return record["endpoint"], CheckResult(**facts), float(interval_s), record.get("site")
 
 
 def import_jsonl(store: Store, fh: Iterable[str], *, skip_errors: bool = False) -> ImportStats:

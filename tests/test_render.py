@@ -261,9 +261,17 @@ def test_default_filename(model):
         default_filename({"month": "../../etc"})
 
 
+def test_every_language_has_every_label():
+    for table in (render.MESSAGES, render.ERROR_CLASSES, render.MONTHS, render.DEADLINE_UNITS):
+        assert set(table) == set(render.LANGUAGES)
+    assert render.MESSAGES["fr"].keys() == render.MESSAGES["en"].keys()
+    assert render.ERROR_CLASSES["fr"].keys() == render.ERROR_CLASSES["en"].keys()
+
+
 def test_unknown_language_is_refused(model):
     with pytest.raises(ValueError, match="not supported"):
         render_html(model, lang="de")
+    assert render.check_language("fr-FR") == "fr"
 
 
 # --- The document --------------------------------------------------------------------------

@@ -1,0 +1,240 @@
+"""The daemon's lifecycle: startup, main loop, shutdown. Signals (TERM/INT stop, HUP reloads),
+systemd notification (READY, WATCHDOG, STATUS, STOPPING), heartbeats and retention.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+
+from probe import __version__
+from probe import config as config_module
+from probe.check import check
+from probe.scheduler import Scheduler
+from probe.store import Store, StoreError, Writer
+
+log = logging.getLogger("probe.daemon")
+
+EXIT_CONFIG = 78  # EX_CONFIG: systemd is told not to restart on it (RestartPreventExitStatus)
+EXIT_CANTCREAT = 73  # EX_CANTCREAT: the database cannot be opened
+SHUTDOWN_GRACE = 3.0  # seconds for checks in flight at shutdown, within systemd's 5 s budget
+HEARTBEAT_EVERY = 10.0
+PRUNE_EVERY = 3600.0
+
+
+class StartupError(Exception):
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def notify(message: str) -> None:
+    """sd_notify(3): a datagram to $NOTIFY_SOCKET; nothing when not run by systemd."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.connect(address)
+            sock.sendall(message.encode())
+    except OSError as exc:
+        log.warning("cannot notify systemd: %s", exc)
+
+
+def watchdog_interval() -> float | None:
+    """Half of systemd's WatchdogSec for this process, if it asked for pings."""
+    usec = os.environ.get("WATCHDOG_USEC")
+    pid = os.environ.get("WATCHDOG_PID")
+    if not usec or (pid and pid != str(os.getpid())):
+        return None
+    return int(usec) / 2_000_000
+
+
+class Daemon:
+    def __init__(self, config_path: str | None, database: str | None):
+        self.config_path = config_path
+        self.database_override = database
+        self.config: config_module.Config | None = None
+        self.store: Store | None = None
+        self.writer: Writer | None = None
+        self.scheduler: Scheduler | None = None
+        self.run_id: int | None = None
+        self.stop_event: asyncio.Event | None = None
+        self._stopping_signals = 0
+
+    # ------------------------------------------------------------ startup
+
+    def load_config(self) -> config_module.Config:
+        if self.config_path is None:
+            raise config_module.ConfigError("no config file given (use --config FILE)")
+        return config_module.load(self.config_path)
+
+    def startup(self) -> None:
+        try:
+            self.config = self.load_config()
+        except config_module.ConfigError as exc:
+            raise StartupError(str(exc), EXIT_CONFIG) from None
+        if not self.config.endpoints:
+            raise StartupError(f"{self.config.path}: no [[endpoint]] to check", EXIT_CONFIG)
+        path = self.database_override or self.config.probe.database
+        try:
+            self.store = Store.open(path, retention_days=self.config.probe.retention_days)
+            self.run_id = self.store.start_daemon_run(site=self.config.probe.site, version=__version__)
+        except StoreError as exc:
+            raise StartupError(str(exc), EXIT_CANTCREAT) from None
+        self.writer = Writer(self.store)
+        log.info(
+            "probe %s started: %d endpoints, database %s, site %s",
+            __version__, len(self.config.endpoints), path, self.config.probe.site,
+        )
+
+    # ------------------------------------------------------------ main loop
+
+    async def main_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.stop_event = asyncio.Event()
+        settings = self.config.probe
+        self.scheduler = Scheduler(
+            self.config.endpoints,
+            self._check,
+            self._record,
+            max_in_flight=settings.max_in_flight,
+            rate=settings.rate,
+            per_host=settings.per_host,
+            retry_interval=settings.retry_interval,
+        )
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_stop_signal, sig)
+        loop.add_signal_handler(signal.SIGHUP, self._on_reload_signal)
+        housekeeping = asyncio.create_task(self._housekeeping())
+        notify(f"READY=1\nSTATUS=checking {len(self.config.endpoints)} endpoints")
+        try:
+            await self.scheduler.run(self.stop_event)
+        finally:
+            housekeeping.cancel()
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+
+    async def _check(self, endpoint):
+        return await check(endpoint.spec)
+
+    def _record(self, endpoint, result, lag) -> None:
+        self.writer.submit(endpoint.name, result, endpoint.interval, self.config.probe.site)
+        if result.state != "up":
+            log.info("%s %s: %s: %s", endpoint.name, result.state, result.error_class, result.error)
+
+    def _on_stop_signal(self, sig) -> None:
+        self._stopping_signals += 1
+        if self._stopping_signals > 1:
+            log.warning("second %s: exiting now", signal.Signals(sig).name)
+            os._exit(1)
+        log.info("%s received: stopping", signal.Signals(sig).name)
+        notify("STOPPING=1")
+        self.stop_event.set()
+
+    def _on_reload_signal(self) -> None:
+        try:
+            new = self.load_config()
+        except config_module.ConfigError as exc:
+            log.error("reload refused, keeping the running config: %s", exc)
+            return
+        if not new.endpoints:
+            log.error("reload refused, keeping the running config: %s: no [[endpoint]]", new.path)
+            return
+        self.config = new
+        self.scheduler.update(new.endpoints)
+        log.info("config reloaded: %d endpoints", len(new.endpoints))
+        notify(f"STATUS=checking {len(new.endpoints)} endpoints")
+
+    async def _housekeeping(self) -> None:
+        """Heartbeats (so a crash can be dated), watchdog pings while the loop is healthy, and
+        retention of raw checks."""
+        watchdog = watchdog_interval()
+        tick = min(HEARTBEAT_EVERY, watchdog) if watchdog else HEARTBEAT_EVERY
+        last_heartbeat = last_prune = 0.0
+        while True:
+            now = time.time()
+            if watchdog and self.writer.healthy():
+                notify("WATCHDOG=1")
+            if now - last_heartbeat >= HEARTBEAT_EVERY:
+                last_heartbeat = now
+                stats = self.scheduler.stats
+                self.writer.heartbeat(self.run_id, now, {
+                    "lag_p50": stats.lag_p(0.5),
+                    "lag_p99": stats.lag_p(0.99),
+                    "in_flight": stats.in_flight,
+                    "started": stats.started,
+                    "missed": stats.missed,
+                    "queue": self.writer.queue_depth(),
+                    "write_errors": self.writer.write_errors,
+                })
+            if now - last_prune >= PRUNE_EVERY:
+                last_prune = now
+                self.writer.prune(now - self.config.probe.retention_days * 86400)
+            await asyncio.sleep(tick)
+
+    # ------------------------------------------------------------ shutdown
+
+    async def shutdown(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.drain(SHUTDOWN_GRACE)
+        if self.writer is not None:
+            self.writer.close(timeout=1.5)
+        if self.store is not None and self.run_id is not None:
+            try:
+                self.store.stop_daemon_run(self.run_id, "stop")
+            except StoreError as exc:
+                log.error("cannot record the stop: %s", exc)
+            self.store.close()
+        log.info("probe stopped")
+
+
+async def _serve(daemon: Daemon) -> None:
+    try:
+        await daemon.main_loop()
+    finally:
+        await daemon.shutdown()
+
+
+def run(config_path: str | None, database: str | None) -> int:
+    """Run until SIGTERM/SIGINT. Returns the process exit status."""
+    daemon = Daemon(config_path, database)
+    try:
+        daemon.startup()
+    except StartupError as exc:
+        log.error("%s", exc)
+        return exc.exit_code
+    asyncio.run(_serve(daemon))
+    return 0
+
+
+def setup_logging(level: str = "INFO") -> None:
+    """One line per event on stderr; under systemd the journal takes the level from the
+    <N> prefix (sd-daemon(3)), so no timestamps are repeated there."""
+    under_journal = bool(os.environ.get("JOURNAL_STREAM"))
+    if under_journal:
+        fmt = "<%(priority)s>%(name)s: %(message)s"
+    else:
+        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(fmt))
+    handler.addFilter(_Priority())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+
+
+class _Priority(logging.Filter):
+    LEVELS = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
+
+    def filter(self, record):
+        record.priority = self.LEVELS.get(record.levelno, 6)
+        return True

@@ -1,0 +1,221 @@
+"""When each endpoint is due, and the caps that keep probe gentle: checks in flight, checks
+started per second, checks in flight per host. After a down check, quick re-checks confirm an
+outage (or clear a blip) before the next regular check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import time
+import zlib
+from collections import deque
+from dataclasses import dataclass, field
+
+from asyncio_throttle import Throttler
+from yarl import URL
+
+from probe.config import Endpoint
+
+log = logging.getLogger("probe.scheduler")
+
+REGULAR, RETRY = 0, 1
+
+
+def phase_offset(name: str, interval: float) -> float:
+    """A stable offset in [0, interval) from the endpoint's name, so that endpoints sharing an
+    interval are spread over it and keep their place across restarts."""
+    return (zlib.crc32(name.encode()) / 2**32) * interval
+
+
+def next_due(now: float, interval: float, offset: float) -> float:
+    """The first slot at or after `now` on the grid offset + k * interval (epoch-aligned)."""
+    slots = -((offset - now) // interval)  # ceil((now - offset) / interval)
+    return offset + slots * interval
+
+
+def percentile(samples, q: float) -> float | None:
+    if not samples:
+        return None
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@dataclass
+class Stats:
+    """What the scheduler knows of its own health; read by status and metrics."""
+
+    started: int = 0
+    completed: int = 0
+    missed: int = 0  # regular slots that passed without a check
+    retries: int = 0
+    lags: deque = field(default_factory=lambda: deque(maxlen=20000))  # seconds, recent checks
+    in_flight: int = 0
+
+    def lag_p(self, q: float) -> float | None:
+        return percentile(self.lags, q)
+
+
+@dataclass
+class _State:
+    endpoint: Endpoint
+    generation: int
+    in_flight: bool = False
+    downs_in_a_row: int = 0
+    retry_pending: bool = False
+
+
+class Scheduler:
+    """Runs `run_check(endpoint)` for every endpoint on its fixed-rate schedule and hands each
+    result to `on_result(endpoint, result, lag)`."""
+
+    def __init__(self, endpoints, run_check, on_result, *, max_in_flight=256, rate=500.0, per_host=8,
+                 retry_interval=5.0, clock=time.time):
+        self._run_check = run_check
+        self._on_result = on_result
+        self._clock = clock
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._throttler = Throttler(rate_limit=rate, period=1.0)
+        self._per_host_limit = per_host
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._retry_interval = retry_interval
+        self._heap: list = []
+        self._seq = 0
+        self._states: dict[str, _State] = {}
+        self._generation = 0
+        self._wakeup = asyncio.Event()
+        self._tasks: set[asyncio.Task] = set()
+        self.stats = Stats()
+        self.update(endpoints)
+
+    # ------------------------------------------------------------ schedule
+
+    def update(self, endpoints) -> None:
+        """Take a new set of endpoints (a reload). Unchanged endpoints keep their slots."""
+        self._generation += 1
+        now = self._clock()
+        old = self._states
+        self._states = {}
+        for endpoint in endpoints:
+            previous = old.get(endpoint.name)
+            state = _State(endpoint, self._generation)
+            if previous is not None:
+                state.in_flight = previous.in_flight
+                state.downs_in_a_row = previous.downs_in_a_row
+            self._states[endpoint.name] = state
+            offset = phase_offset(endpoint.name, endpoint.interval)
+            self._push(next_due(now, endpoint.interval, offset), endpoint.name, REGULAR)
+        self._wakeup.set()
+
+    def _push(self, due: float, name: str, kind: int) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (due, self._seq, name, kind, self._generation))
+
+    @property
+    def endpoints(self):
+        return [state.endpoint for state in self._states.values()]
+
+    # ------------------------------------------------------------ loop
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            if not self._heap:
+                await self._sleep(stop, None)
+                continue
+            due, _, name, kind, generation = self._heap[0]
+            now = self._clock()
+            if due > now:
+                await self._sleep(stop, due - now)
+                continue
+            heapq.heappop(self._heap)
+            state = self._states.get(name)
+            if state is None or generation != state.generation:
+                continue  # removed or rescheduled by a reload
+            endpoint = state.endpoint
+            if kind == REGULAR:
+                following = due + endpoint.interval
+                if following <= now:  # far behind (suspended, overloaded): skip, and count it
+                    skipped = int((now - following) // endpoint.interval) + 1
+                    self.stats.missed += skipped
+                    following += skipped * endpoint.interval
+                self._push(following, name, REGULAR)
+            else:
+                state.retry_pending = False
+            if state.in_flight:
+                if kind == REGULAR:
+                    self.stats.missed += 1
+                continue
+            await self._slots.acquire()
+            async with self._throttler:
+                pass
+            if stop.is_set():
+                self._slots.release()
+                break
+            state.in_flight = True
+            lag = max(0.0, self._clock() - due)
+            task = asyncio.create_task(self._one(state, lag, kind))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float | None) -> None:
+        self._wakeup.clear()
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wakeup.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _one(self, state: _State, lag: float, kind: int) -> None:
+        endpoint = state.endpoint
+        self.stats.started += 1
+        self.stats.in_flight += 1
+        if kind == RETRY:
+            self.stats.retries += 1
+        host = URL(endpoint.spec.url).host or ""
+        gate = self._hosts.get(host)
+        if gate is None:
+            gate = self._hosts[host] = asyncio.Semaphore(self._per_host_limit)
+        try:
+            async with gate:
+                result = await self._run_check(endpoint)
+        except Exception:  # a bug must not stop the other checks
+            log.exception("check of %s failed unexpectedly", endpoint.name)
+            return
+        finally:
+            state.in_flight = False
+            self.stats.in_flight -= 1
+            self._slots.release()
+        self.stats.completed += 1
+        self.stats.lags.append(lag)
+        try:
+            self._on_result(endpoint, result, lag)
+        except Exception:
+            log.exception("recording the check of %s failed", endpoint.name)
+        self._confirm(state, result)
+
+    def _confirm(self, state: _State, result) -> None:
+        """After a down check, re-check soon, until `confirm` downs in a row or an answer."""
+        if result.state != "down":
+            state.downs_in_a_row = 0
+            return
+        state.downs_in_a_row += 1
+        current = self._states.get(state.endpoint.name)
+        if current is not state or state.retry_pending:
+            return
+        if state.downs_in_a_row < state.endpoint.confirm and self._retry_interval < state.endpoint.interval:
+            state.retry_pending = True
+            self._push(self._clock() + self._retry_interval, state.endpoint.name, RETRY)
+            self._wakeup.set()
+
+    async def drain(self, grace: float) -> None:
+        """Let checks in flight finish for `grace` seconds, then cancel the rest."""
+        if not self._tasks:
+            return
+        done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
