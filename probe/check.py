@@ -9,9 +9,15 @@ the verdict (up / degraded / down and the error class) is derived from them in `
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
+import multiprocessing
+import os
+import pickle
+import signal
 import socket
 import ssl
+import sys
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -104,14 +110,18 @@ def _diagnostic_context() -> ssl.SSLContext:
     return context
 
 
+# The trace of the check running in the current task. The resolver and the connector are shared
+# by every check of a batch (building an aiohttp session and connector per check costs CPU for
+# nothing); each check's task carries its own trace, and asyncio copies it into any task that
+# aiohttp starts on the check's behalf.
+_current_trace: contextvars.ContextVar[_Trace] = contextvars.ContextVar("probe_check_trace")
+
+
 class _TimedResolver(AbstractResolver):
     """getaddrinfo for every check (no cache), timed."""
 
-    def __init__(self, trace: _Trace):
-        self._trace = trace
-
     async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET):
-        trace = self._trace
+        trace = _current_trace.get()
         trace.phase = "dns"
         loop = asyncio.get_running_loop()
         started = perf_counter()
@@ -142,20 +152,20 @@ class _TimedResolver(AbstractResolver):
 class _TimedConnector(aiohttp.TCPConnector):
     """Opens each connection in two timed steps, TCP then TLS, and keeps the TLS facts at
     handshake time: aiohttp releases the connection of a small or empty body before the
-    caller could ask for them."""
+    caller could ask for them. Never keeps a connection alive nor caches a DNS answer, so one
+    connector serves many checks and every check is still a fresh look."""
 
-    def __init__(self, trace: _Trace):
+    def __init__(self):
         super().__init__(
-            resolver=_TimedResolver(trace),
+            resolver=_TimedResolver(),
             use_dns_cache=False,
             force_close=True,
             limit=0,
             enable_cleanup_closed=False,
         )
-        self._trace = trace
 
     async def _wrap_create_connection(self, *args, addr_infos, req, timeout, client_error=None, **kwargs):
-        trace = self._trace
+        trace = _current_trace.get()
         trace.phase = "connect"
         trace.host, trace.port = req.url.raw_host, req.port
         started = perf_counter()
@@ -255,13 +265,32 @@ def _name(rdns) -> str | None:
     return ", ".join(parts)
 
 
+_CERT_FACTS_MAX = 1024
+_cert_facts_by_der: dict[bytes, dict] = {}
+
+
 def _tls_facts(ssl_object) -> dict:
-    cert = ssl_object.getpeercert() or {}
-    not_after = ssl.cert_time_to_seconds(cert["notAfter"]) if "notAfter" in cert else None
+    """The TLS facts of a verified connection. A certificate's facts depend on its bytes alone,
+    so they are decoded once per distinct certificate (decoding costs more than the rest)."""
+    der = ssl_object.getpeercert(binary_form=True)
+    cert_facts = _cert_facts_by_der.get(der) if der else None
+    if cert_facts is None:
+        cert_facts = _cert_facts(ssl_object.getpeercert() or {})
+        if der:
+            if len(_cert_facts_by_der) >= _CERT_FACTS_MAX:
+                _cert_facts_by_der.clear()
+            _cert_facts_by_der[der] = cert_facts
     cipher = ssl_object.cipher()
     return {
         "tls_version": ssl_object.version(),
         "tls_cipher": cipher[0] if cipher else None,
+        **cert_facts,
+    }
+
+
+def _cert_facts(cert: dict) -> dict:
+    not_after = ssl.cert_time_to_seconds(cert["notAfter"]) if "notAfter" in cert else None
+    return {
         "cert_not_after": float(not_after) if not_after is not None else None,
         "cert_issuer": _name(cert.get("issuer")),
         "cert_subject": _name(cert.get("subject")),
@@ -276,7 +305,16 @@ def describe_status_list(expected: tuple[tuple[int, int], ...]) -> str:
     return ",".join(str(low) if low == high else f"{low}-{high}" for low, high in expected)
 
 
-async def _fetch(spec: CheckSpec, trace: _Trace) -> tuple[int, bytes]:
+def _new_session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=_TimedConnector(),
+        timeout=aiohttp.ClientTimeout(total=None),
+        auto_decompress=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
+async def _fetch(spec: CheckSpec, trace: _Trace, session: aiohttp.ClientSession) -> tuple[int, bytes]:
     """Request the URL, following redirects by hand (each hop must stay on HTTPS), and read
     the body up to the cap. Returns the final status and the body read."""
     context = tls_context(spec.ca_file, spec.min_tls)
@@ -285,39 +323,32 @@ async def _fetch(spec: CheckSpec, trace: _Trace) -> tuple[int, bytes]:
     headers.update(dict(spec.headers))
     url = URL(spec.url)
     method = spec.method
-    connector = _TimedConnector(trace)
-    async with aiohttp.ClientSession(
-        connector=connector,
-        timeout=aiohttp.ClientTimeout(total=None),
-        auto_decompress=False,
-        cookie_jar=aiohttp.DummyCookieJar(),
-    ) as session:
-        for hop in range(MAX_REDIRECTS + 1):
-            trace.phase = "dns"
-            try:
-                response = await session.request(
-                    method, url, headers=headers, ssl=context, allow_redirects=False
-                )
-            except aiohttp.ClientError as exc:
-                raise CheckFailure("protocol", f"bad HTTP answer: {_client_reason(exc)}") from None
-            # time to first byte: from the ready connection to the response head
-            trace.ttfb_ms += (perf_counter() - trace.ready_at) * 1000
-            trace.phase = "body"
-            async with response:
-                if spec.follow_redirects and response.status in REDIRECT_STATUSES and "Location" in response.headers:
-                    target = url.join(URL(response.headers["Location"]))
-                    if target.scheme != "https":
-                        raise CheckFailure("redirects", f"redirected to a non-HTTPS URL: {target}")
-                    if hop == MAX_REDIRECTS:
-                        raise CheckFailure("redirects", f"more than {MAX_REDIRECTS} redirects")
-                    if response.status == 303 or (response.status in (301, 302) and method == "POST"):
-                        method = "GET"
-                    url = target
-                    continue
-                body = b""
-                if method != "HEAD":
-                    body = await _read_capped(response)
-                return response.status, body
+    for hop in range(MAX_REDIRECTS + 1):
+        trace.phase = "dns"
+        try:
+            response = await session.request(
+                method, url, headers=headers, ssl=context, allow_redirects=False
+            )
+        except aiohttp.ClientError as exc:
+            raise CheckFailure("protocol", f"bad HTTP answer: {_client_reason(exc)}") from None
+        # time to first byte: from the ready connection to the response head
+        trace.ttfb_ms += (perf_counter() - trace.ready_at) * 1000
+        trace.phase = "body"
+        async with response:
+            if spec.follow_redirects and response.status in REDIRECT_STATUSES and "Location" in response.headers:
+                target = url.join(URL(response.headers["Location"]))
+                if target.scheme != "https":
+                    raise CheckFailure("redirects", f"redirected to a non-HTTPS URL: {target}")
+                if hop == MAX_REDIRECTS:
+                    raise CheckFailure("redirects", f"more than {MAX_REDIRECTS} redirects")
+                if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                    method = "GET"
+                url = target
+                continue
+            body = b""
+            if method != "HEAD":
+                body = await _read_capped(response)
+            return response.status, body
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -363,17 +394,52 @@ def _format_seconds(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
+class Checker:
+    """The machinery shared by many checks in one event loop: one aiohttp session and connector.
+    It never reuses a connection nor caches a DNS answer: every check is still its own look.
+
+        async with Checker() as checker:
+            result = await checker.check(spec)
+    """
+
+    def __init__(self):
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> "Checker":
+        self._session = _new_session()
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def check(self, spec: CheckSpec) -> CheckResult:
+        """Check one URL once. Never raises for anything the endpoint does."""
+        if self._session is None:
+            raise RuntimeError("use the Checker with 'async with'")
+        return await _check(spec, self._session)
+
+
 async def check(spec: CheckSpec) -> CheckResult:
     """Check one URL once. Never raises for anything the endpoint does."""
+    async with Checker() as checker:
+        return await checker.check(spec)
+
+
+async def _check(spec: CheckSpec, session: aiohttp.ClientSession) -> CheckResult:
     result = CheckResult(url=spec.url, at=time.time())
     trace = _Trace()
+    token = _current_trace.set(trace)
     started = perf_counter()
     status = None
     body = b""
     failure: CheckFailure | None = None
     try:
         async with asyncio.timeout(spec.timeout):
-            status, body = await _fetch(spec, trace)
+            status, body = await _fetch(spec, trace, session)
     except CheckFailure as exc:
         failure = exc
     except TimeoutError:
@@ -385,6 +451,8 @@ async def check(spec: CheckSpec) -> CheckResult:
         failure = CheckFailure("protocol", f"bad HTTP answer: {_client_reason(exc)}")
     except (OSError, ssl.SSLError) as exc:
         failure = CheckFailure("protocol", f"connection failed: {exc}")
+    finally:
+        _current_trace.reset(token)
     result.total_ms = round((perf_counter() - started) * 1000, 3)
     _record_facts(result, trace, status)
     verdict(result, spec, failure, body)
@@ -436,12 +504,96 @@ def verdict(result: CheckResult, spec: CheckSpec, failure: CheckFailure | None, 
     result.state, result.error_class, result.error = "up", None, None
 
 
-async def check_many(specs: list[CheckSpec], concurrency: int = 64) -> list[CheckResult]:
-    """Check every spec once, at most `concurrency` at a time; results in the order given."""
+async def check_many(specs: list[CheckSpec], concurrency: int = 64, workers: int = 1) -> list[CheckResult]:
+    """Check every spec once, at most `concurrency` at a time; results in the order given.
+
+    workers > 1 spreads the specs over that many processes (this one and workers - 1 forked
+    children, each with its own event loop and share of the concurrency), for lists long enough
+    that one core is the limit: a fresh TLS check costs milliseconds of CPU, mostly the handshake.
+    Use `workers_for(len(specs))` for a default. Where fork is not available, runs in-process.
+    """
+    workers = max(1, min(workers, len(specs) // MIN_SPECS_PER_WORKER, concurrency))
+    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return await _check_all(specs, concurrency)
+    return await _check_in_processes(specs, concurrency, workers)
+
+
+MIN_SPECS_PER_WORKER = 64  # below that, a worker process costs more than it brings
+
+
+def workers_for(count: int) -> int:
+    """A default number of worker processes for `count` checks: one per CPU this process may run
+    on, for long lists only."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, count // (4 * MIN_SPECS_PER_WORKER)))
+
+
+async def _check_all(specs: list[CheckSpec], concurrency: int) -> list[CheckResult]:
     gate = asyncio.Semaphore(concurrency)
+    async with Checker() as checker:
 
-    async def one(spec: CheckSpec) -> CheckResult:
-        async with gate:
-            return await check(spec)
+        async def one(spec: CheckSpec) -> CheckResult:
+            async with gate:
+                return await checker.check(spec)
 
-    return list(await asyncio.gather(*(one(spec) for spec in specs)))
+        return list(await asyncio.gather(*(one(spec) for spec in specs)))
+
+
+async def _check_in_processes(specs: list[CheckSpec], concurrency: int, workers: int) -> list[CheckResult]:
+    """Share i of n is specs[i::n] (interleaved, so slow endpoints spread evenly). This process
+    checks share 0; forked children check the others and send their results back pickled.
+    The children are forked first, before this process opens any connection."""
+    shares = [specs[i::workers] for i in range(workers)]
+    gates = [concurrency // workers + (1 if i < concurrency % workers else 0) for i in range(workers)]
+    context = multiprocessing.get_context("fork")
+    for stream in (sys.stdout, sys.stderr):  # a child must not write out what this one buffered
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+    children = []
+    try:
+        for i in range(1, workers):
+            receiver, sender = context.Pipe(duplex=False)
+            child = context.Process(target=_worker, args=(shares[i], gates[i], sender), daemon=True)
+            child.start()
+            sender.close()
+            children.append((i, child, receiver))
+        loop = asyncio.get_running_loop()
+        waits = [loop.run_in_executor(None, _receive, receiver) for _, _, receiver in children]
+        mine = await _check_all(shares[0], gates[0])
+        results: list[list[CheckResult] | None] = [mine]
+        for (i, child, receiver), wait in zip(children, waits):
+            got = await wait
+            # A child that died (killed, out of memory) leaves its share to this process.
+            results.append(got if got is not None else await _check_all(shares[i], gates[i]))
+    finally:
+        for _, child, receiver in children:
+            receiver.close()
+            if child.is_alive():
+                child.kill()
+            child.join()
+    merged: list[CheckResult] = [None] * len(specs)  # type: ignore[list-item]
+    for i, share in enumerate(results):
+        merged[i::workers] = share
+    return merged
+
+
+def _worker(specs: list[CheckSpec], concurrency: int, sender) -> None:
+    """In a forked child: check the share with a new event loop, send the results, exit."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    try:
+        results = asyncio.run(_check_all(specs, concurrency))
+        sender.send_bytes(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
+    finally:
+        sender.close()
+
+
+def _receive(receiver) -> list[CheckResult] | None:
+    try:
+        return pickle.loads(receiver.recv_bytes())
+    except (EOFError, OSError):
+        return None

@@ -337,10 +337,18 @@ def _duration_in(low, high):
 
 
 def _say(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds * 1000:g}ms"
+    """Seconds as the config would write them: 90 -> '1m30s', 0.5 -> '500ms'."""
+    if seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    parts = []
+    rest = seconds
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if rest >= size:
+            parts.append(f"{int(rest // size)}{unit}")
+            rest -= (rest // size) * size
+    if rest or not parts:
+        parts.append(f"{rest:g}s")
+    return "".join(parts)
 
 
 def _choice(options):
@@ -392,10 +400,14 @@ def _endpoint(table: dict, index: int, where: _Where, confirm_default: int, envi
         follow_redirects=_value(table, "follow_redirects", _bool, where, section, True),
         ca_file=ca_file,
     )
+    interval = _value(table, "interval", _duration_in(1, 86400), where, section, 60.0)
+    if spec.timeout > interval:
+        # one check at a time per endpoint: a check must end before the next is due
+        raise where.error(f"{_say(spec.timeout)} is longer than the interval {_say(interval)}", section, "timeout")
     return Endpoint(
         name=name,
         spec=spec,
-        interval=_value(table, "interval", _duration_in(1, 86400), where, section, 60.0),
+        interval=interval,
         confirm=_value(table, "confirm", _int_in(1, 100), where, section, confirm_default),
         severity_cap=_value(table, "max_severity", _choice(SEVERITIES), where, section),
     )

@@ -20,7 +20,7 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Mapping
+from typing import IO, Iterable, Iterator, Mapping, NamedTuple
 
 import sqlite_utils
 
@@ -52,7 +52,7 @@ MIGRATIONS: list[str] = [
         interval_s REAL NOT NULL,
         site TEXT,
         first_seen INTEGER NOT NULL,  -- at of the oldest check
-        config_at INTEGER NOT NULL,   -- at of the check url, interval_s and site come from
+        config_at INTEGER NOT NULL,   -- at of the check url, interval_s and site came from
         pruned_before INTEGER         -- raw checks older than this were deleted
     );
     -- What a check was made with: one row per distinct (endpoint, url, interval, site).
@@ -128,7 +128,8 @@ MIGRATIONS: list[str] = [
         pid INTEGER,
         version TEXT,
         site TEXT,
-        heartbeat_at INTEGER
+        heartbeat_at INTEGER,
+        status TEXT                   -- JSON: the daemon's figures at its last heartbeat
     );
     CREATE TABLE incidents (
         id INTEGER PRIMARY KEY,
@@ -246,7 +247,10 @@ def _encode_histogram(histogram: Mapping[int, int]) -> bytes:
 
 
 def _decode_histogram(blob: bytes) -> dict[int, int]:
-    histogram: dict[int, int] = {}
+    histogram = dict(zip(blob[0::2], blob[1::2]))
+    if len(histogram) * 2 == len(blob):  # no bucket over 255: the usual case
+        return histogram
+    histogram = {}
     for bucket, count in zip(blob[0::2], blob[1::2]):
         histogram[bucket] = histogram.get(bucket, 0) + count
     return histogram
@@ -265,9 +269,8 @@ class Endpoint:
     first_seen: float  # epoch seconds of its oldest check
 
 
-@dataclass(frozen=True, slots=True)
-class Rollup:
-    """One endpoint's checks during one UTC hour."""
+class Rollup(NamedTuple):
+    """One endpoint's checks during one UTC hour. (A tuple: reports read many of them.)"""
 
     hour: float  # epoch seconds of the hour's start
     up: int
@@ -275,7 +278,7 @@ class Rollup:
     down: int
     latency_count: int  # checks in the histogram: not down, with a total_ms
     latency_sum_ms: float
-    histogram: dict[int, int] = field(default_factory=dict)  # bucket -> checks
+    histogram: dict[int, int]  # latency_bucket -> checks
 
     @property
     def checks(self) -> int:
@@ -292,6 +295,7 @@ class DaemonRun:
     version: str | None
     site: str | None
     heartbeat_at: float | None
+    status: dict | None  # the daemon's figures at its last heartbeat
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,11 +466,14 @@ class _Codec:
         )
 
     def _endpoint_id(self, name, url, interval_s, site, at) -> int:
+        # The endpoint row describes its newest check: older (imported) checks only move
+        # first_seen. known = [id, url, interval_s, site, first_seen, newest check's at].
         known = self._endpoints.get(name)
         if known is None:
             found = self.conn.execute(
-                "SELECT id, url, interval_s, site, first_seen, config_at FROM endpoints"
-                " WHERE name = ?",
+                "SELECT id, url, interval_s, site, first_seen, max(config_at, coalesce("
+                "(SELECT max(at) FROM checks WHERE endpoint_id = endpoints.id), 0))"
+                " FROM endpoints WHERE name = ?",
                 (name,),
             ).fetchone()
             if found is None:
@@ -478,16 +485,20 @@ class _Codec:
                 found = (cursor.lastrowid, url, interval_s, site, at, at)
             known = self._endpoints[name] = list(found)
             self._endpoint_names[known[0]] = name
-        endpoint_id, *config, first_seen, config_at = known
-        # The endpoint row describes its newest check; old imports do not rewrite it.
-        if at < first_seen or (at >= config_at and config != [url, interval_s, site]):
-            if at >= config_at:
-                known[1:4], known[5] = [url, interval_s, site], at
-            known[4] = min(first_seen, at)
+        endpoint_id = known[0]
+        if at >= known[5]:
+            known[5] = at
+            if known[1:4] != [url, interval_s, site]:
+                known[1:4] = [url, interval_s, site]
+                self.conn.execute(
+                    "UPDATE endpoints SET url = ?, interval_s = ?, site = ?, config_at = ?"
+                    " WHERE id = ?",
+                    (url, interval_s, site, at, endpoint_id),
+                )
+        if at < known[4]:
+            known[4] = at
             self.conn.execute(
-                "UPDATE endpoints SET url = ?, interval_s = ?, site = ?, first_seen = ?,"
-                " config_at = ? WHERE id = ?",
-                (*known[1:], endpoint_id),
+                "UPDATE endpoints SET first_seen = ? WHERE id = ?", (at, endpoint_id)
             )
         return endpoint_id
 
@@ -535,7 +546,8 @@ class _Codec:
         conn = self.conn
         self._label_values = dict(conn.execute("SELECT id, value FROM labels"))
         self._setting_values = {
-            row[0]: row[1:] for row in conn.execute("SELECT id, url, interval_ms, site FROM settings")
+            row[0]: row[1:]
+            for row in conn.execute("SELECT id, url, interval_ms, site FROM settings")
         }
         self._cert_values = {
             row[0]: row[1:]
@@ -690,13 +702,16 @@ def _refold(conn, codec: _Codec, plan: _Refold) -> Run | None:
         (plan.endpoint_id, plan.delete_from_ms),
     )
     rows = conn.execute(
-        f"SELECT {', '.join(_CHECK_COLUMNS)} FROM checks"
-        " WHERE endpoint_id = ? AND at >= ? ORDER BY at",
+        "SELECT c.at, c.state, c.error_class, s.interval_ms FROM checks c"
+        " JOIN settings s ON s.id = c.setting_id"
+        " WHERE c.endpoint_id = ? AND c.at >= ? ORDER BY c.at",
         (plan.endpoint_id, plan.after_ms),
     )
     runs, current = [], plan.seed
-    for row in rows:
-        closed, current = fold_check(current, codec.check(row))
+    label = codec.label_value
+    for at, state, error_class, interval_ms in rows:
+        check = Check(at / 1000, STATE_NAMES[state], label(error_class), interval_ms / 1000)
+        closed, current = fold_check(current, check)
         if closed is not None:
             runs.append(codec.run_row(plan.endpoint_id, closed))
     if current is not None:
@@ -953,9 +968,13 @@ class Store:
             )  # fmt: skip
             return table.last_pk
 
-    def heartbeat(self, run_id: int, at: float | None = None) -> None:
+    def heartbeat(self, run_id: int, at: float | None = None, status: dict | None = None) -> None:
+        """Record that the daemon is alive, with its figures (queue, lag...) if given."""
         at_ms = _ms(time.time() if at is None else at)
-        self.db.execute("UPDATE daemon_runs SET heartbeat_at = ? WHERE id = ?", (at_ms, run_id))
+        self.db.execute(
+            "UPDATE daemon_runs SET heartbeat_at = ?, status = coalesce(?, status) WHERE id = ?",
+            (at_ms, None if status is None else json.dumps(status), run_id),
+        )
 
     def stop_daemon_run(self, run_id: int, reason: str = "stop", at: float | None = None) -> None:
         if reason not in ("stop", "crash"):
@@ -967,7 +986,9 @@ class Store:
             (at_ms, reason, at_ms, run_id),
         )
 
-    def daemon_runs(self, since: float | None = None, until: float | None = None) -> list[DaemonRun]:
+    def daemon_runs(
+        self, since: float | None = None, until: float | None = None
+    ) -> list[DaemonRun]:
         """Daemon runs overlapping [since, until), oldest first."""
         sql, params = "SELECT * FROM daemon_runs WHERE 1", []
         if since is not None:
@@ -986,6 +1007,7 @@ class Store:
                 version=row["version"],
                 site=row["site"],
                 heartbeat_at=_seconds(row["heartbeat_at"]),
+                status=None if row["status"] is None else json.loads(row["status"]),
             )
             for row in self.db.query(sql + " ORDER BY started_at", params)
         ]
@@ -1055,6 +1077,18 @@ class Store:
             raise StoreError(f"no incident {incident_id} in {self.path}")
         return incident_id
 
+    def detected_incident(self, endpoint: int | str, start: float) -> Incident | None:
+        """The record (acknowledgement) of the detected incident of endpoint starting at
+        start, if any."""
+        endpoint_id = self._endpoint_id(endpoint)
+        if endpoint_id is None:
+            return None
+        found = self._incidents(
+            " AND i.source = 'detected' AND i.endpoint_id = ? AND i.start = ?",
+            [endpoint_id, _ms(start)],
+        )
+        return found[0] if found else None
+
     def close_incident(self, incident_id: int, at: float | None = None) -> None:
         """Close an incident recorded by hand; its end defaults to the closing time."""
         at_ms = _ms(time.time() if at is None else at)
@@ -1074,12 +1108,7 @@ class Store:
         """Recorded incidents (manual ones, and acknowledgements of detected ones) that
         overlap [since, until), oldest first. An open one overlaps everything after its
         start."""
-        sql = (
-            'SELECT i.id, e.name, i.start, i."end", i.severity, i.summary, i.source, i.ack_at,'
-            " i.ack_by, i.closed_at FROM incidents i JOIN endpoints e ON e.id = i.endpoint_id"
-            " WHERE 1"
-        )
-        params: list = []
+        sql, params = "", []
         if endpoint is not None:
             sql += " AND i.endpoint_id = ?"
             params.append(self._endpoint_id(endpoint))
@@ -1089,7 +1118,15 @@ class Store:
         if until is not None:
             sql += " AND i.start < ?"
             params.append(_ms(until))
-        rows = self.db.conn.execute(sql + " ORDER BY i.start, i.id", params)
+        return self._incidents(sql, params)
+
+    def _incidents(self, where: str, params: list) -> list[Incident]:
+        rows = self.db.conn.execute(
+            'SELECT i.id, e.name, i.start, i."end", i.severity, i.summary, i.source, i.ack_at,'
+            " i.ack_by, i.closed_at FROM incidents i JOIN endpoints e ON e.id = i.endpoint_id"
+            f" WHERE 1{where} ORDER BY i.start, i.id",
+            params,
+        )
         return [
             Incident(
                 id=row[0],
@@ -1159,10 +1196,11 @@ class _Batcher:
                 self.open_runs[endpoint_id] = _latest_run(conn, codec, endpoint_id)
             current = self.open_runs[endpoint_id]
             last_ms = -1 if current is None else _ms(current.last)
-            fresh, late = [], []
+            fresh, late, previous_at = [], [], None
             for row in rows:
-                if (fresh or late) and row[_AT] == (fresh or late)[-1][_AT]:
-                    continue  # same endpoint, same millisecond: already have one
+                if row[_AT] == previous_at:
+                    continue  # same endpoint, same millisecond: keep the first
+                previous_at = row[_AT]
                 (fresh if row[_AT] > last_ms else late).append(row)
             late = [row for row in late if not self._stored(row)]
             if late:
@@ -1202,6 +1240,14 @@ class _Flush:
         self.done = threading.Event()
 
 
+@dataclass(slots=True)
+class _Call:
+    """Other work for the writer's thread: function(store)."""
+
+    function: object
+    name: str
+
+
 _STOP = object()
 _WAKE = object()
 
@@ -1224,7 +1270,7 @@ class Writer:
 
     def __init__(
         self,
-        path: str | os.PathLike,
+        path: str | os.PathLike | Store,
         *,
         commit_interval: float = 1.0,
         batch_size: int = 5000,
@@ -1232,7 +1278,9 @@ class Writer:
         busy_timeout: float = 5.0,
         retry_max: float = 30.0,
     ):
-        # Opening here, in the caller's thread, makes a bad path fail at startup.
+        # Its own connection, opened here in the caller's thread: a bad path fails at startup.
+        if isinstance(path, Store):
+            path = path.path
         self._store = Store.open(path, busy_timeout=busy_timeout)
         self.path = self._store.path
         self.commit_interval = commit_interval
@@ -1269,6 +1317,8 @@ class Writer:
 
     def flush(self, timeout: float | None = None) -> bool:
         """Write everything submitted so far; False if not done within timeout."""
+        if not self._thread.is_alive():
+            return not self._pending
         flush = _Flush()
         self._queue.put(flush)
         return flush.done.wait(timeout)
@@ -1285,12 +1335,25 @@ class Writer:
             self._abandon = True
             self._queue.put(_WAKE)
             self._thread.join(1.0)
-            log.error("closing %s with %d checks not written", self.path, self.queue_depth)
+            log.error("closing %s with %d checks not written", self.path, self.queue_depth())
             return False
         return True
 
-    @property
+    def heartbeat(self, run_id: int, at: float | None = None, status: dict | None = None) -> None:
+        """Store.heartbeat, done by the writer's thread; never blocks."""
+        at = time.time() if at is None else at
+        self._queue.put(_Call(lambda store: store.heartbeat(run_id, at, status), "heartbeat"))
+
+    def prune(self, older_than: float | None = None) -> None:
+        """Store.prune, done by the writer's thread between batches; never blocks."""
+        self._queue.put(_Call(lambda store: store.prune(older_than), "prune"))
+
+    def healthy(self) -> bool:
+        """The thread runs and its last write succeeded (for a watchdog)."""
+        return self._thread.is_alive() and not self._failing
+
     def queue_depth(self) -> int:
+        """Checks waiting to be written."""
         return self._queue.qsize() + len(self._pending)
 
     @property
@@ -1303,7 +1366,7 @@ class Writer:
             write_errors=self.write_errors,
             dropped=self.dropped,
             rejected=self.rejected,
-            queue_depth=self.queue_depth,
+            queue_depth=self.queue_depth(),
             last_error=self.last_error,
         )
 
@@ -1354,6 +1417,12 @@ class Writer:
     def _accept(self, item) -> None:
         if isinstance(item, _Flush):
             self._flushes.append(item)
+        elif isinstance(item, _Call):
+            try:
+                item.function(self._store)
+            except Exception as error:  # noqa: BLE001 - the daemon must outlive any error
+                if not self._failing:
+                    log.error("%s of %s failed: %s", item.name, self.path, error)
         elif item is _STOP:
             self._stopping = True
         elif item is not _WAKE:
@@ -1443,8 +1512,8 @@ _LINE_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "site": (_TEXT, "a string"),
 }
 assert set(_LINE_TYPES) == {*JSON_KEYS, "endpoint", "interval_s", "site"}
+_ALLOWED_TYPES = {key: frozenset((*types, type(None))) for key, (types, _) in _LINE_TYPES.items()}
 _REQUIRED_KEYS = ("endpoint", "at", "state", "interval_s")
-_RESULT_KEYS = frozenset(JSON_KEYS)
 _ERROR_CLASSES = frozenset((None, *ERROR_CLASSES))
 
 
@@ -1483,28 +1552,30 @@ def _parse_line(line: str) -> tuple[str, CheckResult, float, str | None]:
         raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
-    for key, value in record.items():
-        expected = _LINE_TYPES.get(key)
-        if expected is None:
-            raise ValueError(f"unknown key {key!r}")
-        if value is not None and type(value) not in expected[0]:  # type(): bool is no int
-            raise ValueError(f"{key} must be {expected[1]} or null, not {value!r}")
+    unknown = record.keys() - _LINE_TYPES.keys()
+    if unknown:
+        raise ValueError(f"unknown key {min(unknown)!r}")
+    # type(), not isinstance(): a bool is no integer here
+    wrong = [key for key, value in record.items() if type(value) not in _ALLOWED_TYPES[key]]
+    if wrong:
+        key = wrong[0]
+        raise ValueError(f"{key} must be {_LINE_TYPES[key][1]} or null, not {record[key]!r}")
     for key in _REQUIRED_KEYS:
-        if record.get(key) is None:
+        if record.get(key) in (None, ""):
             raise ValueError(f"missing {key}")
     if record["state"] not in STATE_CODES:
         raise ValueError(f"state must be one of {', '.join(STATES)}, not {record['state']!r}")
     if record.get("error_class") not in _ERROR_CLASSES:
         raise ValueError(f"unknown error_class {record['error_class']!r}")
-    interval_s = record["interval_s"]
+    endpoint, interval_s = record.pop("endpoint"), record.pop("interval_s")
+    site = record.pop("site", None)
     if interval_s <= 0:
         raise ValueError(f"interval_s must be a positive number, not {interval_s!r}")
-    facts = {key: value for key, value in record.items() if key in _RESULT_KEYS}
-    facts["at"] = _parse_time("at", facts["at"])
-    if "cert_not_after" in facts:
-        facts["cert_not_after"] = _parse_time("cert_not_after", facts["cert_not_after"])
-    facts.setdefault("url", None)
-    return record["endpoint"], CheckResult(**facts), float(interval_s), record.get("site")
+    record["at"] = _parse_time("at", record["at"])
+    if "cert_not_after" in record:
+        record["cert_not_after"] = _parse_time("cert_not_after", record["cert_not_after"])
+    record.setdefault("url", None)
+    return endpoint, CheckResult(**record), float(interval_s), site
 
 
 def import_jsonl(store: Store, fh: Iterable[str], *, skip_errors: bool = False) -> ImportStats:
@@ -1525,9 +1596,13 @@ def import_jsonl(store: Store, fh: Iterable[str], *, skip_errors: bool = False) 
             )
             try:
                 lines = _import_lines(conn, codec, fh, stats, skip_errors)
+                # Stored already, or in a period pruned since: its runs and rollups are
+                # settled and must not count it twice.
                 conn.execute(
                     "DELETE FROM incoming WHERE EXISTS (SELECT 1 FROM main.checks c"
                     " WHERE c.endpoint_id = incoming.endpoint_id AND c.at = incoming.at)"
+                    " OR at < (SELECT coalesce(pruned_before, 0) FROM endpoints e"
+                    " WHERE e.id = incoming.endpoint_id)"
                 )
                 stats.added = conn.execute("SELECT count(*) FROM incoming").fetchone()[0]
                 stats.skipped_duplicates = lines - stats.added

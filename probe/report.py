@@ -1,0 +1,294 @@
+"""The monthly report's model: figures from the store's runs and rollups through the SLA rules,
+incidents with their deadlines, maintenance and probe gaps. Rendering is `probe.render`'s job.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from probe import sla
+from probe.config import Config, Maintenance
+from probe.render import ERROR_CLASSES
+from probe.store import Store, merge_histograms, percentile_from_histogram
+from probe.workdays import WorkCalendar
+
+LOOKBACK = 7 * 86400  # runs read before the month, doubled until the first is not an episode
+MAX_LOOKBACK = 800 * 86400
+
+DEFAULT_TITLES = {"fr": "Disponibilité du service", "en": "Service availability"}
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    try:
+        moment = datetime.strptime(text, "%Y-%m")
+    except ValueError:
+        raise ValueError(f"{text!r} is not a month (like 2026-10)") from None
+    return moment.year, moment.month
+
+
+def last_complete_month(now: float, tz: str) -> tuple[int, int]:
+    local = datetime.fromtimestamp(now, ZoneInfo(tz))
+    first = local.date().replace(day=1) - timedelta(days=1)
+    return first.year, first.month
+
+
+def iso_local(epoch: float | None, zone: ZoneInfo) -> str | None:
+    if epoch is None:
+        return None
+    moment = datetime.fromtimestamp(epoch, zone)
+    return moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+
+
+@dataclass
+class ReportContext:
+    config: Config
+    store: Store
+    year: int
+    month: int
+    now: float
+    language: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.config.sla.timezone)
+
+
+def maintenance_windows(items: tuple[Maintenance, ...], period: sla.Interval, tz: str) -> list[sla.Window]:
+    """The config's windows (one-off and recurring) that overlap the period."""
+    windows = []
+    for item in items:
+        if item.every:
+            windows.extend(sla.expand_weekly(item.every, item.at, item.duration, period, tz,
+                                             item.endpoints, item.reason))
+        else:
+            start, end = item.start.timestamp(), item.end.timestamp()
+            if start < period[1] and end > period[0]:
+                windows.append(sla.Window(start, end, item.endpoints, item.reason))
+    return sorted(windows, key=lambda w: w.start)
+
+
+def runs_around(store: Store, name: str, period: sla.Interval) -> list[sla.Run]:
+    """The endpoint's runs from the start of any episode in progress at the period's start
+    (so its start and check count are right) to the newest."""
+    lookback = LOOKBACK
+    while True:
+        runs = store.runs(name, period[0] - lookback, None)
+        if not runs or runs[0].state == sla.UP or runs[0].start > period[0] - lookback + 1 or lookback >= MAX_LOOKBACK:
+            return runs
+        lookback *= 2
+
+
+def local_days(period: sla.Interval, zone: ZoneInfo) -> list[tuple[date, float, float]]:
+    """(date, start, end) of each local day of the period; a DST day lasts 23 or 25 hours."""
+    first = datetime.fromtimestamp(period[0], zone).date()
+    days = []
+    day = first
+    while True:
+        start = datetime(day.year, day.month, day.day, tzinfo=zone).timestamp()
+        if start >= period[1]:
+            return days
+        following = day + timedelta(days=1)
+        end = datetime(following.year, following.month, following.day, tzinfo=zone).timestamp()
+        days.append((day, start, min(end, period[1])))
+        day = following
+
+
+def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
+    """The report model (JSON-able) for one month."""
+    cfg = context.config
+    zone = context.zone
+    period = sla.month_period(context.year, context.month, cfg.sla.timezone)
+    # A month still under way is reported up to now; the rest is not yet due.
+    counted = (period[0], min(period[1], max(period[0], context.now)))
+    windows = maintenance_windows(cfg.maintenance, period, cfg.sla.timezone)
+    calendar = WorkCalendar(cfg.sla.holidays, cfg.sla.timezone, cfg.sla.closed_days)
+    deadlines = {k: (v["acknowledge"], v["fix"]) for k, v in cfg.sla.deadlines.items()}
+    names = endpoints or [e.name for e in cfg.endpoints]
+    known = {e.name for e in context.store.endpoints()}
+    sections = []
+    for name in names:
+        endpoint = cfg.endpoint(name)
+        confirm = endpoint.confirm if endpoint else cfg.sla.confirm
+        cap = endpoint.severity_cap if endpoint else None
+        runs = runs_around(context.store, name, period) if name in known else []
+        maintenance = sla.maintenance_for(windows, name)
+        figures = sla.availability(runs, counted, maintenance, confirm, cfg.sla.target)
+        sections.append(_endpoint_section(context, name, endpoint, runs, figures, period, counted,
+                                          maintenance, windows, calendar, deadlines, confirm, cap, zone))
+    lang = context.language
+    return {
+        "month": f"{context.year:04d}-{context.month:02d}",
+        "timezone": cfg.sla.timezone,
+        "target_percent": cfg.sla.target,
+        "period_seconds": period[1] - period[0],
+        "period_start": iso_local(period[0], zone),
+        "period_end": iso_local(period[1], zone),
+        "generated_at": iso_local(context.now, zone),
+        "title": cfg.report.title or DEFAULT_TITLES[lang],
+        "provider": cfg.report.provider,
+        "client": cfg.report.client,
+        "support": cfg.report.support,
+        "language": lang,
+        "probe_sites": sorted({e.site for e in context.store.endpoints() if e.site and e.name in names}),
+        "rules": {
+            "confirm": cfg.sla.confirm,
+            "coverage_factor": sla.COVERAGE_FACTOR,
+            "holidays": cfg.sla.holidays,
+            "deadlines": {k: dict(v) for k, v in cfg.sla.deadlines.items()},
+        },
+        "daemon_gaps": _daemon_gaps(context.store, counted, zone),
+        "endpoints": sections,
+    }
+
+
+def _endpoint_section(context, name, endpoint, runs, figures, period, counted, maintenance, windows,
+                      calendar, deadlines, confirm, cap, zone) -> dict:
+    shown = figures.availability_shown(3)
+    incidents = [
+        _detected_incident(context, name, episode, downtime, cap, calendar, deadlines, zone)
+        for episode, downtime in zip(figures.outages, figures.outage_downtime_seconds)
+    ] + [
+        _detected_incident(context, name, episode, 0.0, cap, calendar, deadlines, zone)
+        for episode in figures.degradations
+    ]
+    incidents += _manual_incidents(context, name, counted, calendar, deadlines, zone)
+    incidents.sort(key=lambda i: i["start"])
+    url = endpoint.spec.url if endpoint else next(
+        (e.url for e in context.store.endpoints() if e.name == name), None)
+    return {
+        "name": name,
+        "url": url,
+        "severity_cap": cap,
+        "availability_percent": float(shown) if shown is not None else None,
+        "availability_display": str(shown) if shown is not None else None,
+        "met": figures.met,
+        "period_seconds": figures.period_seconds,
+        "eligible_seconds": figures.eligible_seconds,
+        "unmonitored_seconds": figures.unmonitored_seconds,
+        "maintenance_seconds": figures.maintenance_seconds,
+        "downtime_seconds": figures.downtime_seconds,
+        "allowed_downtime_seconds": figures.allowed_downtime_seconds,
+        "coverage_percent": float(sla.truncate_percent(figures.coverage_exact, 2)),
+        "blips": figures.blip_count,
+        "days": _days(context, name, runs, period, counted, maintenance, confirm, zone),
+        "incidents": incidents,
+        "maintenance": [
+            {"start": iso_local(w.start, zone), "end": iso_local(w.end, zone), "reason": w.reason}
+            for w in windows if w.applies_to(name)
+        ],
+        "unmonitored": [
+            {"start": iso_local(a, zone), "end": iso_local(b, zone), "seconds": round(b - a, 3)}
+            for a, b in figures.unmonitored
+        ],
+    }
+
+
+def _days(context, name, runs, period, counted, maintenance, confirm, zone) -> list[dict]:
+    rollups = context.store.rollups(name, period[0], period[1]) if runs else []
+    by_day: dict[date, list] = {}
+    for rollup in rollups:
+        by_day.setdefault(datetime.fromtimestamp(rollup.hour, zone).date(), []).append(rollup.histogram)
+    days = []
+    for day, start, end in local_days(period, zone):
+        if start >= counted[1]:
+            figures = None
+        else:
+            figures = sla.availability(runs, (start, min(end, counted[1])), maintenance, confirm,
+                                       context.config.sla.target)
+        histogram = merge_histograms(by_day.get(day, []))
+        shown = figures.availability_shown(3) if figures else None
+        days.append({
+            "date": day.isoformat(),
+            "availability_percent": float(shown) if shown is not None else None,
+            "downtime_seconds": figures.downtime_seconds if figures else 0.0,
+            "eligible_seconds": figures.eligible_seconds if figures else 0.0,
+            "unmonitored_seconds": figures.unmonitored_seconds if figures else end - start,
+            "maintenance_seconds": figures.maintenance_seconds if figures else 0.0,
+            "latency_p50_ms": percentile_from_histogram(histogram, 0.5),
+            "latency_p95_ms": percentile_from_histogram(histogram, 0.95),
+        })
+    return days
+
+
+def _first_error(store: Store, name: str, at: float) -> str | None:
+    for _, _, _, result in store.checks(name, since=at, until=at + 0.001):
+        return result.error
+    return None
+
+
+def _detected_incident(context, name, episode, downtime, cap, calendar, deadlines, zone) -> dict:
+    severity = sla.incident_severity(episode, cap)
+    acknowledge_by, fix_by = sla.incident_deadlines(episode.start, severity, calendar, deadlines)
+    record = context.store.detected_incident(name, episode.start)
+    ack_at = record.ack_at if record else None
+    fixed_at = sla.fix_time(episode)
+    error_class = max(episode.error_classes, key=lambda c: sla.classify(c, episode.state))
+    return {
+        "id": record.id if record else None,
+        "start": iso_local(episode.start, zone),
+        "end": iso_local(fixed_at, zone),
+        "severity": str(severity),
+        "error_class": error_class,
+        "source": "detected",
+        "summary": _first_error(context.store, name, episode.start)
+        or ERROR_CLASSES[context.language].get(error_class, error_class or ""),
+        "downtime_seconds": downtime,
+        "duration_seconds": (fixed_at or context.now) - episode.start,
+        "acknowledge_deadline": iso_local(acknowledge_by, zone),
+        "acknowledged": iso_local(ack_at, zone),
+        "acknowledged_by": record.ack_by if record else None,
+        "acknowledge": sla.deadline_status(acknowledge_by, ack_at, context.now),
+        "fix_deadline": iso_local(fix_by, zone),
+        "fix": sla.deadline_status(fix_by, fixed_at, context.now),
+    }
+
+
+def _manual_incidents(context, name, counted, calendar, deadlines, zone) -> list[dict]:
+    found = []
+    for record in context.store.list_incidents(endpoint=name, since=counted[0], until=counted[1]):
+        if record.source != "manual":
+            continue
+        acknowledge_by, fix_by = sla.incident_deadlines(record.start, record.severity, calendar, deadlines)
+        fixed_at = record.closed_at
+        found.append({
+            "id": record.id,
+            "start": iso_local(record.start, zone),
+            "end": iso_local(fixed_at, zone),
+            "severity": record.severity,
+            "error_class": None,
+            "source": "manual",
+            "summary": record.summary or "",
+            "downtime_seconds": 0.0,
+            "duration_seconds": (fixed_at or context.now) - record.start,
+            "acknowledge_deadline": iso_local(acknowledge_by, zone),
+            "acknowledged": iso_local(record.ack_at, zone),
+            "acknowledged_by": record.ack_by,
+            "acknowledge": sla.deadline_status(acknowledge_by, record.ack_at, context.now),
+            "fix_deadline": iso_local(fix_by, zone),
+            "fix": sla.deadline_status(fix_by, fixed_at, context.now),
+        })
+    return found
+
+
+def _daemon_gaps(store: Store, period: sla.Interval, zone: ZoneInfo) -> list[dict]:
+    """When the probe itself was not running: between one daemon run's end and the next one's
+    start, with why the run ended (stopped, or crashed at its last heartbeat)."""
+    gaps = []
+    runs = store.daemon_runs(period[0] - MAX_LOOKBACK, period[1])
+    for previous, following in zip(runs, runs[1:] + [None]):
+        ended = previous.stopped_at
+        if ended is None:
+            continue
+        resumed = following.started_at if following else period[1]
+        start, end = max(ended, period[0]), min(resumed, period[1])
+        if end > start:
+            reason = "probe crashed" if previous.stop_reason == "crash" else "probe stopped"
+            gaps.append({"start": iso_local(start, zone), "end": iso_local(end, zone), "reason": reason})
+    return gaps
+
+
+def now() -> float:
+    return time.time()
