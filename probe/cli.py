@@ -146,6 +146,460 @@ def check(urls, as_json, ca_file, timeout, expect_status, expect_body, max_laten
     sys.exit(EXIT_OK)
 
 
+# ---------------------------------------------------------------- shared options
+
+
+def history_options(func):
+    """--config and --db, for every command that reads or writes the history."""
+    func = click.option("--db", "db_path", type=click.Path(dir_okay=False),
+                        help="The SQLite database (wins over [probe] database).")(func)
+    func = click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="PROBE_CONFIG",
+                        help="The TOML config file (or $PROBE_CONFIG).")(func)
+    return func
+
+
+def load_config(config_path, required=False):
+    from probe import config as config_module
+
+    if config_path is None:
+        if required:
+            raise ProbeError("no config file given (use --config FILE)")
+        return None
+    try:
+        return config_module.load(config_path)
+    except config_module.ConfigError as exc:
+        raise ProbeError(str(exc)) from None
+
+
+def database_path(cfg, db_path) -> str:
+    from probe.config import default_database
+
+    if db_path:
+        return db_path
+    return cfg.probe.database if cfg else default_database()
+
+
+def open_store(cfg, db_path, must_exist=True):
+    import os
+
+    from probe.store import Store, StoreError
+
+    path = database_path(cfg, db_path)
+    if must_exist and not os.path.exists(path):
+        raise ProbeError(f"no database at {path} (start `probe run` first, or give --db)")
+    try:
+        return Store.open(path, retention_days=cfg.probe.retention_days if cfg else 400)
+    except StoreError as exc:
+        raise ProbeError(str(exc)) from None
+
+
+def parse_time_option(value, zone_name="UTC"):
+    """ISO 8601 date or date-time; without an offset, in `zone_name`."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ProbeError(f"{value!r} is not a date or time (like 2026-10-01 or 2026-10-01T12:00Z)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(zone_name))
+    return moment.timestamp()
+
+
+# ---------------------------------------------------------------- run, config
+
+
+@cli.command()
+@history_options
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              default="INFO", show_default=True)
+def run(config_path, db_path, log_level):
+    """Run the daemon: check every endpoint on schedule and record every check.
+
+    Stops cleanly on SIGTERM or Ctrl-C (a second Ctrl-C exits at once); SIGHUP reloads the
+    config (a broken one is refused and the running one kept).
+
+    \b
+    Example:
+      probe run --config /etc/probe/probe.toml
+    """
+    from probe import daemon
+
+    daemon.setup_logging(log_level.upper())
+    sys.exit(daemon.run(config_path, db_path))
+
+
+@cli.group("config")
+def config_group():
+    """Validate a config file."""
+
+
+@config_group.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+def config_check(file):
+    """Validate FILE and explain what probe will do with it.
+
+    \b
+    Example:
+      probe config check /etc/probe/probe.toml
+    """
+    cfg = load_config(file, required=True)
+    from probe.check import describe_status_list
+    from probe.config import _say
+
+    click.echo(f"{file}: OK")
+    click.echo(f"database: {cfg.probe.database}   site: {cfg.probe.site}   retention: {cfg.probe.retention_days} days")
+    click.echo(f"SLA: {cfg.sla.target} % in {cfg.sla.timezone}, holidays {cfg.sla.holidays}, confirm {cfg.sla.confirm}")
+    click.echo(f"{len(cfg.endpoints)} endpoint(s):")
+    for e in cfg.endpoints:
+        spec = e.spec
+        expect = [f"status {describe_status_list(spec.expect_status)}"]
+        if spec.expect_body is not None:
+            expect.append(f"body contains {spec.expect_body!r}")
+        if spec.max_latency:
+            expect.append(f"degraded over {_say(spec.max_latency)}")
+        headers = ", ".join(f"{name}: ***" for name, _ in spec.headers)
+        click.echo(f"  {e.name}: {spec.method} {spec.url} every {_say(e.interval)}, timeout {_say(spec.timeout)},"
+                   f" TLS >= {spec.min_tls}, {'; '.join(expect)}; outage after {e.confirm} down checks"
+                   + (f"; at most {e.severity_cap}" if e.severity_cap else "")
+                   + (f"; headers {headers}" if headers else ""))
+    if not cfg.endpoints:
+        click.echo("  (none: `probe run` needs at least one [[endpoint]])")
+    for m in cfg.maintenance:
+        who = ", ".join(m.endpoints) if m.endpoints else "all endpoints"
+        if m.every:
+            from probe.config import WEEKDAYS
+
+            days = ", ".join(WEEKDAYS[d] for d in m.every)
+            click.echo(f"maintenance: every {days} at {m.at} for {_say(m.duration)} ({who}) {m.reason}".rstrip())
+        else:
+            click.echo(f"maintenance: {m.start.isoformat()} to {m.end.isoformat()} ({who}) {m.reason}".rstrip())
+
+
+# ---------------------------------------------------------------- status
+
+
+@cli.command()
+@history_options
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per endpoint per line.")
+def status(config_path, db_path, as_json):
+    """Each endpoint's state, since when, its last check, the daemon's lag, and availability
+    over the last 24 hours and 30 days.
+
+    \b
+    Example:
+      probe status --config /etc/probe/probe.toml
+    """
+    import time as clock
+
+    from probe import status as status_module
+
+    cfg = load_config(config_path)
+    store = open_store(cfg, db_path)
+    with store:
+        report = status_module.collect(store, cfg, clock.time())
+    if as_json:
+        click.echo(json.dumps(report["daemon"], ensure_ascii=False))
+        for row in report["endpoints"]:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        click.echo(status_module.format_text(report))
+
+
+# ---------------------------------------------------------------- export, import, backup
+
+
+@cli.command("export")
+@history_options
+@click.option("--endpoint", help="Only this endpoint.")
+@click.option("--since", help="From this time (ISO 8601; without offset: UTC).")
+@click.option("--until", help="Up to this time, excluded.")
+@click.option("--output", "-o", type=click.File("w"), default="-", help="File to write (default: stdout).")
+def export_command(config_path, db_path, endpoint, since, until, output):
+    """Write checks as JSON Lines: the keys of `probe check --json` plus endpoint,
+    interval_s and site.
+
+    \b
+    Example:
+      probe export --since 2026-10-01 --until 2026-11-01 -o october.jsonl
+    """
+    from probe.store import export_jsonl
+
+    cfg = load_config(config_path)
+    store = open_store(cfg, db_path)
+    with store:
+        lines = export_jsonl(store, output, endpoint, parse_time_option(since), parse_time_option(until))
+    if output is not sys.stdout and output.name != "<stdout>":
+        click.echo(f"exported {lines} checks to {output.name}", err=True)
+
+
+@cli.command("import")
+@history_options
+@click.argument("file", type=click.File("r"))
+@click.option("--skip-errors", is_flag=True, help="Skip bad lines (listed) instead of importing nothing.")
+def import_command(config_path, db_path, file, skip_errors):
+    """Read checks from JSON Lines (the format of `probe export`), to back-fill or migrate
+    history. Importing the same file twice adds nothing.
+
+    \b
+    Example:
+      probe import october.jsonl --db /var/lib/probe/probe.db
+    """
+    import time as clock
+
+    from probe.store import StoreError, import_jsonl
+
+    cfg = load_config(config_path)
+    store = open_store(cfg, db_path, must_exist=False)
+    started = clock.perf_counter()
+    with store:
+        try:
+            stats = import_jsonl(store, file, skip_errors=skip_errors)
+        except StoreError as exc:
+            raise ProbeError(f"{file.name}: {exc}; nothing was imported") from None
+    for error in stats.errors:
+        click.echo(f"{file.name}: skipped {error}", err=True)
+    click.echo(f"imported {stats.added} checks ({stats.skipped_duplicates} already present)"
+               f" in {clock.perf_counter() - started:.1f}s")
+
+
+@cli.command()
+@history_options
+@click.argument("dest", type=click.Path())
+@click.option("--rotate", type=click.IntRange(1, 10000),
+              help="DEST is a directory: write probe-YYYYMMDD-HHMMSS.db there and keep the newest N.")
+def backup(config_path, db_path, dest, rotate):
+    """Copy the database consistently (SQLite's online backup, safe while the daemon
+    writes), then check the copy with integrity_check.
+
+    \b
+    Example:
+      probe backup /var/backups/probe.db
+    """
+    import os
+    import time as clock
+    from pathlib import Path
+
+    from probe.store import StoreError, backup as backup_database
+
+    cfg = load_config(config_path)
+    source = database_path(cfg, db_path)
+    target = Path(dest)
+    if rotate or target.is_dir():
+        if not target.is_dir():
+            raise ProbeError(f"{dest}: not a directory (with --rotate, DEST is a directory)")
+        target = target / clock.strftime("probe-%Y%m%d-%H%M%S.db", clock.gmtime())
+    try:
+        written = backup_database(source, target)
+    except StoreError as exc:
+        raise ProbeError(str(exc)) from None
+    click.echo(f"backed up {source} to {written} ({os.path.getsize(written)} bytes, integrity ok)")
+    if rotate:
+        copies = sorted(Path(dest).glob("probe-*.db"))
+        for old in copies[:-rotate]:
+            old.unlink()
+            click.echo(f"removed old backup {old}")
+
+
+# ---------------------------------------------------------------- report
+
+
+@cli.command()
+@history_options
+@click.option("--month", help="YYYY-MM (default: the last complete month).")
+@click.option("--format", "fmt", type=click.Choice(["html", "json"]), default="html", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="File to write (HTML default: probe-report-YYYY-MM.html; JSON default: stdout).")
+@click.option("--output-dir", type=click.Path(file_okay=False), help="Write the report in this directory.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), help="Language (default: [report] language).")
+@click.option("--endpoint", "endpoints", multiple=True, help="Only these endpoints (repeatable).")
+@click.option("--templates", type=click.Path(exists=True, file_okay=False),
+              help="A directory of templates that override the packaged ones.")
+def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints, templates):
+    """Write the monthly availability report against the SLA target.
+
+    \b
+    Example:
+      probe report --config /etc/probe/probe.toml --month 2026-10 --lang en
+    """
+    import time as clock
+    from pathlib import Path
+
+    from probe import render
+    from probe import report as report_module
+
+    cfg = load_config(config_path) or _default_config(db_path)
+    now = clock.time()
+    try:
+        year, month_number = (report_module.parse_month(month) if month
+                              else report_module.last_complete_month(now, cfg.sla.timezone))
+    except ValueError as exc:
+        raise ProbeError(str(exc)) from None
+    for name in endpoints:
+        if cfg.endpoints and cfg.endpoint(name) is None:
+            raise ProbeError(f"no endpoint named {name!r} in {cfg.path}")
+    store = open_store(cfg, db_path)
+    with store:
+        known = [e.name for e in store.endpoints()]
+        names = list(endpoints) or ([e.name for e in cfg.endpoints] if cfg.endpoints else known)
+        for name in names:
+            if name not in known and not cfg.endpoints:
+                raise ProbeError(f"no endpoint named {name!r} in {store.path}")
+        context = report_module.ReportContext(cfg, store, year, month_number, now, lang or cfg.report.language)
+        model = report_module.build(context, names)
+    if fmt == "json":
+        text = json.dumps(model, ensure_ascii=False, indent=2)
+        if output is None and output_dir is None:
+            click.echo(text)
+            return
+    else:
+        text = render.render_html(model, template_dir=templates, lang=lang)
+    target = Path(output) if output else Path(render.default_filename(model))
+    if fmt == "json" and not output:
+        target = target.with_suffix(".json")
+    if output_dir:
+        target = Path(output_dir) / target.name
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ProbeError(f"cannot write {target}: {exc.strerror}") from None
+    click.echo(f"wrote {target}", err=True)
+
+
+def _default_config(db_path):
+    """No config file: the contract's defaults, every endpoint of the database."""
+    from probe.config import from_dict
+
+    return from_dict({"probe": {"database": db_path}} if db_path else {}, "<defaults>")
+
+
+# ---------------------------------------------------------------- incidents
+
+
+@cli.group()
+def incident():
+    """List, acknowledge, open and close incidents."""
+
+
+@incident.command("list")
+@history_options
+@click.option("--days", type=click.IntRange(1, 3650), default=31, show_default=True, help="How far back.")
+@click.option("--json", "as_json", is_flag=True)
+def incident_list(config_path, db_path, days, as_json):
+    """Incidents of the last DAYS days, detected and recorded by hand, with their ids.
+
+    \b
+    Example:
+      probe incident list --days 7
+    """
+    import time as clock
+
+    from probe import incidents
+
+    cfg = load_config(config_path) or _default_config(db_path)
+    store = open_store(cfg, db_path)
+    with store:
+        rows = incidents.recent(store, cfg, clock.time(), days)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    click.echo(incidents.format_text(rows))
+
+
+@incident.command("ack")
+@history_options
+@click.argument("incident_id", type=int)
+@click.option("--by", default=None, help="Who acknowledges (default: $USER).")
+@click.option("--at", "at_text", help="When (ISO 8601; default: now).")
+def incident_ack(config_path, db_path, incident_id, by, at_text):
+    """Acknowledge incident ID (from `probe incident list`).
+
+    \b
+    Example:
+      probe incident ack 12 --by alice
+    """
+    import getpass
+    import time as clock
+
+    from probe.store import StoreError
+
+    cfg = load_config(config_path)
+    zone = cfg.sla.timezone if cfg else "Europe/Paris"
+    at = parse_time_option(at_text, zone) if at_text else clock.time()
+    store = open_store(cfg, db_path)
+    with store:
+        try:
+            store.ack_incident(incident_id, by=by or getpass.getuser(), at=at)
+        except StoreError as exc:
+            raise ProbeError(str(exc)) from None
+    click.echo(f"incident {incident_id} acknowledged")
+
+
+@incident.command("open")
+@history_options
+@click.option("--endpoint", required=True, help="The endpoint concerned.")
+@click.option("--severity", type=click.Choice(["blocking", "major", "minor"]), required=True)
+@click.option("--summary", required=True, help="What is wrong, in one line.")
+@click.option("--start", "start_text", help="When it started (ISO 8601; default: now).")
+def incident_open(config_path, db_path, endpoint, severity, summary, start_text):
+    """Record an incident the probe cannot see (a wrong figure on a screen, say).
+
+    \b
+    Example:
+      probe incident open --endpoint api --severity major --summary "totals wrong on invoices"
+    """
+    import time as clock
+
+    from probe.store import StoreError
+
+    cfg = load_config(config_path)
+    zone = cfg.sla.timezone if cfg else "Europe/Paris"
+    start = parse_time_option(start_text, zone) if start_text else clock.time()
+    store = open_store(cfg, db_path)
+    with store:
+        if endpoint not in {e.name for e in store.endpoints()} and not (cfg and cfg.endpoint(endpoint)):
+            raise ProbeError(f"no endpoint named {endpoint!r}")
+        try:
+            number = store.open_incident(endpoint, start, severity, summary)
+        except StoreError as exc:
+            raise ProbeError(str(exc)) from None
+    click.echo(f"incident {number} opened")
+
+
+@incident.command("close")
+@history_options
+@click.argument("incident_id", type=int)
+@click.option("--at", "at_text", help="When it was fixed (ISO 8601; default: now).")
+def incident_close(config_path, db_path, incident_id, at_text):
+    """Close (fix) incident ID recorded by hand.
+
+    \b
+    Example:
+      probe incident close 12
+    """
+    import time as clock
+
+    from probe.store import StoreError
+
+    cfg = load_config(config_path)
+    zone = cfg.sla.timezone if cfg else "Europe/Paris"
+    at = parse_time_option(at_text, zone) if at_text else clock.time()
+    store = open_store(cfg, db_path)
+    with store:
+        try:
+            store.close_incident(incident_id, at=at)
+        except StoreError as exc:
+            raise ProbeError(str(exc)) from None
+    click.echo(f"incident {incident_id} closed")
+
+
+
+
 def format_table(results) -> str:
     header = ("URL", "STATE", "HTTP", "TLS", "CERT DAYS", "TIME", "ERROR")
     rows = [header]

@@ -68,6 +68,7 @@ class Daemon:
         self.run_id: int | None = None
         self.stop_event: asyncio.Event | None = None
         self._stopping_signals = 0
+        self._last_state: dict[str, tuple] = {}
 
     # ------------------------------------------------------------ startup
 
@@ -127,8 +128,16 @@ class Daemon:
 
     def _record(self, endpoint, result, lag) -> None:
         self.writer.submit(endpoint.name, result, endpoint.interval, self.config.probe.site)
-        if result.state != "up":
-            log.info("%s %s: %s: %s", endpoint.name, result.state, result.error_class, result.error)
+        # Log changes of state, not every check: a long outage is one line, not thousands.
+        previous = self._last_state.get(endpoint.name)
+        self._last_state[endpoint.name] = (result.state, result.error_class)
+        if previous == (result.state, result.error_class) or (previous is None and result.state == "up"):
+            return
+        if result.state == "up":
+            log.info("%s: up again (%s)", endpoint.name, endpoint.spec.url)
+        else:
+            level = logging.WARNING if result.state == "down" else logging.INFO
+            log.log(level, "%s: %s, %s: %s", endpoint.name, result.state, result.error_class, result.error)
 
     def _on_stop_signal(self, sig) -> None:
         self._stopping_signals += 1

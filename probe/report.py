@@ -4,7 +4,6 @@ incidents with their deadlines, maintenance and probe gaps. Rendering is `probe.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -104,8 +103,6 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
     # A month still under way is reported up to now; the rest is not yet due.
     counted = (period[0], min(period[1], max(period[0], context.now)))
     windows = maintenance_windows(cfg.maintenance, period, cfg.sla.timezone)
-    calendar = WorkCalendar(cfg.sla.holidays, cfg.sla.timezone, cfg.sla.closed_days)
-    deadlines = {k: (v["acknowledge"], v["fix"]) for k, v in cfg.sla.deadlines.items()}
     names = endpoints or [e.name for e in cfg.endpoints]
     known = {e.name for e in context.store.endpoints()}
     sections = []
@@ -117,7 +114,7 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
         maintenance = sla.maintenance_for(windows, name)
         figures = sla.availability(runs, counted, maintenance, confirm, cfg.sla.target)
         sections.append(_endpoint_section(context, name, endpoint, runs, figures, period, counted,
-                                          maintenance, windows, calendar, deadlines, confirm, cap, zone))
+                                          maintenance, windows, confirm, cap, zone))
     lang = context.language
     return {
         "month": f"{context.year:04d}-{context.month:02d}",
@@ -145,16 +142,20 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
 
 
 def _endpoint_section(context, name, endpoint, runs, figures, period, counted, maintenance, windows,
-                      calendar, deadlines, confirm, cap, zone) -> dict:
+                      confirm, cap, zone) -> dict:
     shown = figures.availability_shown(3)
+    rules = IncidentRules.from_config(context.config, context.store, context.now, context.language)
+    detected = list(zip(figures.outages, figures.outage_downtime_seconds))
+    detected += [(episode, 0.0) for episode in figures.degradations]
     incidents = [
-        _detected_incident(context, name, episode, downtime, cap, calendar, deadlines, zone)
-        for episode, downtime in zip(figures.outages, figures.outage_downtime_seconds)
-    ] + [
-        _detected_incident(context, name, episode, 0.0, cap, calendar, deadlines, zone)
-        for episode in figures.degradations
+        detected_row(rules, name, episode, downtime, cap, context.store.detected_incident(name, episode.start))
+        for episode, downtime in detected
     ]
-    incidents += _manual_incidents(context, name, counted, calendar, deadlines, zone)
+    incidents += [
+        manual_row(rules, record)
+        for record in context.store.list_incidents(endpoint=name, since=counted[0], until=counted[1])
+        if record.source == "manual"
+    ]
     incidents.sort(key=lambda i: i["start"])
     url = endpoint.spec.url if endpoint else next(
         (e.url for e in context.store.endpoints() if e.name == name), None)
@@ -219,58 +220,68 @@ def _first_error(store: Store, name: str, at: float) -> str | None:
     return None
 
 
-def _detected_incident(context, name, episode, downtime, cap, calendar, deadlines, zone) -> dict:
-    severity = sla.incident_severity(episode, cap)
-    acknowledge_by, fix_by = sla.incident_deadlines(episode.start, severity, calendar, deadlines)
-    record = context.store.detected_incident(name, episode.start)
+@dataclass
+class IncidentRules:
+    """What an incident's row needs besides the incident: the clock and the contract."""
+
+    store: Store
+    calendar: WorkCalendar
+    deadlines: dict  # severity -> (acknowledge, fix)
+    zone: ZoneInfo
+    now: float
+    language: str
+
+    @classmethod
+    def from_config(cls, cfg: Config, store: Store, now: float, language: str) -> IncidentRules:
+        return cls(
+            store=store,
+            calendar=WorkCalendar(cfg.sla.holidays, cfg.sla.timezone, cfg.sla.closed_days),
+            deadlines={k: (v["acknowledge"], v["fix"]) for k, v in cfg.sla.deadlines.items()},
+            zone=ZoneInfo(cfg.sla.timezone),
+            now=now,
+            language=language,
+        )
+
+
+def _incident_row(rules: IncidentRules, *, record, start, fixed_at, severity, error_class, source,
+                  summary, downtime) -> dict:
+    acknowledge_by, fix_by = sla.incident_deadlines(start, severity, rules.calendar, rules.deadlines)
     ack_at = record.ack_at if record else None
-    fixed_at = sla.fix_time(episode)
-    error_class = max(episode.error_classes, key=lambda c: sla.classify(c, episode.state))
+    zone = rules.zone
     return {
         "id": record.id if record else None,
-        "start": iso_local(episode.start, zone),
+        "start": iso_local(start, zone),
         "end": iso_local(fixed_at, zone),
         "severity": str(severity),
         "error_class": error_class,
-        "source": "detected",
-        "summary": _first_error(context.store, name, episode.start)
-        or ERROR_CLASSES[context.language].get(error_class, error_class or ""),
+        "source": source,
+        "summary": summary,
         "downtime_seconds": downtime,
-        "duration_seconds": (fixed_at or context.now) - episode.start,
+        "duration_seconds": (fixed_at or rules.now) - start,
         "acknowledge_deadline": iso_local(acknowledge_by, zone),
         "acknowledged": iso_local(ack_at, zone),
         "acknowledged_by": record.ack_by if record else None,
-        "acknowledge": sla.deadline_status(acknowledge_by, ack_at, context.now),
+        "acknowledge": sla.deadline_status(acknowledge_by, ack_at, rules.now),
         "fix_deadline": iso_local(fix_by, zone),
-        "fix": sla.deadline_status(fix_by, fixed_at, context.now),
+        "fix": sla.deadline_status(fix_by, fixed_at, rules.now),
     }
 
 
-def _manual_incidents(context, name, counted, calendar, deadlines, zone) -> list[dict]:
-    found = []
-    for record in context.store.list_incidents(endpoint=name, since=counted[0], until=counted[1]):
-        if record.source != "manual":
-            continue
-        acknowledge_by, fix_by = sla.incident_deadlines(record.start, record.severity, calendar, deadlines)
-        fixed_at = record.closed_at
-        found.append({
-            "id": record.id,
-            "start": iso_local(record.start, zone),
-            "end": iso_local(fixed_at, zone),
-            "severity": record.severity,
-            "error_class": None,
-            "source": "manual",
-            "summary": record.summary or "",
-            "downtime_seconds": 0.0,
-            "duration_seconds": (fixed_at or context.now) - record.start,
-            "acknowledge_deadline": iso_local(acknowledge_by, zone),
-            "acknowledged": iso_local(record.ack_at, zone),
-            "acknowledged_by": record.ack_by,
-            "acknowledge": sla.deadline_status(acknowledge_by, record.ack_at, context.now),
-            "fix_deadline": iso_local(fix_by, zone),
-            "fix": sla.deadline_status(fix_by, fixed_at, context.now),
-        })
-    return found
+def detected_row(rules: IncidentRules, name: str, episode: sla.Episode, downtime: float, cap, record) -> dict:
+    """An outage or degradation as an incident: its class, cause, deadlines and their status."""
+    error_class = max(episode.error_classes, key=lambda c: sla.classify(c, episode.state))
+    summary = _first_error(rules.store, name, episode.start) or ERROR_CLASSES[rules.language].get(
+        error_class, error_class or "")
+    return _incident_row(rules, record=record, start=episode.start, fixed_at=sla.fix_time(episode),
+                         severity=sla.incident_severity(episode, cap), error_class=error_class,
+                         source="detected", summary=summary, downtime=downtime)
+
+
+def manual_row(rules: IncidentRules, record) -> dict:
+    """An incident recorded by hand: fixed when closed."""
+    return _incident_row(rules, record=record, start=record.start, fixed_at=record.closed_at,
+                         severity=record.severity, error_class=None, source="manual",
+                         summary=record.summary or "", downtime=0.0)
 
 
 def _daemon_gaps(store: Store, period: sla.Interval, zone: ZoneInfo) -> list[dict]:
@@ -288,7 +299,3 @@ def _daemon_gaps(store: Store, period: sla.Interval, zone: ZoneInfo) -> list[dic
             reason = "probe crashed" if previous.stop_reason == "crash" else "probe stopped"
             gaps.append({"start": iso_local(start, zone), "end": iso_local(end, zone), "reason": reason})
     return gaps
-
-
-def now() -> float:
-    return time.time()

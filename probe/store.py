@@ -1089,6 +1089,21 @@ class Store:
         )
         return found[0] if found else None
 
+    def register_detected(self, endpoint: int | str, start: float, severity: str) -> Incident:
+        """Give the detected incident of endpoint starting at start a stable id (so that it
+        can be acknowledged by id), and return its record."""
+        with _write_transaction(self.db.conn) as conn:
+            conn.execute(
+                "INSERT INTO incidents (endpoint_id, start, severity, source) VALUES (?, ?, ?, 'detected')"
+                " ON CONFLICT (endpoint_id, start) WHERE source = 'detected' DO NOTHING",
+                (self._require_endpoint(endpoint), _ms(start), severity),
+            )
+        return self.detected_incident(endpoint, start)
+
+    def incident(self, incident_id: int) -> Incident | None:
+        found = self._incidents(" AND i.id = ?", [incident_id])
+        return found[0] if found else None
+
     def close_incident(self, incident_id: int, at: float | None = None) -> None:
         """Close an incident recorded by hand; its end defaults to the closing time."""
         at_ms = _ms(time.time() if at is None else at)

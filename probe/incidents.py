@@ -1,0 +1,52 @@
+"""Recent incidents for `probe incident list`: detected ones (given stable ids so they can be
+acknowledged) and those recorded by hand."""
+
+from __future__ import annotations
+
+from probe import sla
+from probe.config import Config
+from probe.report import IncidentRules, detected_row, manual_row, runs_around
+from probe.store import Store
+
+
+def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:
+    since = now - days * 86400
+    rules = IncidentRules.from_config(cfg, store, now, cfg.report.language)
+    rows = []
+    for known in store.endpoints():
+        endpoint = cfg.endpoint(known.name)
+        confirm = endpoint.confirm if endpoint else cfg.sla.confirm
+        cap = endpoint.severity_cap if endpoint else None
+        runs = runs_around(store, known.name, (since, now))
+        for episode in sla.episodes(runs, confirm):
+            if episode.kind == sla.BLIP or not episode.overlaps((since, now)):
+                continue
+            severity = str(sla.incident_severity(episode, cap))
+            record = store.register_detected(known.name, episode.start, severity)
+            rows.append({"endpoint": known.name, **detected_row(rules, known.name, episode, None, cap, record)})
+    for record in store.list_incidents(since=since, until=now):
+        if record.source == "manual":
+            rows.append({"endpoint": record.endpoint, **manual_row(rules, record)})
+    rows.sort(key=lambda row: row["start"])
+    for row in rows:
+        row.pop("downtime_seconds")
+    return rows
+
+
+def format_text(rows: list[dict]) -> str:
+    if not rows:
+        return "no incidents"
+    header = ("ID", "ENDPOINT", "CLASS", "START", "END", "ACK BY", "ACK", "FIX BY", "FIX", "SUMMARY")
+    table = [header]
+    for row in rows:
+        table.append((
+            str(row["id"]), row["endpoint"], row["severity"], _short(row["start"]), _short(row["end"]) or "ongoing",
+            _short(row["acknowledge_deadline"]), row["acknowledge"], _short(row["fix_deadline"]), row["fix"],
+            row["summary"],
+        ))
+    widths = [max(len(r[i]) for r in table) for i in range(len(header) - 1)]
+    return "\n".join("  ".join([c.ljust(w) for c, w in zip(r, widths)] + [r[-1]]).rstrip() for r in table)
+
+
+def _short(iso: str | None) -> str | None:
+    return iso[:16].replace("T", " ") if iso else None
