@@ -80,13 +80,13 @@ def cli():
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per URL per line.")
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, readable=True),
               help="Trust these CA certificates instead of the system store.")
-@click.option("--timeout", default="10s", show_default=True,
+@click.option("--timeout", default="10s", show_default=True, metavar="DURATION",
               callback=_converter(parse_duration, "duration"),
               help="One deadline for the whole check: DNS, connect, TLS, request, body.")
-@click.option("--expect-status", default="200-299", show_default=True,
+@click.option("--expect-status", default="200-299", show_default=True, metavar="LIST",
               callback=_converter(parse_status_list, "status list"), help="Codes and ranges, e.g. 200-299,301.")
-@click.option("--expect-body", help="The body (first 1 MiB) must contain this text.")
-@click.option("--max-latency", callback=_converter(parse_duration, "duration"),
+@click.option("--expect-body", metavar="TEXT", help="The body (first 1 MiB) must contain this text.")
+@click.option("--max-latency", metavar="DURATION", callback=_converter(parse_duration, "duration"),
               help="Slower than this is degraded, e.g. 2s.")
 @click.option("--min-tls", type=click.Choice(list(TLS_VERSIONS)), default="1.2", show_default=True,
               help="Lowest TLS version accepted (never below 1.2).")

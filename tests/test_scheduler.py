@@ -1,0 +1,169 @@
+"""The scheduler's timing rules, with a check function that records when it was called."""
+
+import asyncio
+import statistics
+import time
+from types import SimpleNamespace
+
+from probe.check import CheckSpec
+from probe.config import Endpoint
+from probe.scheduler import Scheduler, next_due, phase_offset
+
+
+def endpoint(name, interval=1.0, confirm=2, url="https://a.example/"):
+    return Endpoint(name=name, spec=CheckSpec(url=url), interval=interval, confirm=confirm)
+
+
+def run_for(seconds, endpoints, states=None, duration=0.0, **options):
+    """Run a scheduler for `seconds`; return [(name, start time, lag)] of every check."""
+    calls = []
+    states = states or {}
+
+    async def fake_check(ep):
+        calls.append((ep.name, time.time()))
+        await asyncio.sleep(duration)
+        script = states.get(ep.name, ["up"])
+        state = script.pop(0) if len(script) > 1 else script[0]
+        return SimpleNamespace(state=state)
+
+    results = []
+
+    async def main():
+        stop = asyncio.Event()
+        scheduler = Scheduler(endpoints, fake_check, lambda ep, r, lag: results.append((ep.name, lag)), **options)
+        task = asyncio.create_task(scheduler.run(stop))
+        await asyncio.sleep(seconds)
+        stop.set()
+        await task
+        await scheduler.drain(1)
+        return scheduler
+
+    scheduler = asyncio.run(main())
+    return calls, results, scheduler
+
+
+def test_phase_offsets_are_stable_and_spread():
+    offsets = [phase_offset(f"endpoint-{i}", 60) for i in range(1000)]
+    assert offsets == [phase_offset(f"endpoint-{i}", 60) for i in range(1000)]
+    assert all(0 <= o < 60 for o in offsets)
+    per_second = [0] * 60
+    for o in offsets:
+        per_second[int(o)] += 1
+    assert max(per_second) < 35, "a thousand endpoints must not fire in the same second"
+
+
+def test_next_due_is_on_the_grid():
+    assert next_due(100.0, 10, 3) == 103
+    assert next_due(103.0, 10, 3) == 103
+    assert next_due(103.5, 10, 3) == 113
+
+
+def test_fixed_rate_however_long_the_check_takes():
+    calls, _, _ = run_for(3.6, [endpoint("a", 0.5)], duration=0.3)
+    times = [t for _, t in calls]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert len(times) >= 6
+    assert abs(statistics.mean(gaps) - 0.5) < 0.05
+
+
+def test_down_is_rechecked_quickly_until_confirmed():
+    calls, _, scheduler = run_for(
+        2.5, [endpoint("a", interval=2.0, confirm=3)], states={"a": ["down", "down", "down", "up"]},
+        retry_interval=0.2,
+    )
+    times = [t for _, t in calls]
+    # first regular check, then two quick re-checks confirm the outage (3 downs in a row)
+    assert len(times) >= 3
+    assert times[1] - times[0] < 0.5 and times[2] - times[1] < 0.5
+    assert scheduler.stats.retries == 2
+
+
+def test_blip_stops_the_rechecks():
+    calls, _, scheduler = run_for(
+        1.5, [endpoint("a", interval=2.0, confirm=3)], states={"a": ["down", "up"]}, retry_interval=0.2,
+    )
+    assert scheduler.stats.retries == 1
+
+
+def test_in_flight_cap():
+    in_flight, peak = 0, 0
+
+    async def slow_check(ep):
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.3)
+        in_flight -= 1
+        return SimpleNamespace(state="up")
+
+    async def main():
+        stop = asyncio.Event()
+        endpoints = [endpoint(f"e{i}", 1.0, url=f"https://h{i}.example/") for i in range(50)]
+        scheduler = Scheduler(endpoints, slow_check, lambda *a: None, max_in_flight=5)
+        task = asyncio.create_task(scheduler.run(stop))
+        await asyncio.sleep(1.5)
+        stop.set()
+        await task
+        await scheduler.drain(1)
+
+    asyncio.run(main())
+    assert peak == 5
+
+
+def test_per_host_cap():
+    in_flight, peak = 0, 0
+
+    async def slow_check(ep):
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.3)
+        in_flight -= 1
+        return SimpleNamespace(state="up")
+
+    async def main():
+        stop = asyncio.Event()
+        endpoints = [endpoint(f"e{i}", 1.0, url=f"https://same.example/{i}") for i in range(30)]
+        scheduler = Scheduler(endpoints, slow_check, lambda *a: None, per_host=3)
+        task = asyncio.create_task(scheduler.run(stop))
+        await asyncio.sleep(1.5)
+        stop.set()
+        await task
+        await scheduler.drain(1)
+
+    asyncio.run(main())
+    assert peak == 3
+
+
+def test_rate_cap():
+    calls, _, _ = run_for(2.0, [endpoint(f"e{i}", 1.0, url=f"https://h{i}.example/") for i in range(100)], rate=20)
+    assert 20 <= len(calls) <= 45  # 20 per second, over about two seconds
+
+
+def test_lag_is_measured():
+    _, results, scheduler = run_for(1.5, [endpoint(f"e{i}", 0.5) for i in range(20)])
+    assert results
+    assert scheduler.stats.lag_p(0.99) < 0.2
+    assert scheduler.stats.missed == 0
+
+
+def test_reload_keeps_unchanged_endpoints_and_drops_removed_ones():
+    calls = []
+
+    async def fake_check(ep):
+        calls.append(ep.name)
+        return SimpleNamespace(state="up")
+
+    async def main():
+        stop = asyncio.Event()
+        scheduler = Scheduler([endpoint("a", 0.3), endpoint("b", 0.3)], fake_check, lambda *a: None)
+        task = asyncio.create_task(scheduler.run(stop))
+        await asyncio.sleep(0.7)
+        scheduler.update([endpoint("a", 0.3), endpoint("c", 0.3)])
+        calls.clear()
+        await asyncio.sleep(0.9)
+        stop.set()
+        await task
+
+    asyncio.run(main())
+    assert "b" not in calls and "a" in calls and "c" in calls
