@@ -146,6 +146,26 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX incidents_detected ON incidents (endpoint_id, start)
         WHERE source = 'detected';
     """,
+    # 2: the alert outbox (probe.alerts): one row per message and channel, written when the
+    # event happens and kept once delivered, so a restart neither re-sends nor loses one.
+    """
+    CREATE TABLE alert_outbox (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,            -- the event: endpoint, incident start, event, detail
+        channel TEXT NOT NULL,        -- the [[alerts.webhook]] or [[alerts.email]] name
+        endpoint TEXT NOT NULL,
+        event TEXT NOT NULL,          -- opened | escalated | deadline | resolved | test
+        created_at INTEGER NOT NULL,
+        message TEXT NOT NULL,        -- JSON: text, subject, body, fields (never a secret)
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL,     -- the next attempt, while pending
+        sent_at INTEGER,
+        last_error TEXT,
+        UNIQUE (key, channel)
+    );
+    CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE status = 'pending';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -190,8 +190,8 @@ class ServerThread:
         async def guarded(reader, writer):
             try:
                 await handler(reader, writer)
-            except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError):
-                pass
+            except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError, asyncio.CancelledError):
+                pass  # the client went away, or the test is over
             finally:
                 writer.transport.abort()
 

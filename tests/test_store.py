@@ -529,7 +529,8 @@ def test_import_line_errors(tmp_path, change, message):
         import_text(tmp_path / "b.db", "\n".join([minimal, json.dumps({**record, **change})]))
 
 
-def test_import_of_100k_lines_takes_seconds(tmp_path):
+def test_import_of_100k_lines(tmp_path):
+    """100 000 lines in one import (its speed is measured by bench/import_speed.py)."""
     rng = random.Random(12)
     template = json.dumps(
         {"endpoint": "{endpoint}", **make_result(BASE).to_json(), "interval_s": 60.0, "site": "s"}
@@ -546,10 +547,10 @@ def test_import_of_100k_lines_takes_seconds(tmp_path):
     started = time.perf_counter()
     with Store.open(tmp_path / "probe.db") as store:
         stats = import_jsonl(store, lines)
-    elapsed = time.perf_counter() - started
-    print(f"\nimport of 100 000 lines: {elapsed:.2f} s")
+    print(f"\nimport of 100 000 lines: {time.perf_counter() - started:.2f} s")
     assert stats.added == 100_000
-    assert elapsed < 10
+    with Store.open(tmp_path / "probe.db") as store:
+        assert sum(r.count for r in store.runs("e0")) == 10_000
 
 
 # --- size ----------------------------------------------------------------------------------
