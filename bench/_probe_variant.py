@@ -1,10 +1,10 @@
 """Bench-only launcher: the `probe` command line with one twist, so that variants the shipped CLI
-does not offer can be measured in the same run as the shipped one.
+does not offer (yet) can be measured in the same run as the shipped one.
 
-    python bench/_probe_variant.py [--uvloop] [--workers N] -- check --json URL...
+    python bench/_probe_variant.py [--loop uvloop|asyncio] [--workers N] -- check --json URL...
 
---uvloop   installs uvloop's event loop policy before the CLI runs (uvloop must be installed).
---workers  passes workers=N to probe.check.check_many (for when the CLI has no such option).
+--loop     the event loop: uvloop (must be installed) or asyncio's own.
+--workers  passes workers=N to the library call the CLI makes (run_many or check_many).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import sys
 
 def main() -> None:
     args = sys.argv[1:]
-    use_uvloop, workers = False, None
+    loop, workers = None, None
     while args and args[0] != "--":
         option = args.pop(0)
-        if option == "--uvloop":
-            use_uvloop = True
+        if option == "--loop":
+            loop = args.pop(0)
         elif option == "--workers":
             workers = int(args.pop(0))
         else:
@@ -29,12 +29,17 @@ def main() -> None:
     import probe.check
     import probe.cli
 
-    if workers is not None:
-        probe.cli.check_many = functools.partial(probe.check.check_many, workers=workers)
-    if use_uvloop:
-        import uvloop
+    extra = {} if workers is None else {"workers": workers}
+    if hasattr(probe.cli, "run_many"):  # the CLI calls probe.check.run_many(specs, ...)
+        if loop is not None:
+            extra["loop"] = loop
+        probe.cli.run_many = functools.partial(probe.check.run_many, **extra)
+    else:  # the CLI calls asyncio.run(check_many(specs, ...))
+        probe.cli.check_many = functools.partial(probe.check.check_many, **extra)
+        if loop == "uvloop":
+            import uvloop
 
-        uvloop.install()
+            uvloop.install()
     sys.argv = ["probe", *args]
     probe.cli.main()
 

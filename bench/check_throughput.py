@@ -2,7 +2,7 @@
 """Benchmark 1: fresh-TLS check throughput, `probe check` against Prometheus' blackbox_exporter,
 with `openssl s_time -new` as the floor. All figures come from this one run.
 
-    python bench/check_throughput.py                # about 60 s
+    python bench/check_throughput.py                # about 100 s
     python bench/check_throughput.py --help
 
 Needs (Debian): nginx prometheus-blackbox-exporter wrk openssl. Installs nothing.
@@ -20,11 +20,15 @@ listening on 127.0.0.2-127.0.0.5):
      all five timings).
   3. `openssl s_time -new -verify 1` for --openssl-seconds: client CPU per fresh handshake.
 nginx's CPU in each phase is shown too: it is load on the same two cores.
+--rounds repeats 1-3 in turn (default 2) and sums them: machine noise then hits every row alike.
+Default probe variants: the command as shipped, then on uvloop, then on uvloop with 2 worker
+processes (through bench/_probe_variant.py, for what the shipped CLI does not offer yet).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -155,7 +159,7 @@ def blackbox_phase(lab, tools, bb_proc, bb_port, nginx_proc, targets, seconds, c
     ok, failed = map(int, re.search(r"PROBES ok=(\d+) failed=(\d+)", out).groups())
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     return {
-        "name": f"blackbox_exporter (wrk -c{connections}, {seconds}s)",
+        "name": f"blackbox_exporter (wrk -c{connections}, {seconds}s/round)",
         "command": " ".join(shlex.quote(c) for c in cmd),
         "checks": requests, "complete": ok, "incomplete": failed, "wall": wall, "rate": rate,
         "cpu": bb_cpu, "cpu_ms": bb_cpu / max(requests, 1) * 1000, "nginx_cpu": ng_cpu,
@@ -200,7 +204,8 @@ def probe_phase(lab, variant, args, nginx_proc, urls, ca_file, concurrency):
         "name": label,
         "command": " ".join(shlex.quote(c) for c in cmd) + f" URL x{len(urls)}",
         "checks": len(records), "complete": complete, "incomplete": incomplete, "wall": wall,
-        "rate": len(records) / wall, "inner_rate": len(records) / max(last_end - first_start, 1e-9),
+        "rate": len(records) / wall, "inner_span": max(last_end - first_start, 1e-9),
+        "inner_rate": len(records) / max(last_end - first_start, 1e-9),
         "cpu": cpu, "cpu_ms": cpu / max(len(records), 1) * 1000, "nginx_cpu": ng_cpu,
         "exit": proc.returncode,
     }
@@ -225,59 +230,77 @@ def openssl_phase(lab, tools, nginx_proc, port, ca_file, seconds):
     handshakes = int(match.group(1))
     cpu = usage.ru_utime + usage.ru_stime
     return {
-        "name": f"openssl s_time -new ({seconds}s, one at a time)",
+        "name": f"openssl s_time -new ({seconds}s/round, 1 at a time)",
         "command": " ".join(shlex.quote(c) for c in cmd),
         "checks": handshakes, "complete": handshakes, "incomplete": 0, "wall": wall,
         "rate": handshakes / wall, "cpu": cpu, "cpu_ms": cpu / handshakes * 1000, "nginx_cpu": ng_cpu,
     }
 
 
-VARIANTS = {
-    # name: (label, launcher argv before "check")
-    "cli": ("probe check", [sys.executable, "-m", "probe"]),
-    "uvloop": ("probe check + uvloop", [sys.executable, os.path.join(HERE, "_probe_variant.py"), "--uvloop", "--"]),
-}
-
-
 def variant(name: str):
-    """cli | uvloop | workers=N | uvloop,workers=N | 'args:--some-cli-option 2' (shipped CLI, extra options)."""
-    if name in VARIANTS:
-        return VARIANTS[name], []
+    """cli | asyncio | uvloop | workers=N | uvloop,workers=N | 'args:EXTRA CLI OPTIONS'.
+    Returns ((label, launcher argv before "check"), extra CLI arguments)."""
+    if name == "cli":
+        return ("probe check", [sys.executable, "-m", "probe"]), []
     if name.startswith("args:"):
         extra = shlex.split(name[5:])
         return (f"probe check {' '.join(extra)}", [sys.executable, "-m", "probe"]), extra
     launcher = [sys.executable, os.path.join(HERE, "_probe_variant.py")]
     labels = []
     for part in name.split(","):
-        if part == "uvloop":
-            launcher.append("--uvloop")
-            labels.append("uvloop")
+        if part in ("uvloop", "asyncio"):
+            launcher += ["--loop", part]
+            labels.append(part)
         elif part.startswith("workers="):
-            launcher += ["--workers", part.split("=", 1)[1]]
+            launcher += ["--workers", str(int(part.split("=", 1)[1]))]
             labels.append(part)
         else:
             raise SystemExit(f"unknown variant {name!r}")
     return (f"probe check + {' + '.join(labels)}", [*launcher, "--"]), []
 
 
+def add(total: dict | None, row: dict) -> dict:
+    """Sum the rounds of one measurement; keep each round's rate to show the spread."""
+    if total is None:
+        return {**row, "round_rates": [row["rate"]]}
+    for key in ("checks", "complete", "incomplete", "wall", "cpu", "nginx_cpu", "inner_span"):
+        if key in row:
+            total[key] += row[key]
+    total["round_rates"].append(row["rate"])
+    total["rate"] = total["checks"] / total["wall"]
+    total["cpu_ms"] = total["cpu"] / max(total["checks"], 1) * 1000
+    if "inner_span" in total:
+        total["inner_rate"] = total["checks"] / total["inner_span"]
+    return total
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--urls", type=int, default=6000, help="URLs per probe check run (default 6000)")
-    parser.add_argument("--seconds", type=int, default=12, help="wrk duration against blackbox (default 12)")
-    parser.add_argument("--openssl-seconds", type=int, default=5, help="openssl s_time duration (default 5)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="rounds; each runs every measurement once, in turn (default 2)")
+    parser.add_argument("--urls", type=int, default=4000, help="URLs per probe check run (default 4000)")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration against blackbox (default 10)")
+    parser.add_argument("--openssl-seconds", type=int, default=4, help="openssl s_time duration (default 4)")
     parser.add_argument("--concurrency", type=int, default=64, help="wrk connections and probe --concurrency")
     parser.add_argument("--variant", action="append", default=[],
-                        help="probe variants to run, in order (default: cli). One of: cli, uvloop, "
-                             "workers=N, uvloop,workers=N, 'args:EXTRA CLI OPTIONS'. Repeatable.")
+                        help="probe variants, in order (default: cli, uvloop, uvloop,workers=2). One of: "
+                             "cli (the command as shipped), asyncio, uvloop, workers=N, uvloop,workers=N, "
+                             "'args:EXTRA CLI OPTIONS'. Repeatable.")
     parser.add_argument("--json-out", help="also write the figures as JSON to this file")
     options = parser.parse_args()
-    variants = [variant(v) for v in (options.variant or ["cli"])]
+    names = options.variant or ["cli", "uvloop", "uvloop,workers=2"]
+    if importlib.util.find_spec("uvloop") is None and any("uvloop" in n for n in names):
+        print("uvloop is not installed (pip install uvloop): its variants are skipped", file=sys.stderr)
+        names = [n for n in names if "uvloop" not in n] or ["cli"]
+    variants = [variant(v) for v in names]
+    if options.rounds * (options.seconds + options.openssl_seconds) > 120 or options.urls > 20000:
+        sys.exit("check_throughput: keep it bounded (rounds x seconds, at most 20000 URLs)")
 
     tools = _lab.need({"nginx": "nginx", "prometheus-blackbox-exporter|blackbox_exporter":
                        "prometheus-blackbox-exporter", "wrk": "wrk", "openssl": "openssl"})
     print(f"machine: {_lab.machine()}")
-    rows = []
+    totals: list[dict | None] = [None] * (len(variants) + 2)
     with _lab.Lab() as lab:
         try:
             certs = _lab.make_certs(lab.dir, ADDRESSES)
@@ -287,37 +310,41 @@ def main():
             targets = [f"https://{a}:{port}/" for a in ADDRESSES]
             urls = [targets[i % len(targets)] for i in range(options.urls)]
             print(f"nginx on {','.join(ADDRESSES)}:{port} (TLS 1.2+, no resumption); blackbox_exporter on "
-                  f"127.0.0.1:{bb_port}; {options.urls} URLs per probe run", flush=True)
+                  f"127.0.0.1:{bb_port}; {options.urls} URLs per probe run; {options.rounds} rounds", flush=True)
             # A short warm-up of every process involved, not measured.
             subprocess.run([*variants[0][0][1], "check", "--json", "--ca-file", certs["ca"], *targets],
                            capture_output=True, timeout=60)
-            print("running blackbox_exporter + wrk ...", flush=True)
-            rows.append(blackbox_phase(lab, tools, bb_proc, bb_port, nginx, targets, options.seconds,
-                                       options.concurrency))
-            for (label, launcher), extra in variants:
-                print(f"running {label} ...", flush=True)
-                rows.append(probe_phase(lab, (label, launcher), extra, nginx, urls, certs["ca"],
-                                        options.concurrency))
-            print("running openssl s_time ...", flush=True)
-            rows.append(openssl_phase(lab, tools, nginx, port, certs["ca"], options.openssl_seconds))
+            for round_ in range(1, options.rounds + 1):
+                print(f"round {round_}: blackbox_exporter + wrk", end="", flush=True)
+                totals[0] = add(totals[0], blackbox_phase(lab, tools, bb_proc, bb_port, nginx, targets,
+                                                          options.seconds, options.concurrency))
+                for n, ((label, launcher), extra) in enumerate(variants, start=1):
+                    print(f"; {label}", end="", flush=True)
+                    totals[n] = add(totals[n], probe_phase(lab, (label, launcher), extra, nginx, urls,
+                                                           certs["ca"], options.concurrency))
+                print("; openssl s_time", flush=True)
+                totals[-1] = add(totals[-1], openssl_phase(lab, tools, nginx, port, certs["ca"],
+                                                           options.openssl_seconds))
         except KeyboardInterrupt:
             sys.exit("interrupted; everything stopped")
-    report(rows, options)
+    report(totals, options)
 
 
 def report(rows, options):
     blackbox, openssl = rows[0], rows[-1]
     print()
     head = (f"{'':44} {'checks':>7} {'bad':>4} {'wall s':>7} {'checks/s':>9} {'CPU ms':>7} "
-            f"{'x bb rate':>9} {'x ossl CPU':>10} {'nginx CPU ms':>12}")
+            f"{'x bb rate':>9} {'x ossl CPU':>10} {'nginx CPU ms':>12}  per-round checks/s")
     print(head)
     print("-" * len(head))
     for row in rows:
         print(f"{row['name'][:44]:44} {row['checks']:7d} {row['incomplete']:4d} {row['wall']:7.2f} "
               f"{row['rate']:9.0f} {row['cpu_ms']:7.3f} {row['rate'] / blackbox['rate']:9.2f} "
-              f"{row['cpu_ms'] / openssl['cpu_ms']:10.2f} {row['nginx_cpu'] / max(row['checks'], 1) * 1000:12.3f}")
+              f"{row['cpu_ms'] / openssl['cpu_ms']:10.2f} {row['nginx_cpu'] / max(row['checks'], 1) * 1000:12.3f}  "
+              f"{' '.join(f'{r:.0f}' for r in row['round_rates'])}")
     print()
     print("checks/s: completed checks / wall time (probe: whole process, start-up included);")
+    print("All rounds summed (rounds interleave the measurements, so machine noise hits them alike).")
     print("CPU ms: the prober's user+sys CPU per check (blackbox: its process only, not wrk; probe: its")
     print("process and workers, start-up included; openssl: the s_time client); nginx CPU ms: the server's")
     print("CPU per check in that phase, load on the same cores. 'bad' = checks missing a fact or not up.")

@@ -154,7 +154,8 @@ MIGRATIONS: list[str] = [
         key TEXT NOT NULL,            -- the event: endpoint, incident start, event, detail
         channel TEXT NOT NULL,        -- the [[alerts.webhook]] or [[alerts.email]] name
         endpoint TEXT NOT NULL,
-        event TEXT NOT NULL,          -- opened | escalated | deadline | resolved | test
+        incident_start INTEGER NOT NULL,
+        event TEXT NOT NULL,          -- opened | escalated | deadline | resolved
         created_at INTEGER NOT NULL,
         message TEXT NOT NULL,        -- JSON: text, subject, body, fields (never a secret)
         status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
@@ -165,6 +166,7 @@ MIGRATIONS: list[str] = [
         UNIQUE (key, channel)
     );
     CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE status = 'pending';
+    CREATE INDEX alert_outbox_incident ON alert_outbox (endpoint, incident_start);
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -214,3 +214,14 @@ def test_full_disk_does_not_stop_probing(tmp_path, urls, certs):
         connection.close()
     finally:
         subprocess.run(["umount", "-l", str(mount)])
+
+
+def test_journal_gets_levels_without_timestamps(tmp_path):
+    """Under systemd (JOURNAL_STREAM set) each line carries its syslog level as <N>."""
+    path = tmp_path / "probe.toml"
+    path.write_text("[probe]\n")
+    done = subprocess.run([sys.executable, "-m", "probe", "run", "--config", str(path)],
+                          capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "JOURNAL_STREAM": "8:12345"})
+    assert done.stderr.startswith("<3>probe.daemon: ")
+    assert done.returncode == 78
