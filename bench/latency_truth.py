@@ -5,15 +5,19 @@ delay the server really waited, while probe runs checks at a steady rate?
     python bench/latency_truth.py               # about 30 s: 400 checks/s for 20 s, 50 ms delay
     python bench/latency_truth.py --help
 
-Needs only openssl (Debian: openssl) and this package. Installs nothing; talks to 127.0.0.6 only;
-every process it starts is stopped at the end, even on Ctrl-C.
+Needs openssl and, for the default server, nginx with its echo module (Debian: openssl nginx
+libnginx-mod-http-echo). Installs nothing; talks to 127.0.0.6 only; every process it starts is
+stopped at the end, even on Ctrl-C.
 
-The servers: --server-processes Python asyncio TLS servers (separate processes, SO_REUSEPORT on
-one port; TLS 1.2+, an ECDSA P-256 certificate from a CA made here, so that the server's
-handshakes cost little). Each reads the request head, waits --delay-ms, answers 200 "ok", and
-notes per request the monotonic times of "head read" and "answer written".
-The client: this process (never the server's), an open-loop schedule: check i starts at
-i / --rate seconds whatever happened before, with probe.check.Checker (what check_many uses).
+The server (TLS 1.2+, an ECDSA P-256 certificate from a CA made here, so that its handshakes
+cost little; separate processes, never the client's):
+  --server nginx   (default) nginx, `echo_sleep` the delay then `echo ok`; it logs each request's
+                   $request_time (millisecond resolution) as the server's own wait.
+  --server python  --server-processes asyncio TLS servers (SO_REUSEPORT on one port) that read the
+                   request head, wait, answer 200 "ok" and note both times (heavier: Python TLS).
+The client: --client-processes processes forked from this one (never the server's), an
+open-loop schedule: check i starts at i / --rate seconds whatever happened before, with
+probe.check.Checker (what check_many uses); with several processes, each takes every n-th check.
 
 Reported, p50 / p99 / max over all checks:
   total_ms - delay       what a user of `probe` sees as error: includes the real connect + TLS time
@@ -82,13 +86,72 @@ def serve(port: int, delay_ms: float, cert: str, key: str, out: str) -> None:
     asyncio.run(main())
 
 
+# --- the nginx server ----------------------------------------------------------------------------
+
+ECHO_MODULE = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
+NGINX_CONF = """\
+load_module {module};
+worker_processes auto;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx-error.log warn;
+{user}
+events {{ worker_connections 8192; }}
+http {{
+    log_format wait '$uri $request_time';
+    access_log {dir}/wait.log wait buffer=256k flush=1s;
+    client_body_temp_path {dir}/nginx-tmp;
+    proxy_temp_path {dir}/nginx-tmp;
+    fastcgi_temp_path {dir}/nginx-tmp;
+    uwsgi_temp_path {dir}/nginx-tmp;
+    scgi_temp_path {dir}/nginx-tmp;
+    default_type text/plain;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache off;
+    ssl_session_tickets off;
+    server {{
+        listen {address}:{port} ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        location / {{ echo_sleep {delay}; echo ok; }}
+    }}
+}}
+"""
+
+
+def start_nginx(lab, nginx: str, port: int, delay_ms: float, certs: dict) -> str:
+    os.makedirs(os.path.join(lab.dir, "nginx-tmp"), exist_ok=True)
+    conf = os.path.join(lab.dir, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF.format(module=ECHO_MODULE, dir=lab.dir, user="user root;" if os.geteuid() == 0 else "",
+                                  address=ADDRESS, port=port, cert=certs["cert"], key=certs["key"],
+                                  delay=f"{delay_ms / 1000:.3f}"))
+    lab.start([nginx, "-p", lab.dir, "-c", conf, "-e", os.path.join(lab.dir, "nginx-error.log")])
+    return os.path.join(lab.dir, "wait.log")
+
+
+def nginx_waits(path: str) -> dict[str, tuple[float, float]]:
+    """{uri: (0, wait seconds)} from the access log."""
+    waits = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                uri, _, seconds = line.strip().rpartition(" ")
+                waits[uri] = (0.0, float(seconds))
+    return waits
+
+
 # --- the client (this process) -------------------------------------------------------------------
 
-async def drive(url_base: str, ca_file: str, rate: float, seconds: float, timeout: float):
+async def drive(url_base: str, ca_file: str, rate: float, seconds: float, timeout: float,
+                process: int = 0, processes: int = 1, began: float | None = None):
+    """Checks process, process + processes, ... of the schedule i / rate (one client process's
+    share when there are several); returns {i: result}, start lags, loop lags, elapsed."""
     from probe.check import Checker, CheckSpec
 
     count = int(rate * seconds)
-    results, starts = [None] * count, [0.0] * count
+    mine = range(process, count, processes)
+    results, starts = {}, []
     ticks: list[float] = []
     done = asyncio.Event()
 
@@ -105,13 +168,13 @@ async def drive(url_base: str, ca_file: str, rate: float, seconds: float, timeou
 
         tick_task = asyncio.create_task(ticker())
         tasks = []
-        began = perf_counter()
-        for i in range(count):
+        began = perf_counter() if began is None else began
+        for i in mine:
             due = began + i / rate
             wait = due - perf_counter()
             if wait > 0:
                 await asyncio.sleep(wait)
-            starts[i] = (perf_counter() - due) * 1000
+            starts.append((perf_counter() - due) * 1000)
             spec = CheckSpec(url=f"{url_base}/c{i}", ca_file=ca_file, timeout=timeout)
             tasks.append(asyncio.create_task(one(i, spec)))
         await asyncio.gather(*tasks)
@@ -119,6 +182,55 @@ async def drive(url_base: str, ca_file: str, rate: float, seconds: float, timeou
         done.set()
         await tick_task
     return results, starts, ticks, elapsed
+
+
+def drive_processes(url_base, ca_file, rate, seconds, timeout, processes, use_uvloop):
+    """The schedule split over `processes` client processes (forked; this one waits and merges)."""
+    import multiprocessing
+    import pickle
+
+    context = multiprocessing.get_context("fork")
+    began = perf_counter() + 0.5
+    pipes, children = [], []
+    for n in range(processes):
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(target=_client, args=(sender, url_base, ca_file, rate, seconds, timeout, n,
+                                                      processes, began, use_uvloop), daemon=True)
+        child.start()
+        sender.close()
+        pipes.append(receiver)
+        children.append(child)
+    results, starts, ticks, cpu = {}, [], [], 0.0
+    try:
+        for receiver in pipes:
+            r, s, t, c = pickle.loads(receiver.recv_bytes())
+            results.update(r)
+            starts += s
+            ticks += t
+            cpu += c
+    finally:
+        for child in children:
+            if child.is_alive():
+                child.kill()
+            child.join()
+    elapsed = perf_counter() - began
+    return [results.get(i) for i in range(int(rate * seconds))], starts, ticks, elapsed, cpu
+
+
+def _client(sender, url_base, ca_file, rate, seconds, timeout, n, processes, began, use_uvloop):
+    import pickle
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    factory = None
+    if use_uvloop:
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    cpu0 = time.process_time()
+    with asyncio.Runner(loop_factory=factory) as runner:
+        results, starts, ticks, _ = runner.run(drive(url_base, ca_file, rate, seconds, timeout, n, processes, began))
+    sender.send_bytes(pickle.dumps((results, starts, ticks, time.process_time() - cpu0)))
+    sender.close()
 
 
 def stats(values: list[float]) -> str:
@@ -134,8 +246,12 @@ def main():
     parser.add_argument("--rate", type=float, default=400, help="checks started per second (default 400)")
     parser.add_argument("--seconds", type=float, default=20, help="how long (default 20)")
     parser.add_argument("--delay-ms", type=float, default=50, help="the server's wait (default 50)")
-    parser.add_argument("--server-processes", type=int, default=2, help="server processes (default 2)")
+    parser.add_argument("--server", choices=("nginx", "python"), default="nginx",
+                        help="the delaying server (default nginx with its echo module)")
+    parser.add_argument("--server-processes", type=int, default=2, help="python server processes (default 2)")
     parser.add_argument("--uvloop", action="store_true", help="run the client on uvloop (must be installed)")
+    parser.add_argument("--client-processes", type=int, default=1,
+                        help="split the schedule over this many client processes (default 1)")
     parser.add_argument("--serve", nargs=5, metavar=("PORT", "DELAY_MS", "CERT", "KEY", "OUT"),
                         help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -145,18 +261,22 @@ def main():
     if options.rate * options.seconds > 20000 or options.seconds > 60:
         sys.exit("latency_truth: keep it bounded: at most 60 s and 20000 checks")
 
-    _lab.need({"openssl": "openssl"})
+    tools = _lab.need({"openssl": "openssl", **({"nginx": "nginx"} if options.server == "nginx" else {})})
+    if options.server == "nginx" and not os.path.exists(ECHO_MODULE):
+        sys.exit(f"latency_truth: nginx's echo module is missing ({ECHO_MODULE}); install it with\n"
+                 "  apt-get install libnginx-mod-http-echo\nor use --server python")
     if options.uvloop:
-        import uvloop
-
-        uvloop.install()
+        import uvloop  # noqa: F401  (fails early when missing)
     print(f"machine: {_lab.machine()}")
     with _lab.Lab() as lab:
         try:
             certs = _lab.make_certs(lab.dir, [ADDRESS], server_key="ec")
             port = _lab.free_port([ADDRESS])
             outs = []
-            for n in range(options.server_processes):
+            wait_log = None
+            if options.server == "nginx":
+                wait_log = start_nginx(lab, tools["nginx"], port, options.delay_ms, certs)
+            for n in range(options.server_processes if options.server == "python" else 0):
                 out = os.path.join(lab.dir, f"server-{n}.json")
                 outs.append(out)
                 lab.start([sys.executable, os.path.abspath(__file__), "--serve", str(port), str(options.delay_ms),
@@ -164,15 +284,15 @@ def main():
             _lab.wait_listening(ADDRESS, port)
             time.sleep(0.3)  # every server process has bound the port
             url_base = f"https://{ADDRESS}:{port}"
-            print(f"{options.server_processes} server processes on {url_base} waiting {options.delay_ms:g} ms; "
+            what = "nginx (echo_sleep)" if wait_log else f"{options.server_processes} Python server processes"
+            print(f"{what} on {url_base} waiting {options.delay_ms:g} ms; "
                   f"client: {options.rate:g} checks/s for {options.seconds:g} s "
-                  f"({'uvloop' if options.uvloop else 'asyncio'}), pid {os.getpid()}", flush=True)
-            cpu0 = time.process_time()
-            results, starts, ticks, elapsed = asyncio.run(
-                drive(url_base, certs["ca"], options.rate, options.seconds, timeout=10))
-            cpu = time.process_time() - cpu0
+                  f"({'uvloop' if options.uvloop else 'asyncio'}, {options.client_processes} process(es))", flush=True)
+            results, starts, ticks, elapsed, cpu = drive_processes(
+                url_base, certs["ca"], options.rate, options.seconds, 10, options.client_processes, options.uvloop)
+            time.sleep(1.5)  # nginx flushes its log buffer every second
             lab._stop_all()  # the servers write what they saw
-            server: dict[str, tuple[float, float]] = {}
+            server: dict[str, tuple[float, float]] = nginx_waits(wait_log) if wait_log else {}
             for out in outs:
                 if os.path.exists(out):
                     with open(out) as f:

@@ -59,6 +59,7 @@ from probe.store import (  # noqa: E402
     _CHECK_COLUMNS,
     _Codec,
     _encode_histogram,
+    _RollupDeltas,
     _write_transaction,
     latency_bucket,
 )
@@ -202,22 +203,25 @@ def build(path: Path, endpoints: int, interval_s: float, say) -> dict:
             ev_rows.append((ep_rows[index][1], first, last, state, codec.label_id("error_class", cls),
                             codec.label_id("error", error), status, int(timed)))
 
-        conn.execute("CREATE TEMP TABLE bench_ep (endpoint_id INTEGER PRIMARY KEY, setting_id, offset_ms,"
-                     " tls_version, tls_cipher, cert_id, not_after, cls)")
+        conn.execute("CREATE TEMP TABLE bench_ep (endpoint_id INTEGER PRIMARY KEY, setting_id INTEGER,"
+                     " offset_ms INTEGER, tls_version INTEGER, tls_cipher INTEGER, cert_id INTEGER,"
+                     " not_after INTEGER, cls INTEGER)")
         conn.executemany("INSERT INTO bench_ep VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [r[1:] for r in ep_rows])
         conn.execute("CREATE TEMP TABLE bench_slot (k INTEGER PRIMARY KEY)")
         conn.executemany("INSERT INTO bench_slot VALUES (?)",
                          ((k,) for k in range(slots) if k not in gap_slots))
-        conn.execute("CREATE TEMP TABLE bench_ev (endpoint_id, k0, k1, state, error_class, error,"
-                     " http_status, timed, PRIMARY KEY (endpoint_id, k0)) WITHOUT ROWID")
+        conn.execute("CREATE TEMP TABLE bench_ev (endpoint_id INTEGER, k0 INTEGER, k1 INTEGER, state INTEGER,"
+                     " error_class INTEGER, error INTEGER, http_status INTEGER, timed INTEGER,"
+                     " PRIMARY KEY (endpoint_id, k0)) WITHOUT ROWID")
         conn.executemany("INSERT INTO bench_ev VALUES (?, ?, ?, ?, ?, ?, ?, ?)", ev_rows)
         # The same, one row per slot, for a plain key lookup while generating.
-        conn.execute("CREATE TEMP TABLE bench_evslot (endpoint_id, k, state, error_class, error,"
-                     " http_status, timed, PRIMARY KEY (endpoint_id, k)) WITHOUT ROWID")
+        conn.execute("CREATE TEMP TABLE bench_evslot (endpoint_id INTEGER, k INTEGER, state INTEGER,"
+                     " error_class INTEGER, error INTEGER, http_status INTEGER, timed INTEGER,"
+                     " PRIMARY KEY (endpoint_id, k)) WITHOUT ROWID")
         conn.executemany("INSERT INTO bench_evslot VALUES (?, ?, ?, ?, ?, ?, ?)",
                          ((r[0], k, *r[3:]) for r in ev_rows for k in range(r[1], r[2] + 1)))
-        conn.execute("CREATE TEMP TABLE bench_lat (cls, i, dns, connect, tls, ttfb, total,"
-                     " PRIMARY KEY (cls, i)) WITHOUT ROWID")
+        conn.execute("CREATE TEMP TABLE bench_lat (cls INTEGER, i INTEGER, dns INTEGER, connect INTEGER,"
+                     " tls INTEGER, ttfb INTEGER, total INTEGER, PRIMARY KEY (cls, i)) WITHOUT ROWID")
         conn.executemany("INSERT INTO bench_lat VALUES (?, ?, ?, ?, ?, ?, ?)", pool)
 
         # Raw checks, time first then endpoint (the daemon's order), a few ms of jitter.
@@ -243,7 +247,7 @@ def build(path: Path, endpoints: int, interval_s: float, say) -> dict:
                    CASE WHEN {timed} THEN (e.not_after - :start - s.k * :iv) / 86400000 END
             FROM bench_slot s CROSS JOIN bench_ep e
             LEFT JOIN bench_evslot ev ON ev.endpoint_id = e.endpoint_id AND ev.k = s.k
-            JOIN bench_lat l ON l.cls = e.cls
+            CROSS JOIN bench_lat l ON l.cls = e.cls
                 AND l.i = ((s.k * 2654435761 + e.endpoint_id * 40503) % {LATENCY_POOL})
         """, {"start": start_ms, "iv": interval_ms})
         # The daemon's re-check 5 s after the first down check: down again in an outage, up
@@ -268,52 +272,32 @@ def build(path: Path, endpoints: int, interval_s: float, say) -> dict:
         timings["checks"] = time.perf_counter() - started
         say(f"  {checks:,} checks written in {timings['checks']:.0f}s")
 
-        # Hourly rollups: counts in SQL, latency buckets with the store's own latency_bucket
-        # and histogram encoding.
+        # Runs and hourly rollups, in one pass over each endpoint's checks in time order.
+        # Runs are what sla.fold_check makes of the checks (a new run at any change of state,
+        # error class or interval, or after a gap longer than the coverage factor x interval;
+        # a closed run ends at the next check, the open one at its coverage end), checked
+        # against sla.runs_from_checks on a sample of endpoints below. Rollups use the
+        # store's own latency_bucket and histogram encoding.
         started = time.perf_counter()
         totals = [row[0] for row in conn.execute(
             "SELECT DISTINCT total * m FROM bench_lat, (SELECT 1 AS m UNION SELECT 8)")]
-        conn.execute("CREATE TEMP TABLE bench_bucket (total INTEGER PRIMARY KEY, bucket)")
-        conn.executemany("INSERT INTO bench_bucket VALUES (?, ?)",
-                         ((t, latency_bucket(t / 10)) for t in totals))
-        hist_rows = []
-        for endpoint_id, setting_id, *_ in conn.execute("SELECT * FROM bench_ep").fetchall():
-            counts = conn.execute(
-                f"SELECT at - at % {HOUR_MS} AS hour, sum(state = 0), sum(state = 1), sum(state = 2),"
-                " sum(state != 2 AND total IS NOT NULL),"
-                " sum(CASE WHEN state != 2 AND total IS NOT NULL THEN total ELSE 0 END)"
-                " FROM checks WHERE endpoint_id = ? GROUP BY hour", (endpoint_id,)).fetchall()
-            histograms: dict[int, dict[int, int]] = {}
-            for hour, bucket, count in conn.execute(
-                f"SELECT c.at - c.at % {HOUR_MS} AS hour, b.bucket, count(*) FROM checks c"
-                " JOIN bench_bucket b ON b.total = c.total"
-                " WHERE c.endpoint_id = ? AND c.state != 2 GROUP BY hour, b.bucket", (endpoint_id,)):
-                histograms.setdefault(hour, {})[bucket] = count
-            hist_rows.extend((endpoint_id, hour, up, degraded, down, n, total,
-                              _encode_histogram(histograms.get(hour, {})))
-                             for hour, up, degraded, down, n, total in counts)
-        conn.executemany("INSERT INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?)", hist_rows)
-        timings["rollups"] = time.perf_counter() - started
-        say(f"  {len(hist_rows):,} hourly rollups in {timings['rollups']:.0f}s")
-
-        # Runs: what sla.fold_check makes of the checks, computed in SQL for speed (a new run
-        # at any change of state, error class or interval, or a gap longer than the coverage
-        # factor x interval; a closed run ends at the next check, the last one at its
-        # coverage end), then checked against sla.runs_from_checks on a sample of endpoints.
-        started = time.perf_counter()
+        bucket_of = {t: latency_bucket(t / 10) for t in totals}
         ids = [row[0] for row in conn.execute("SELECT endpoint_id FROM bench_ep")]
+        runs = rollups = 0
         for endpoint_id in ids:
-            conn.execute(RUNS_SQL, {"endpoint": endpoint_id, "factor": sla.COVERAGE_FACTOR})
-        runs = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
+            run_rows, hour_rows = runs_and_rollups(conn, endpoint_id, bucket_of)
+            conn.executemany("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", run_rows)
+            conn.executemany("INSERT INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?)", hour_rows)
+            runs, rollups = runs + len(run_rows), rollups + len(hour_rows)
         timings["runs"] = time.perf_counter() - started
-        say(f"  {runs:,} runs in {timings['runs']:.0f}s")
+        say(f"  {runs:,} runs and {rollups:,} hourly rollups in {timings['runs']:.0f}s")
         started = time.perf_counter()
         busiest = [row[0] for row in conn.execute(
             "SELECT endpoint_id FROM bench_ev GROUP BY endpoint_id ORDER BY count(*) DESC LIMIT 3")]
         sample = sorted(set(busiest + rng.sample(ids, min(3, len(ids)))))
         for endpoint_id in sample:
             verify_runs(conn, codec, endpoint_id)
-        say(f"  runs of endpoints {sample} identical to sla.runs_from_checks"
+        say(f"  runs of endpoints {sample} identical to sla.runs_from_checks, rollups to the writer's"
             f" ({time.perf_counter() - started:.0f}s)")
 
         # The endpoints' bookkeeping, daemon runs around the probe's stop, acknowledgements.
@@ -334,45 +318,67 @@ def build(path: Path, endpoints: int, interval_s: float, say) -> dict:
                 AND c.at >= :start + ev.k0 * :iv AND c.at < :start + (ev.k0 + 1) * :iv
             WHERE ev.state = 2 AND ev.k1 > ev.k0 AND ev.endpoint_id % 2 = 0
         """, {"start": start_ms, "iv": interval_ms})
-        for table in ("bench_ep", "bench_slot", "bench_ev", "bench_evslot", "bench_lat", "bench_bucket"):
+        for table in ("bench_ep", "bench_slot", "bench_ev", "bench_evslot", "bench_lat"):
             conn.execute(f"DROP TABLE temp.{table}")
     conn.execute("PRAGMA journal_mode = WAL")  # as the daemon leaves it
     conn.execute("ANALYZE")
     store.close()
-    return {"checks": checks, "runs": runs, "rollups": len(hist_rows), "timings": timings}
+    return {"checks": checks, "runs": runs, "rollups": rollups, "timings": timings}
 
 
-RUNS_SQL = """
-INSERT INTO runs
-WITH ordered AS (
-    SELECT c.at, c.state, c.error_class, s.interval_ms,
-           lag(c.at) OVER w AS prev_at, lag(c.state) OVER w AS prev_state,
-           lag(c.error_class) OVER w AS prev_class, lag(s.interval_ms) OVER w AS prev_interval
-    FROM checks c JOIN settings s ON s.id = c.setting_id
-    WHERE c.endpoint_id = :endpoint
-    WINDOW w AS (ORDER BY c.at)
-), numbered AS (
-    SELECT *, sum(prev_at IS NULL OR state != prev_state OR error_class IS NOT prev_class
-                  OR interval_ms != prev_interval OR at > prev_at + :factor * prev_interval)
-              OVER (ORDER BY at) AS run
-    FROM ordered
-), grouped AS (
-    SELECT min(at) AS start, max(at) AS last, state, error_class, count(*) AS n, interval_ms
-    FROM numbered GROUP BY run
-)
-SELECT :endpoint, start, last,
-       CAST(min(last + :factor * interval_ms,
-                coalesce(lead(start) OVER (ORDER BY start), 9e18)) AS INTEGER),
-       state, error_class, n, interval_ms
-FROM grouped
-"""
+def runs_and_rollups(conn, endpoint_id: int, bucket_of: dict[int, int]) -> tuple[list, list]:
+    """The rows of runs and rollups of one endpoint, from its checks."""
+    factor = sla.COVERAGE_FACTOR
+    run_rows: list[tuple] = []
+    hours: dict[int, list] = {}
+    run = None  # [start, last, end, state, error_class, count, interval_ms]
+    for at, state, error_class, interval_ms, total in conn.execute(
+            "SELECT c.at, c.state, c.error_class, s.interval_ms, c.total FROM checks c"
+            " JOIN settings s ON s.id = c.setting_id WHERE c.endpoint_id = ? ORDER BY c.at",
+            (endpoint_id,)):
+        if (run is not None and state == run[3] and error_class == run[4] and interval_ms == run[6]
+                and at <= run[2]):
+            run[1], run[2], run[5] = at, at + round(factor * interval_ms), run[5] + 1
+        else:
+            if run is not None:
+                run[2] = min(run[2], at)
+                run_rows.append((endpoint_id, *run))
+            run = [at, at, at + round(factor * interval_ms), state, error_class, 1, interval_ms]
+        hour = hours.get(at - at % HOUR_MS)
+        if hour is None:
+            hour = hours[at - at % HOUR_MS] = [0, 0, 0, 0, 0, {}]
+        hour[state] += 1
+        if total is not None and state != 2:
+            hour[3] += 1
+            hour[4] += total
+            bucket = bucket_of[total]
+            hour[5][bucket] = hour[5].get(bucket, 0) + 1
+    if run is not None:
+        run_rows.append((endpoint_id, *run))
+    hour_rows = [(endpoint_id, hour, up, degraded, down, n, total, _encode_histogram(histogram))
+                 for hour, (up, degraded, down, n, total, histogram) in hours.items()]
+    return run_rows, hour_rows
 
 
 def verify_runs(conn, codec: _Codec, endpoint_id: int) -> None:
-    """The stored runs of one endpoint must be exactly sla.runs_from_checks of its checks."""
-    checks = [codec.check(row) for row in conn.execute(
-        f"SELECT {', '.join(_CHECK_COLUMNS)} FROM checks WHERE endpoint_id = ? ORDER BY at", (endpoint_id,))]
-    expected = [codec.run_row(endpoint_id, run) for run in sla.runs_from_checks(checks)]
+    """The stored runs of one endpoint must be exactly sla.runs_from_checks of its checks, and
+    its rollups exactly what the writer's _RollupDeltas makes of them."""
+    rows = conn.execute(
+        f"SELECT {', '.join(_CHECK_COLUMNS)} FROM checks WHERE endpoint_id = ? ORDER BY at", (endpoint_id,)
+    ).fetchall()
+    deltas = _RollupDeltas()
+    for row in rows:
+        deltas.add(row)
+    conn.execute("SAVEPOINT verify")
+    conn.execute("DELETE FROM rollups WHERE endpoint_id = ?", (endpoint_id,))
+    deltas.apply(conn)
+    rebuilt = conn.execute("SELECT * FROM rollups WHERE endpoint_id = ? ORDER BY hour", (endpoint_id,)).fetchall()
+    conn.execute("ROLLBACK TO verify")
+    conn.execute("RELEASE verify")
+    stored = conn.execute("SELECT * FROM rollups WHERE endpoint_id = ? ORDER BY hour", (endpoint_id,)).fetchall()
+    if stored != rebuilt:
+        sys.exit(f"bench bug: rollups of endpoint {endpoint_id} differ from the writer's")
+    expected = [codec.run_row(endpoint_id, run) for run in sla.runs_from_checks(map(codec.check, rows))]
     stored = conn.execute("SELECT * FROM runs WHERE endpoint_id = ? ORDER BY start", (endpoint_id,)).fetchall()
     if stored != expected:
         diff = next(i for i, (a, b) in enumerate(zip(stored + [None] * len(expected), expected + [None] * len(stored)))

@@ -30,7 +30,6 @@ from probe import sla
 from probe.check import tls_context
 from probe.config import (
     SEVERITIES,
-    ConfigError,
     _bool,
     _duration_in,
     _int_in,
@@ -46,7 +45,7 @@ from probe.config import (
 from probe.render import ERROR_CLASSES, format_duration
 from probe.report import runs_around
 from probe.result import CheckResult, iso_utc
-from probe.store import Store, _write_transaction
+from probe.store import Store, StoreError, _write_transaction
 from probe.workdays import WorkCalendar
 
 log = logging.getLogger("probe.alerts")
@@ -752,7 +751,7 @@ class Alerter:
                 track.incident = self._incident(endpoint.name, track, track.announced)
             self._tracks[endpoint.name] = track
         if self._tracks:
-            log.info("alerts: %d incidents in progress", len(self._tracks))
+            log.info("alerts: incidents in progress: %d", len(self._tracks))
 
     def observe(self, endpoint, result: CheckResult) -> None:
         """Fold one check result of ``endpoint`` (a config Endpoint) into its incident."""
@@ -848,7 +847,7 @@ class Alerter:
                     following = await self._dispatch(now)
                     if following is not None:
                         delay = min(delay, max(0.0, following - self.clock()))
-                except (sqlite3.Error, OSError) as exc:
+                except (sqlite3.Error, OSError, StoreError) as exc:
                     log.error("alert outbox: %s; trying again", exc)
                     delay = 1.0
                 try:
@@ -902,7 +901,7 @@ class Alerter:
                 if attempts > 1:
                     log.info("alert %s %s delivered to %s at attempt %d", row.endpoint, row.event,
                              channel.name, attempts)
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, StoreError) as exc:
             log.error("alert outbox: %s", exc)
         finally:
             self._busy.pop(channel.name, None)
@@ -925,7 +924,7 @@ class Alerter:
         cut short stay pending, and go at the next start), and close the database."""
         try:
             await self._persist()
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, StoreError) as exc:
             log.error("alert outbox: %d events not written: %s", len(self._new), exc)
         tasks = list(self._busy.values())
         if tasks:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 
 import click
 
 from probe import __version__
-from probe.check import CheckSpec, check_many
+from probe.check import CheckSpec, run_many, workers_for
 from probe.config import (
     TLS_VERSIONS,
     check_ca_file,
@@ -49,6 +50,12 @@ class ProbeGroup(click.Group):
         except click.ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise ValueError(f"{text!r} is not a number of workers (1 to 64, or auto)")
+    return int(text)
 
 
 def _converter(parse, what):
@@ -99,8 +106,11 @@ def cli():
 @click.option("--method", type=click.Choice(["GET", "HEAD", "POST"], case_sensitive=False), default="GET",
               show_default=True)
 @click.option("--no-follow-redirects", is_flag=True, help="Judge a redirect itself instead of following it.")
+@click.option("--workers", default="auto", show_default=True, metavar="N|auto",
+              callback=_converter(lambda v: v if v == "auto" else _positive_int(v), "workers"),
+              help="Processes sharing the checks (auto: one per CPU for long lists of URLs).")
 def check(urls, as_json, ca_file, timeout, expect_status, expect_body, max_latency, min_tls,
-          cert_warn_days, concurrency, headers, method, no_follow_redirects):
+          cert_warn_days, concurrency, headers, method, no_follow_redirects, workers):
     """Check each URL once, concurrently, and report.
 
     Exit status: 0 all up, 1 some degraded and none down, 2 some down, 3 usage error.
@@ -132,7 +142,9 @@ def check(urls, as_json, ca_file, timeout, expect_status, expect_body, max_laten
         )
         for url in urls
     ]
-    results = asyncio.run(check_many(specs, concurrency=concurrency))
+    if workers == "auto":
+        workers = workers_for(len(specs))
+    results = run_many(specs, concurrency=concurrency, workers=workers)
     if as_json:
         for result in results:
             click.echo(json.dumps(result.to_json(), ensure_ascii=False))
@@ -216,7 +228,10 @@ def parse_time_option(value, zone_name="UTC"):
 @history_options
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
               default="INFO", show_default=True)
-def run(config_path, db_path, log_level):
+@click.option("--listen", metavar="HOST:PORT", callback=_converter(lambda v: _parse_listen(v), "address"),
+              help="Serve /metrics, /status.json and the status page there "
+                   "(loopback only, unless $PROBE_LISTEN_TOKEN sets a bearer token).")
+def run(config_path, db_path, log_level, listen):
     """Run the daemon: check every endpoint on schedule and record every check.
 
     Stops cleanly on SIGTERM or Ctrl-C (a second Ctrl-C exits at once); SIGHUP reloads the
@@ -229,7 +244,14 @@ def run(config_path, db_path, log_level):
     from probe import daemon
 
     daemon.setup_logging(log_level.upper())
-    sys.exit(daemon.run(config_path, db_path))
+    token = os.environ.get("PROBE_LISTEN_TOKEN") or None  # not a flag: it would show in ps
+    sys.exit(daemon.run(config_path, db_path, listen, token))
+
+
+def _parse_listen(value):
+    from probe.web import parse_listen
+
+    return parse_listen(value)
 
 
 @cli.group("config")
@@ -475,6 +497,34 @@ def _default_config(db_path):
     from probe.config import from_dict
 
     return from_dict({"probe": {"database": db_path}} if db_path else {}, "<defaults>")
+
+
+# ---------------------------------------------------------------- alerts
+
+
+@cli.group()
+def alert():
+    """Alert channels (webhooks, e-mail)."""
+
+
+@alert.command("test")
+@history_options
+def alert_test(config_path, db_path):
+    """Send a test message through each alert channel, now.
+
+    \b
+    Example:
+      probe alert test --config /etc/probe/probe.toml
+    """
+    from probe.alerts import send_test
+
+    cfg = load_config(config_path, required=True)
+    if not cfg.alerts:
+        raise ProbeError(f"{cfg.path}: no [[alerts.webhook]] or [[alerts.email]] to test")
+    outcomes = send_test(cfg.alerts)
+    for name, ok, message in outcomes:
+        click.echo(f"{name}: {'sent' if ok else 'FAILED: ' + message}")
+    sys.exit(0 if all(ok for _, ok, _ in outcomes) else 1)
 
 
 # ---------------------------------------------------------------- incidents

@@ -174,6 +174,9 @@ class Config:
     sla: SLASettings = field(default_factory=SLASettings)
     report: ReportSettings = field(default_factory=ReportSettings)
     maintenance: tuple[Maintenance, ...] = ()
+    # probe.alerts.AlertSettings (not typed here: probe.alerts imports this module); false
+    # when no alert channel is configured
+    alerts: object = None
 
     def endpoint(self, name: str) -> Endpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)
@@ -197,7 +200,7 @@ PROBE_KEYS = {"database", "site", "retention", "max_in_flight", "rate", "per_hos
 SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines"}
 REPORT_KEYS = {"title", "provider", "client", "language", "support"}
 MAINTENANCE_KEYS = {"start", "end", "endpoints", "reason", "every", "at", "duration"}
-TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance"}
+TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts"}
 
 
 class _Where:
@@ -265,6 +268,9 @@ def from_dict(raw: dict, name: str = "<config>", environ=os.environ) -> Config:
         _maintenance(table, index, where, sla.timezone, seen)
         for index, table in enumerate(_array(raw, "maintenance", where), start=1)
     )
+    from probe.alerts import parse_alerts  # imported here: probe.alerts imports this module
+
+    alerts = parse_alerts(_table(raw, "alerts", where), name, seen, environ)
     return Config(
         path=name,
         probe=probe,
@@ -272,6 +278,7 @@ def from_dict(raw: dict, name: str = "<config>", environ=os.environ) -> Config:
         sla=sla,
         report=_report_settings(_table(raw, "report", where), where),
         maintenance=maintenance,
+        alerts=alerts,
     )
 
 

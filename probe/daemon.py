@@ -14,14 +14,17 @@ import time
 
 from probe import __version__
 from probe import config as config_module
-from probe.check import check
+from probe.alerts import Alerter, is_loopback
+from probe.check import Checker, loop_factory
 from probe.scheduler import Scheduler
 from probe.store import Store, StoreError, Writer
+from probe.web import LiveResults, start_web
 
 log = logging.getLogger("probe.daemon")
 
 EXIT_CONFIG = 78  # EX_CONFIG: systemd is told not to restart on it (RestartPreventExitStatus)
 EXIT_CANTCREAT = 73  # EX_CANTCREAT: the database cannot be opened
+EXIT_LISTEN = 71  # EX_OSERR: --listen cannot bind
 SHUTDOWN_GRACE = 3.0  # seconds for checks in flight at shutdown, within systemd's 5 s budget
 HEARTBEAT_EVERY = 10.0
 PRUNE_EVERY = 3600.0
@@ -58,9 +61,16 @@ def watchdog_interval() -> float | None:
 
 
 class Daemon:
-    def __init__(self, config_path: str | None, database: str | None):
+    def __init__(self, config_path: str | None, database: str | None, listen=None, listen_token=None):
         self.config_path = config_path
         self.database_override = database
+        self.listen, self.listen_token = listen, listen_token
+        self.store_path: str | None = None
+        self.live = LiveResults()
+        self.alerter: Alerter | None = None
+        self.checker: Checker | None = None
+        self._alerts_task = None
+        self._web = None
         self.config: config_module.Config | None = None
         self.store: Store | None = None
         self.writer: Writer | None = None
@@ -85,6 +95,12 @@ class Daemon:
         if not self.config.endpoints:
             raise StartupError(f"{self.config.path}: no [[endpoint]] to check", EXIT_CONFIG)
         path = self.database_override or self.config.probe.database
+        self.store_path = str(path)
+        if self.listen and not self.listen_token and not is_loopback(self.listen[0]):
+            raise StartupError(
+                f"--listen {self.listen[0]}: not a loopback address; set $PROBE_LISTEN_TOKEN to listen there",
+                EXIT_CONFIG,
+            )
         try:
             self.store = Store.open(path, retention_days=self.config.probe.retention_days)
             self.run_id = self.store.start_daemon_run(site=self.config.probe.site, version=__version__)
@@ -101,6 +117,8 @@ class Daemon:
     async def main_loop(self) -> None:
         loop = asyncio.get_running_loop()
         self.stop_event = asyncio.Event()
+        # one session for the daemon's life; still a new connection and DNS lookup per check
+        self.checker = await Checker().__aenter__()
         settings = self.config.probe
         self.scheduler = Scheduler(
             self.config.endpoints,
@@ -114,6 +132,17 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_stop_signal, sig)
         loop.add_signal_handler(signal.SIGHUP, self._on_reload_signal)
+        if self.config.alerts:
+            self.alerter = Alerter(self.config.alerts, self.config.sla, self.store_path)
+            await self.alerter.start(self.config.endpoints)
+            self._alerts_task = asyncio.create_task(self.alerter.run(self.stop_event))
+        if self.listen:
+            try:
+                self._web = await start_web(self, *self.listen, token=self.listen_token)
+            except OSError as exc:
+                raise StartupError(f"--listen {self.listen[0]}:{self.listen[1]}: {exc.strerror or exc}",
+                                   EXIT_LISTEN) from None
+            log.info("serving /metrics and the status page on %s:%s", *self.listen)
         housekeeping = asyncio.create_task(self._housekeeping())
         notify(f"READY=1\nSTATUS=checking {len(self.config.endpoints)} endpoints")
         try:
@@ -124,10 +153,13 @@ class Daemon:
                 loop.remove_signal_handler(sig)
 
     async def _check(self, endpoint):
-        return await check(endpoint.spec)
+        return await self.checker.check(endpoint.spec)
 
     def _record(self, endpoint, result, lag) -> None:
         self.writer.submit(endpoint.name, result, endpoint.interval, self.config.probe.site)
+        self.live.record(endpoint.name, result)
+        if self.alerter is not None:
+            self.alerter.observe(endpoint, result)
         # Log changes of state, not every check: a long outage is one line, not thousands.
         previous = self._last_state.get(endpoint.name)
         self._last_state[endpoint.name] = (result.state, result.error_class)
@@ -159,6 +191,8 @@ class Daemon:
             return
         self.config = new
         self.scheduler.update(new.endpoints)
+        if self.alerter is not None:
+            self.alerter.update(new.alerts, new.sla)
         log.info("config reloaded: %d endpoints", len(new.endpoints))
         notify(f"STATUS=checking {len(new.endpoints)} endpoints")
 
@@ -192,8 +226,17 @@ class Daemon:
     # ------------------------------------------------------------ shutdown
 
     async def shutdown(self) -> None:
+        if self._web is not None:
+            await self._web.cleanup()
         if self.scheduler is not None:
             await self.scheduler.drain(SHUTDOWN_GRACE)
+        if self.checker is not None:
+            await self.checker.close()
+        if self.alerter is not None:
+            if self._alerts_task is not None:
+                self.stop_event.set()
+                await self._alerts_task
+            await self.alerter.close(timeout=0.5)  # within systemd's 5 s
         if self.writer is not None:
             self.writer.close(timeout=1.5)
         if self.store is not None and self.run_id is not None:
@@ -212,15 +255,16 @@ async def _serve(daemon: Daemon) -> None:
         await daemon.shutdown()
 
 
-def run(config_path: str | None, database: str | None) -> int:
+def run(config_path: str | None, database: str | None, listen=None, listen_token=None) -> int:
     """Run until SIGTERM/SIGINT. Returns the process exit status."""
-    daemon = Daemon(config_path, database)
+    daemon = Daemon(config_path, database, listen, listen_token)
     try:
         daemon.startup()
+        with asyncio.Runner(loop_factory=loop_factory("auto")) as runner:  # uvloop when installed
+            runner.run(_serve(daemon))
     except StartupError as exc:
         log.error("%s", exc)
         return exc.exit_code
-    asyncio.run(_serve(daemon))
     return 0
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from probe import sla
 from probe.config import Config, Maintenance
 from probe.render import ERROR_CLASSES
-from probe.store import Store, merge_histograms, percentile_from_histogram
+from probe.store import Store, percentile_from_histogram
 from probe.workdays import WorkCalendar
 
 LOOKBACK = 7 * 86400  # runs read before the month, doubled until the first is not an episode
@@ -69,15 +70,43 @@ def maintenance_windows(items: tuple[Maintenance, ...], period: sla.Interval, tz
     return sorted(windows, key=lambda w: w.start)
 
 
-def runs_around(store: Store, name: str, period: sla.Interval) -> list[sla.Run]:
-    """The endpoint's runs from the start of any episode in progress at the period's start
-    (so its start and check count are right) to the newest."""
+def runs_around(store: Store, name: str, period: sla.Interval, first_seen: float | None = None) -> list[sla.Run]:
+    """The endpoint's runs that the period's figures need: from the start of any episode in
+    progress at the period's start (so that its start and check count are right), to the end
+    of any episode in progress at the period's end (so that its end is right).
+
+    Consecutive down (or degraded) checks are one episode even across a hole in the data, so
+    the look back goes on while the runs read before the period all have the state of the
+    run in progress at its start, up to the endpoint's first check (``first_seen``, when
+    known) or MAX_LOOKBACK."""
     lookback = LOOKBACK
     while True:
-        runs = store.runs(name, period[0] - lookback, None)
-        if not runs or runs[0].state == sla.UP or runs[0].start > period[0] - lookback + 1 or lookback >= MAX_LOOKBACK:
-            return runs
+        since = period[0] - lookback
+        runs = store.runs(name, since, period[1])
+        if (_episode_start_found(runs, period[0]) or lookback >= MAX_LOOKBACK
+                or (first_seen is not None and since <= first_seen)):
+            break
         lookback *= 2
+    if runs and runs[-1].state != sla.UP:
+        # An episode under way at the period's end ends at the first later check in another
+        # state: read on until then.
+        later = store.runs(name, runs[-1].start, None)
+        runs += [run for run in later if run.start > runs[-1].start]
+    return runs
+
+
+def _episode_start_found(runs: list[sla.Run], start: float) -> bool:
+    """True when ``runs`` begin with the whole of any episode that reaches ``start`` or later:
+    the first run is up, or a run in another state than the first one begins by ``start``."""
+    if not runs or runs[0].state == sla.UP:
+        return True
+    state = runs[0].state
+    for run in runs:
+        if run.start > start:
+            return False
+        if run.state != state:
+            return True
+    return False
 
 
 def local_days(period: sla.Interval, zone: ZoneInfo) -> list[tuple[date, float, float]]:
@@ -99,22 +128,34 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
     """The report model (JSON-able) for one month."""
     cfg = context.config
     zone = context.zone
+    store = context.store
     period = sla.month_period(context.year, context.month, cfg.sla.timezone)
     # A month still under way is reported up to now; the rest is not yet due.
     counted = (period[0], min(period[1], max(period[0], context.now)))
     windows = maintenance_windows(cfg.maintenance, period, cfg.sla.timezone)
     names = endpoints or [e.name for e in cfg.endpoints]
-    known = {e.name for e in context.store.endpoints()}
+    configured = {e.name: e for e in cfg.endpoints}
+    stored = {e.name: e for e in store.endpoints()}
+    # What every section shares, worked out once: the contract's clock, the days, the
+    # incidents recorded by hand.
+    rules = IncidentRules.from_config(cfg, store, context.now, context.language)
+    days = local_days(period, zone)
+    manual: dict[str, list] = {}
+    for record in store.list_incidents(since=counted[0], until=counted[1]):
+        if record.source == "manual":
+            manual.setdefault(record.endpoint, []).append(record)
     sections = []
     for name in names:
-        endpoint = cfg.endpoint(name)
+        endpoint = configured.get(name)
+        known = stored.get(name)
         confirm = endpoint.confirm if endpoint else cfg.sla.confirm
         cap = endpoint.severity_cap if endpoint else None
-        runs = runs_around(context.store, name, period) if name in known else []
+        runs = runs_around(store, name, period, known.first_seen) if known else []
         maintenance = sla.maintenance_for(windows, name)
         figures = sla.availability(runs, counted, maintenance, confirm, cfg.sla.target)
-        sections.append(_endpoint_section(context, name, endpoint, runs, figures, period, counted,
-                                          maintenance, windows, confirm, cap, zone))
+        url = endpoint.spec.url if endpoint else (known.url if known else None)
+        sections.append(_endpoint_section(context, rules, name, url, runs, figures, days, counted,
+                                          windows, cap, manual.get(name, []), zone))
     lang = context.language
     return {
         "month": f"{context.year:04d}-{context.month:02d}",
@@ -129,36 +170,29 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
         "client": cfg.report.client,
         "support": cfg.report.support,
         "language": lang,
-        "probe_sites": sorted({e.site for e in context.store.endpoints() if e.site and e.name in names}),
+        "probe_sites": sorted({e.site for e in stored.values() if e.site and e.name in names}),
         "rules": {
             "confirm": cfg.sla.confirm,
             "coverage_factor": sla.COVERAGE_FACTOR,
             "holidays": cfg.sla.holidays,
             "deadlines": {k: dict(v) for k, v in cfg.sla.deadlines.items()},
         },
-        "daemon_gaps": _daemon_gaps(context.store, counted, zone),
+        "daemon_gaps": _daemon_gaps(store, counted, zone),
         "endpoints": sections,
     }
 
 
-def _endpoint_section(context, name, endpoint, runs, figures, period, counted, maintenance, windows,
-                      confirm, cap, zone) -> dict:
+def _endpoint_section(context, rules, name, url, runs, figures, days, counted, windows, cap,
+                      manual, zone) -> dict:
     shown = figures.availability_shown(3)
-    rules = IncidentRules.from_config(context.config, context.store, context.now, context.language)
     detected = list(zip(figures.outages, figures.outage_downtime_seconds))
     detected += [(episode, 0.0) for episode in figures.degradations]
     incidents = [
         detected_row(rules, name, episode, downtime, cap, context.store.detected_incident(name, episode.start))
         for episode, downtime in detected
     ]
-    incidents += [
-        manual_row(rules, record)
-        for record in context.store.list_incidents(endpoint=name, since=counted[0], until=counted[1])
-        if record.source == "manual"
-    ]
+    incidents += [manual_row(rules, record) for record in manual]
     incidents.sort(key=lambda i: i["start"])
-    url = endpoint.spec.url if endpoint else next(
-        (e.url for e in context.store.endpoints() if e.name == name), None)
     return {
         "name": name,
         "url": url,
@@ -174,7 +208,7 @@ def _endpoint_section(context, name, endpoint, runs, figures, period, counted, m
         "allowed_downtime_seconds": figures.allowed_downtime_seconds,
         "coverage_percent": float(sla.truncate_percent(figures.coverage_exact, 2)),
         "blips": figures.blip_count,
-        "days": _days(context, name, runs, period, counted, maintenance, confirm, zone),
+        "days": _days(context, name, runs, figures, days, counted),
         "incidents": incidents,
         "maintenance": [
             {"start": iso_local(w.start, zone), "end": iso_local(w.end, zone), "reason": w.reason}
@@ -187,31 +221,69 @@ def _endpoint_section(context, name, endpoint, runs, figures, period, counted, m
     }
 
 
-def _days(context, name, runs, period, counted, maintenance, confirm, zone) -> list[dict]:
-    rollups = context.store.rollups(name, period[0], period[1]) if runs else []
-    by_day: dict[date, list] = {}
-    for rollup in rollups:
-        by_day.setdefault(datetime.fromtimestamp(rollup.hour, zone).date(), []).append(rollup.histogram)
-    days = []
-    for day, start, end in local_days(period, zone):
-        if start >= counted[1]:
-            figures = None
-        else:
-            figures = sla.availability(runs, (start, min(end, counted[1])), maintenance, confirm,
-                                       context.config.sla.target)
-        histogram = merge_histograms(by_day.get(day, []))
-        shown = figures.availability_shown(3) if figures else None
-        days.append({
-            "date": day.isoformat(),
-            "availability_percent": float(shown) if shown is not None else None,
-            "downtime_seconds": figures.downtime_seconds if figures else 0.0,
-            "eligible_seconds": figures.eligible_seconds if figures else 0.0,
-            "unmonitored_seconds": figures.unmonitored_seconds if figures else end - start,
-            "maintenance_seconds": figures.maintenance_seconds if figures else 0.0,
-            "latency_p50_ms": percentile_from_histogram(histogram, 0.5),
-            "latency_p95_ms": percentile_from_histogram(histogram, 0.95),
-        })
-    return days
+def _days(context, name, runs, figures, days, counted) -> list[dict]:
+    """Each local day's figures, as ``sla.availability`` gives them for the day alone (the
+    month's episodes, so an outage begun the day before counts), and latency percentiles.
+
+    Worked out in one pass over the month's intervals rather than by calling
+    ``sla.availability`` once per day: the same millisecond totals (clipping picks existing
+    boundaries and ``to_ms`` is applied to each), for a cost that follows runs + days."""
+    due = [(day, start, min(end, counted[1])) for day, start, end in days if start < counted[1]]
+    bounds = [start for _, start, _ in due] + [due[-1][2]] if due else []
+    covered = sla.monitored(runs, counted)
+    eligible = sla.subtract(covered, figures.maintenance)
+    downtime = [piece for outage in figures.outages for piece in sla.intersect(outage.covered, eligible)]
+    eligible_ms = _per_period_ms(eligible, bounds)
+    downtime_ms = _per_period_ms(sorted(downtime), bounds)
+    unmonitored_ms = _per_period_ms(figures.unmonitored, bounds)
+    maintenance_ms = _per_period_ms(figures.maintenance, bounds)
+    histograms = context.store.latency_histograms(name, bounds) if runs and bounds else []
+    result = []
+    for index, (day, start, end) in enumerate(days):
+        if index < len(due):
+            down, elig = downtime_ms[index], eligible_ms[index]
+            exact = 100 * (1 - Fraction(down, elig)) if elig else None
+            shown = sla.truncate_percent(exact, 3)
+            histogram = histograms[index] if histograms else {}
+            result.append({
+                "date": day.isoformat(),
+                "availability_percent": float(shown) if shown is not None else None,
+                "downtime_seconds": down / 1000,
+                "eligible_seconds": elig / 1000,
+                "unmonitored_seconds": unmonitored_ms[index] / 1000,
+                "maintenance_seconds": maintenance_ms[index] / 1000,
+                "latency_p50_ms": percentile_from_histogram(histogram, 0.5),
+                "latency_p95_ms": percentile_from_histogram(histogram, 0.95),
+            })
+        else:  # not yet due
+            result.append({
+                "date": day.isoformat(),
+                "availability_percent": None,
+                "downtime_seconds": 0.0,
+                "eligible_seconds": 0.0,
+                "unmonitored_seconds": end - start,
+                "maintenance_seconds": 0.0,
+                "latency_p50_ms": None,
+                "latency_p95_ms": None,
+            })
+    return result
+
+
+def _per_period_ms(intervals, bounds: list[float]) -> list[int]:
+    """Milliseconds of sorted, non-overlapping ``intervals`` inside each [bounds[i],
+    bounds[i + 1]), counted as ``sla.total_ms`` counts them."""
+    totals = [0] * max(len(bounds) - 1, 0)
+    first = 0
+    for start, end in intervals:
+        while first < len(totals) and bounds[first + 1] <= start:
+            first += 1
+        index = first
+        while index < len(totals) and bounds[index] < end:
+            low, high = max(start, bounds[index]), min(end, bounds[index + 1])
+            if high > low:
+                totals[index] += sla.to_ms(high) - sla.to_ms(low)
+            index += 1
+    return totals
 
 
 def _first_error(store: Store, name: str, at: float) -> str | None:

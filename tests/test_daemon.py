@@ -23,12 +23,12 @@ def config_text(db, endpoints, extra=""):
 
 
 class Daemon:
-    def __init__(self, tmp_path, config, env=None):
+    def __init__(self, tmp_path, config, env=None, args=()):
         self.config = tmp_path / "probe.toml"
         self.config.write_text(config)
         self.log = tmp_path / "daemon.log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "probe", "run", "--config", str(self.config)],
+            [sys.executable, "-m", "probe", "run", "--config", str(self.config), *args],
             stdout=subprocess.DEVNULL,
             stderr=open(self.log, "w"),
             env={**os.environ, **(env or {})},
@@ -225,3 +225,36 @@ def test_journal_gets_levels_without_timestamps(tmp_path):
                           env={**os.environ, "JOURNAL_STREAM": "8:12345"})
     assert done.stderr.startswith("<3>probe.daemon: ")
     assert done.returncode == 78
+
+
+def test_listen_serves_metrics_and_status(tmp_path, urls, certs):
+    import json
+    import urllib.request
+
+    from servers import refused_port
+
+    port = refused_port()
+    opts = f'interval = "1s"\ntimeout = "900ms"\nca_file = "{certs.ca_file}"'
+    daemon = Daemon(tmp_path, config_text(tmp_path / "probe.db", [("web-ok", urls["ok"], opts)]),
+                    args=("--listen", f"127.0.0.1:{port}"))
+    try:
+        daemon.wait_log("serving /metrics")
+        time.sleep(2)
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+        assert 'endpoint="web-ok"' in metrics and "probe_queue_depth" in metrics
+        status = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/status.json", timeout=10).read())
+        assert "web-ok" in json.dumps(status)
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read().decode()
+        assert "web-ok" in page and "<script" not in page
+    finally:
+        assert daemon.stop() == 0
+
+
+def test_listen_off_loopback_needs_a_token(tmp_path):
+    path = tmp_path / "probe.toml"
+    path.write_text('[[endpoint]]\nname = "a"\nurl = "https://a.example/"\n')
+    done = subprocess.run([sys.executable, "-m", "probe", "run", "--config", str(path), "--listen", "0.0.0.0:9464",
+                           "--db", str(tmp_path / "probe.db")],
+                          capture_output=True, text=True, timeout=30, env={**os.environ, "PROBE_LISTEN_TOKEN": ""})
+    assert done.returncode == 78
+    assert "not a loopback address" in done.stderr

@@ -132,7 +132,7 @@ def wait_for(condition, timeout=5.0):
 
 def test_new_database_is_wal_at_current_schema_version(tmp_path):
     with Store.open(tmp_path / "probe.db") as store:
-        assert store.schema_version == SCHEMA_VERSION == 1
+        assert store.schema_version == SCHEMA_VERSION == 2
         assert store.db.journal_mode == "wal"
         assert store.db.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert {"checks", "runs", "rollups", "endpoints", "daemon_runs", "incidents"} <= set(
