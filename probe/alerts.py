@@ -645,7 +645,7 @@ class _Outbox:
     def ongoing(self, endpoint, now: float) -> tuple[sla.Episode, float, str | None] | None:
         """The endpoint's episode in progress according to the store's runs, the time of its
         last check, and the error of its first check (None once pruned)."""
-        runs = runs_around(self.store, endpoint.name, (now, now))
+        runs = runs_around(self.store, endpoint.name, (now, None))  # up to the newest run
         found = sla.episodes(runs, endpoint.confirm)
         if not found or not found[-1].ongoing:
             return None
