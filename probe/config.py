@@ -131,6 +131,7 @@ class ProbeSettings:
     rate: float = 500.0  # checks started per second, at most
     per_host: int = 8  # checks in flight against one host, at most
     retry_interval: float = 5.0  # re-check after a down check, until confirmed
+    workers: int | None = None  # processes that run the checks; None: as many as needed
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ ENDPOINT_KEYS = {
     "cert_warn_days", "min_tls", "headers", "confirm", "method", "follow_redirects", "ca_file",
     "max_severity",
 }
-PROBE_KEYS = {"database", "site", "retention", "max_in_flight", "rate", "per_host", "retry_interval"}
+PROBE_KEYS = {"database", "site", "retention", "max_in_flight", "rate", "per_host", "retry_interval", "workers"}
 SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines"}
 REPORT_KEYS = {"title", "provider", "client", "language", "support"}
 MAINTENANCE_KEYS = {"start", "end", "endpoints", "reason", "every", "at", "duration"}
@@ -379,7 +380,14 @@ def _probe_settings(table: dict, where: _Where) -> ProbeSettings:
         rate=_value(table, "rate", _number_in(1, 100000), where, section, 500.0),
         per_host=_value(table, "per_host", _int_in(1, 10000), where, section, 8),
         retry_interval=_value(table, "retry_interval", _duration_in(0.1, 3600), where, section, 5.0),
+        workers=_value(table, "workers", _workers, where, section),
     )
+
+
+def _workers(value):
+    if value == "auto":
+        return None
+    return _int_in(1, 64)(value)
 
 
 def _endpoint(table: dict, index: int, where: _Where, confirm_default: int, environ) -> Endpoint:

@@ -19,6 +19,7 @@ from probe.check import Checker, loop_factory
 from probe.scheduler import Scheduler
 from probe.store import Store, StoreError, Writer
 from probe.web import LiveResults, start_web
+from probe.workers import WorkerPool, auto_workers
 
 log = logging.getLogger("probe.daemon")
 
@@ -117,18 +118,23 @@ class Daemon:
     async def main_loop(self) -> None:
         loop = asyncio.get_running_loop()
         self.stop_event = asyncio.Event()
-        # one session for the daemon's life; still a new connection and DNS lookup per check
-        self.checker = await Checker().__aenter__()
         settings = self.config.probe
-        self.scheduler = Scheduler(
-            self.config.endpoints,
-            self._check,
-            self._record,
-            max_in_flight=settings.max_in_flight,
-            rate=settings.rate,
-            per_host=settings.per_host,
-            retry_interval=settings.retry_interval,
-        )
+        workers = settings.workers or auto_workers(self.config.endpoints)
+        if workers > 1:
+            # checks in worker processes; results come back here to be written and alerted on
+            self.scheduler = WorkerPool(self.config.endpoints, settings, workers, self._record)
+        else:
+            # one session for the daemon's life; still a new connection and DNS lookup per check
+            self.checker = await Checker().__aenter__()
+            self.scheduler = Scheduler(
+                self.config.endpoints,
+                self._check,
+                self._record,
+                max_in_flight=settings.max_in_flight,
+                rate=settings.rate,
+                per_host=settings.per_host,
+                retry_interval=settings.retry_interval,
+            )
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_stop_signal, sig)
         loop.add_signal_handler(signal.SIGHUP, self._on_reload_signal)

@@ -258,3 +258,34 @@ def test_listen_off_loopback_needs_a_token(tmp_path):
                           capture_output=True, text=True, timeout=30, env={**os.environ, "PROBE_LISTEN_TOKEN": ""})
     assert done.returncode == 78
     assert "not a loopback address" in done.stderr
+
+
+def test_worker_processes_share_the_checks_and_a_dead_one_is_restarted(tmp_path, urls, certs):
+    db = tmp_path / "probe.db"
+    opts = f'interval = "1s"\ntimeout = "900ms"\nca_file = "{certs.ca_file}"'
+    daemon = Daemon(tmp_path, config_text(db, [(f"w{i}", urls["ok"], opts) for i in range(8)], "workers = 2"))
+    daemon.wait_log("worker 1 started")
+    time.sleep(2)
+    import re
+
+    workers = [int(pid) for pid in re.findall(r"worker \d started \(pid (\d+)", daemon.logs())]
+    assert len(workers) == 2
+    assert all(_parent(pid) == daemon.process.pid for pid in workers)
+    os.kill(workers[0], signal.SIGKILL)
+    daemon.wait_log("died with status")
+    daemon.wait_log("started (pid", timeout=10)
+    before = {name: len(results) for name, results in checks_of(db).items()}
+    time.sleep(4)
+    assert daemon.stop() == 0
+    after = checks_of(db)
+    assert set(after) == {f"w{i}" for i in range(8)}
+    assert all(len(after[name]) > before.get(name, 0) for name in after), "every endpoint is checked again"
+    assert "Traceback" not in daemon.logs()
+
+
+def _parent(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None

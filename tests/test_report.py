@@ -760,3 +760,37 @@ def test_hostile_history_renders_as_text_in_chromium(tmp_path):
     assert printed.returncode == 0 and printed.console_messages() == []
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and browser.pdf_page_count(data) >= 2
+
+
+def test_an_outage_across_a_long_stop_of_the_probe_keeps_its_start(tmp_path):
+    # Sun 20 Sep 2026: up from 09:00, down at 10:10 and 10:10:05, then the probe stops for
+    # two weeks; it starts again on Mon 5 Oct 00:00 and finds the endpoint still down until
+    # 01:00. Consecutive down checks are one outage even across a hole in the data: it starts
+    # on 20 September 10:10 (more than the report's first 7-day look back before October).
+    # October counts only what its checks vouch for: 5 Oct 00:00-01:00 = 3 600 s; 1 Oct 00:00
+    # -> 5 Oct 00:00 (4 days, 345 600 s) is unmonitored.
+    september = (Timeline("api", paris(2026, 9, 20, 9), paris(2026, 9, 20, 10, 15))
+                 .episode(paris(2026, 9, 20, 10, 10), paris(2026, 9, 20, 10, 15), "connect"))
+    del september.checks[paris(2026, 9, 20, 10, 15)]  # no check up: the probe stopped
+    october = (Timeline("api", paris(2026, 10, 5), OCT_END)
+               .episode(paris(2026, 10, 5), paris(2026, 10, 5, 1), "connect", retry=False))
+    db = tmp_path / "probe.db"
+    import_history(db, write_jsonl(tmp_path / "h.jsonl", september, october))
+    config = write_config(tmp_path / "probe.toml", ["api"])
+    e = section(report_json(config, db, "--month", "2026-10"), "api")
+    assert e["unmonitored_seconds"] == 4 * 86400
+    assert e["downtime_seconds"] == 3600
+    [incident] = e["incidents"]
+    assert incident["start"] == "2026-09-20T10:10:00+02:00"
+    assert incident["end"] == "2026-10-05T01:00:00+02:00"
+    assert incident["downtime_seconds"] == 3600
+    # Sunday 10:10, blocking: the working clock starts Monday 21 Sep 00:00 -> fix by Tuesday
+    # 22 Sep 00:00; fixed on 5 October: missed.
+    assert incident["fix_deadline"] == "2026-09-22T00:00:00+02:00"
+    assert incident["fix"] == "missed"
+    # September lists it too, ended in October, with 10:10 -> 10:17:35 as downtime there
+    # (the 10:10:05 check vouches for 450 s)
+    e = section(report_json(config, db, "--month", "2026-09"), "api")
+    [incident] = e["incidents"]
+    assert incident["end"] == "2026-10-05T01:00:00+02:00"
+    assert incident["downtime_seconds"] == 455

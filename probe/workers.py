@@ -1,0 +1,249 @@
+"""Checks in worker processes, for more checks per second than one core can run. Each worker
+schedules and checks a stable share of the endpoints (by name) and sends its results back; the
+main process alone writes the database, sends alerts and serves metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import time
+import zlib
+from dataclasses import dataclass, field
+
+log = logging.getLogger("probe.workers")
+
+SEND_EVERY = 0.1  # seconds: results travel in small batches
+STATS_EVERY = 5.0
+RESPAWN_DELAY = 2.0
+
+
+def share(endpoints, workers: int) -> list[list]:
+    """A stable share of the endpoints for each worker: an endpoint stays with its worker
+    across reloads, so it keeps its schedule."""
+    shares = [[] for _ in range(workers)]
+    for endpoint in endpoints:
+        shares[zlib.crc32(endpoint.name.encode()) % workers].append(endpoint)
+    return shares
+
+
+def auto_workers(endpoints) -> int:
+    """One process while a core is enough (under ~100 checks per second), else one per CPU."""
+    rate = sum(1 / e.interval for e in endpoints)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return 1 if rate < 100 or cpus < 2 else min(cpus, 8)
+
+
+@dataclass
+class WorkerStats:
+    """The scheduler figures of all workers, as the daemon's heartbeat reports them."""
+
+    by_worker: dict = field(default_factory=dict)
+
+    def total(self, key: str) -> int:
+        return sum(s.get(key) or 0 for s in self.by_worker.values())
+
+    def lag_p(self, q: float) -> float | None:
+        # the worst worker's percentile: an upper bound of the pool's
+        values = [s.get("lag_p50" if q <= 0.5 else "lag_p99") for s in self.by_worker.values()]
+        values = [v for v in values if v is not None]
+        return max(values) if values else None
+
+    @property
+    def in_flight(self) -> int:
+        return self.total("in_flight")
+
+    @property
+    def started(self) -> int:
+        return self.total("started")
+
+    @property
+    def missed(self) -> int:
+        return self.total("missed")
+
+    @property
+    def retries(self) -> int:
+        return self.total("retries")
+
+
+class WorkerPool:
+    """Starts `count` worker processes and feeds their results to `on_result(endpoint, result,
+    lag)` in this process's event loop. A worker that dies is started again."""
+
+    def __init__(self, endpoints, settings, count: int, on_result):
+        self.count = count
+        self.settings = settings
+        self.on_result = on_result
+        self.stats = WorkerStats()
+        self._context = multiprocessing.get_context("spawn")  # no fork: the writer thread runs
+        self._shares = share(endpoints, count)
+        self._by_name = {e.name: e for e in endpoints}
+        self._workers: list = [None] * count
+        self._stopping = False
+
+    # ------------------------------------------------------------ lifecycle (as the Scheduler's)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.start()
+        await stop.wait()
+
+    async def drain(self, grace: float) -> None:
+        await self.stop(grace)
+
+    def start(self) -> None:
+        for index in range(self.count):
+            self._spawn(index)
+
+    def _spawn(self, index: int) -> None:
+        parent, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=worker_main, args=(child, self._shares[index], self.settings, index),
+            name=f"probe-worker-{index}", daemon=True,
+        )
+        process.start()
+        child.close()
+        self._workers[index] = (process, parent)
+        asyncio.get_running_loop().add_reader(parent.fileno(), self._readable, index)
+        log.info("worker %d started (pid %d, %d endpoints)", index, process.pid, len(self._shares[index]))
+
+    def _readable(self, index: int) -> None:
+        process, connection = self._workers[index]
+        try:
+            while connection.poll():
+                kind, payload = connection.recv()
+                if kind == "results":
+                    for name, result, lag in payload:
+                        endpoint = self._by_name.get(name)
+                        if endpoint is not None:
+                            self.on_result(endpoint, result, lag)
+                elif kind == "stats":
+                    self.stats.by_worker[index] = payload
+        except (EOFError, OSError):
+            asyncio.get_running_loop().remove_reader(connection.fileno())
+            connection.close()
+            if not self._stopping:
+                log.error("worker %d (pid %d) died with status %s; starting it again",
+                          index, process.pid, process.exitcode)
+                asyncio.get_running_loop().call_later(RESPAWN_DELAY, self._respawn, index)
+
+    def _respawn(self, index: int) -> None:
+        if not self._stopping:
+            self._workers[index][0].join(0)
+            self._spawn(index)
+
+    def update(self, endpoints) -> None:
+        """A reload: every worker gets its new share."""
+        self._shares = share(endpoints, self.count)
+        self._by_name = {e.name: e for e in endpoints}
+        for index, worker in enumerate(self._workers):
+            try:
+                worker[1].send(("update", self._shares[index]))
+            except OSError:
+                pass  # a dead worker gets its new share when started again
+
+    async def stop(self, grace: float) -> None:
+        """Tell the workers to stop, and take every result they send until they exit."""
+        self._stopping = True
+        for process, connection in self._workers:
+            try:
+                connection.send(("stop", grace))
+            except OSError:
+                pass
+        deadline = time.monotonic() + grace + 1.0
+        for process, _ in self._workers:
+            while process.is_alive() and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+        for index, (process, connection) in enumerate(self._workers):
+            if not connection.closed:
+                self._readable(index)  # the last results
+            if process.is_alive():
+                process.kill()
+            process.join(1)
+
+
+# ---------------------------------------------------------------- the worker process
+
+
+def worker_main(connection, endpoints, settings, index: int) -> None:
+    """A worker: its own event loop, scheduler and checker; results go to the main process."""
+    from probe.check import loop_factory
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    logging.basicConfig(level=logging.INFO, format=f"%(levelname)s probe.worker-{index}: %(message)s")
+    try:
+        with asyncio.Runner(loop_factory=loop_factory("auto")) as runner:
+            runner.run(_work(connection, endpoints, settings))
+    finally:
+        connection.close()
+    os._exit(0)
+
+
+async def _work(connection, endpoints, settings) -> None:
+    from probe.check import Checker
+    from probe.scheduler import Scheduler
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    grace = [3.0]
+    outgoing: list = []
+
+    def received() -> None:
+        try:
+            while connection.poll():
+                kind, payload = connection.recv()
+                if kind == "update":
+                    scheduler.update(payload)
+                elif kind == "stop":
+                    grace[0] = payload
+                    stop.set()
+        except (EOFError, OSError):  # the main process is gone
+            stop.set()
+
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    checker = await Checker().__aenter__()
+    scheduler = Scheduler(
+        endpoints,
+        lambda endpoint: checker.check(endpoint.spec),
+        lambda endpoint, result, lag: outgoing.append((endpoint.name, result, lag)),
+        max_in_flight=settings.max_in_flight,
+        rate=settings.rate,
+        per_host=settings.per_host,
+        retry_interval=settings.retry_interval,
+    )
+    loop.add_reader(connection.fileno(), received)
+
+    def send(kind, payload) -> None:
+        try:
+            connection.send((kind, payload))
+        except OSError:
+            stop.set()
+
+    async def flush() -> None:
+        last_stats = 0.0
+        while True:
+            await asyncio.sleep(SEND_EVERY)
+            if outgoing:
+                batch = outgoing[:]
+                outgoing.clear()
+                send("results", batch)
+            if time.monotonic() - last_stats >= STATS_EVERY:
+                last_stats = time.monotonic()
+                stats = scheduler.stats
+                send("stats", {"lag_p50": stats.lag_p(0.5), "lag_p99": stats.lag_p(0.99),
+                               "in_flight": stats.in_flight, "started": stats.started,
+                               "missed": stats.missed, "retries": stats.retries})
+
+    flusher = asyncio.create_task(flush())
+    await scheduler.run(stop)
+    await scheduler.drain(grace[0])
+    flusher.cancel()
+    if outgoing:
+        send("results", outgoing[:])
+    loop.remove_reader(connection.fileno())
+    await checker.close()
