@@ -12,6 +12,7 @@ import click
 
 from probe import __version__
 from probe.check import CheckSpec, run_many, workers_for
+from probe.table import text_table
 from probe.config import (
     TLS_VERSIONS,
     check_ca_file,
@@ -530,6 +531,24 @@ def alert_test(config_path, db_path):
 # ---------------------------------------------------------------- incidents
 
 
+def _change_incidents(config_path, db_path, when_text, change):
+    """Open the history and apply change(store, when); when is --at/--start or now, read in
+    the SLA's time zone. Store errors become one-line messages."""
+    import time as clock
+
+    from probe.store import StoreError
+
+    cfg = load_config(config_path)
+    zone = cfg.sla.timezone if cfg else "Europe/Paris"
+    when = parse_time_option(when_text, zone) if when_text else clock.time()
+    store = open_store(cfg, db_path)
+    with store:
+        try:
+            return change(store, when)
+        except StoreError as exc:
+            raise ProbeError(str(exc)) from None
+
+
 @cli.group()
 def incident():
     """List, acknowledge, open and close incidents."""
@@ -574,19 +593,9 @@ def incident_ack(config_path, db_path, incident_id, by, at_text):
       probe incident ack 12 --by alice
     """
     import getpass
-    import time as clock
 
-    from probe.store import StoreError
-
-    cfg = load_config(config_path)
-    zone = cfg.sla.timezone if cfg else "Europe/Paris"
-    at = parse_time_option(at_text, zone) if at_text else clock.time()
-    store = open_store(cfg, db_path)
-    with store:
-        try:
-            store.ack_incident(incident_id, by=by or getpass.getuser(), at=at)
-        except StoreError as exc:
-            raise ProbeError(str(exc)) from None
+    _change_incidents(config_path, db_path, at_text,
+                      lambda store, at: store.ack_incident(incident_id, by=by or getpass.getuser(), at=at))
     click.echo(f"incident {incident_id} acknowledged")
 
 
@@ -603,21 +612,12 @@ def incident_open(config_path, db_path, endpoint, severity, summary, start_text)
     Example:
       probe incident open --endpoint api --severity major --summary "totals wrong on invoices"
     """
-    import time as clock
+    def record(store, start):
+        if endpoint not in {e.name for e in store.endpoints()}:
+            raise ProbeError(f"no endpoint named {endpoint!r} in {store.path} (it needs at least one check)")
+        return store.open_incident(endpoint, start, severity, summary)
 
-    from probe.store import StoreError
-
-    cfg = load_config(config_path)
-    zone = cfg.sla.timezone if cfg else "Europe/Paris"
-    start = parse_time_option(start_text, zone) if start_text else clock.time()
-    store = open_store(cfg, db_path)
-    with store:
-        if endpoint not in {e.name for e in store.endpoints()} and not (cfg and cfg.endpoint(endpoint)):
-            raise ProbeError(f"no endpoint named {endpoint!r}")
-        try:
-            number = store.open_incident(endpoint, start, severity, summary)
-        except StoreError as exc:
-            raise ProbeError(str(exc)) from None
+    number = _change_incidents(config_path, db_path, start_text, record)
     click.echo(f"incident {number} opened")
 
 
@@ -632,22 +632,15 @@ def incident_close(config_path, db_path, incident_id, at_text):
     Example:
       probe incident close 12
     """
-    import time as clock
+    def close(store, at):
+        record = store.incident(incident_id)
+        if record is not None and record.source == "detected":
+            raise ProbeError(f"incident {incident_id} was detected by the probe: it is fixed when the endpoint "
+                             "answers again, not by hand")
+        store.close_incident(incident_id, at=at)
 
-    from probe.store import StoreError
-
-    cfg = load_config(config_path)
-    zone = cfg.sla.timezone if cfg else "Europe/Paris"
-    at = parse_time_option(at_text, zone) if at_text else clock.time()
-    store = open_store(cfg, db_path)
-    with store:
-        try:
-            store.close_incident(incident_id, at=at)
-        except StoreError as exc:
-            raise ProbeError(str(exc)) from None
+    _change_incidents(config_path, db_path, at_text, close)
     click.echo(f"incident {incident_id} closed")
-
-
 
 
 def format_table(results) -> str:
@@ -663,12 +656,7 @@ def format_table(results) -> str:
             f"{r.total_ms:.0f}ms" if r.total_ms is not None else "-",
             r.error or "",
         ))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    lines = []
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
-        lines.append("  ".join(cells + [row[-1]]).rstrip())
-    return "\n".join(lines)
+    return text_table(rows)
 
 
 def main():

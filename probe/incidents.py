@@ -7,6 +7,7 @@ from probe import sla
 from probe.config import Config
 from probe.report import IncidentRules, detected_row, manual_row, runs_around
 from probe.store import Store
+from probe.table import text_table
 
 
 def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:
@@ -17,7 +18,7 @@ def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:
         endpoint = cfg.endpoint(known.name)
         confirm = endpoint.confirm if endpoint else cfg.sla.confirm
         cap = endpoint.severity_cap if endpoint else None
-        runs = runs_around(store, known.name, (since, now))
+        runs = runs_around(store, known.name, (since, now), known.first_seen)
         for episode in sla.episodes(runs, confirm):
             if episode.kind == sla.BLIP or not episode.overlaps((since, now)):
                 continue
@@ -44,8 +45,7 @@ def format_text(rows: list[dict]) -> str:
             _short(row["acknowledge_deadline"]), row["acknowledge"], _short(row["fix_deadline"]), row["fix"],
             row["summary"],
         ))
-    widths = [max(len(r[i]) for r in table) for i in range(len(header) - 1)]
-    return "\n".join("  ".join([c.ljust(w) for c, w in zip(r, widths)] + [r[-1]]).rstrip() for r in table)
+    return text_table(table)
 
 
 def _short(iso: str | None) -> str | None:

@@ -8,6 +8,7 @@ from probe.config import Config
 from probe.report import maintenance_windows, runs_around
 from probe.result import iso_utc
 from probe.store import Store
+from probe.table import text_table
 
 STALE_HEARTBEAT = 60.0  # a daemon silent for longer is not running
 
@@ -39,7 +40,7 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
     for name in configured + sorted(set(known) - set(configured)):
         endpoint = cfg.endpoint(name) if cfg else None
         confirm = endpoint.confirm if endpoint else (cfg.sla.confirm if cfg else 2)
-        runs = runs_around(store, name, month) if name in known else []
+        runs = runs_around(store, name, month, known[name].first_seen) if name in known else []
         maintenance = sla.maintenance_for(windows, name)
         last = store.last_check(name) if runs else None
         rows.append({
@@ -95,9 +96,7 @@ def format_text(report: dict) -> str:
     for r in report["endpoints"]:
         table.append((r["endpoint"], r["state"].upper(), _short(r["since"]), _short(r["last_check"]),
                       r["availability_24h"] or "no data", r["availability_30d"] or "no data", r["error"] or ""))
-    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
-    lines += ["  ".join([c.ljust(w) for c, w in zip(row, widths)] + [row[-1]]).rstrip() for row in table]
-    return "\n".join(lines)
+    return "\n".join(lines + [text_table(table)])
 
 
 def _short(iso: str | None) -> str:

@@ -85,7 +85,8 @@ def test_blip_stops_the_rechecks():
     assert scheduler.stats.retries == 1
 
 
-def test_in_flight_cap():
+def peak_in_flight(endpoints, **options) -> int:
+    """The most checks in flight at once while slow checks run for 1.5 s."""
     in_flight, peak = 0, 0
 
     async def slow_check(ep):
@@ -98,8 +99,7 @@ def test_in_flight_cap():
 
     async def main():
         stop = asyncio.Event()
-        endpoints = [endpoint(f"e{i}", 1.0, url=f"https://h{i}.example/") for i in range(50)]
-        scheduler = Scheduler(endpoints, slow_check, lambda *a: None, max_in_flight=5)
+        scheduler = Scheduler(endpoints, slow_check, lambda *a: None, **options)
         task = asyncio.create_task(scheduler.run(stop))
         await asyncio.sleep(1.5)
         stop.set()
@@ -107,32 +107,17 @@ def test_in_flight_cap():
         await scheduler.drain(1)
 
     asyncio.run(main())
-    assert peak == 5
+    return peak
+
+
+def test_in_flight_cap():
+    endpoints = [endpoint(f"e{i}", 1.0, url=f"https://h{i}.example/") for i in range(50)]
+    assert peak_in_flight(endpoints, max_in_flight=5) == 5
 
 
 def test_per_host_cap():
-    in_flight, peak = 0, 0
-
-    async def slow_check(ep):
-        nonlocal in_flight, peak
-        in_flight += 1
-        peak = max(peak, in_flight)
-        await asyncio.sleep(0.3)
-        in_flight -= 1
-        return SimpleNamespace(state="up")
-
-    async def main():
-        stop = asyncio.Event()
-        endpoints = [endpoint(f"e{i}", 1.0, url=f"https://same.example/{i}") for i in range(30)]
-        scheduler = Scheduler(endpoints, slow_check, lambda *a: None, per_host=3)
-        task = asyncio.create_task(scheduler.run(stop))
-        await asyncio.sleep(1.5)
-        stop.set()
-        await task
-        await scheduler.drain(1)
-
-    asyncio.run(main())
-    assert peak == 3
+    endpoints = [endpoint(f"e{i}", 1.0, url=f"https://same.example/{i}") for i in range(30)]
+    assert peak_in_flight(endpoints, per_host=3) == 3
 
 
 def test_rate_cap():
