@@ -27,11 +27,17 @@ from probe.store import Store  # noqa: E402
 
 
 def rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of the daemon and its worker processes."""
+    total = 0
+    for process in _lab.tree_pids(pid):
+        try:
+            with open(f"/proc/{process}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
 
 
 def write_config(path: str, db: str, ca: str, port: int, endpoints: int, interval: int) -> None:
@@ -64,7 +70,7 @@ def main() -> None:
         log = open(os.path.join(lab.dir, "probe.log"), "w")
         daemon = lab.start([sys.executable, "-m", "probe", "run", "--config", config], stderr=log)
         started = time.time()
-        cpu0, nginx0 = _lab.proc_cpu(daemon.pid), _lab.tree_cpu(nginx.pid)
+        cpu0, nginx0 = _lab.tree_cpu(daemon.pid), _lab.tree_cpu(nginx.pid)
         samples = []
         lags = []
         print(f"{'min':>5} {'RSS MiB':>8} {'CPU %':>6} {'lag p50 ms':>10} {'lag p99 ms':>10} {'missed':>6} {'queue':>6}")
@@ -75,7 +81,7 @@ def main() -> None:
                 with open(log.name) as said:
                     sys.exit(f"the daemon exited with {daemon.returncode}: {said.read()[-500:]}")
             now = time.time()
-            cpu = _lab.proc_cpu(daemon.pid)
+            cpu = _lab.tree_cpu(daemon.pid)
             with Store.open(db) as store:
                 status = (store.daemon_runs()[-1].status or {})
             rss = rss_mib(daemon.pid)
@@ -88,7 +94,7 @@ def main() -> None:
                   f"{status.get('queue', '-'):>6}")
             last_cpu, last_t = cpu, now
         wall = time.time() - started
-        cpu = _lab.proc_cpu(daemon.pid) - cpu0
+        cpu = _lab.tree_cpu(daemon.pid) - cpu0
         nginx_cpu = _lab.tree_cpu(nginx.pid) - nginx0
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(15)
@@ -109,7 +115,7 @@ def main() -> None:
         if lags:
             print(f"lag p50 (worst sample): {max(l[0] for l in lags) * 1000:.1f} ms; "
                   f"lag p99 (worst sample): {max(l[1] for l in lags) * 1000:.1f} ms")
-        print(f"daemon CPU: {cpu:.1f} s = {100 * cpu / wall:.2f} % of one core; "
+        print(f"daemon CPU (with its workers): {cpu:.1f} s = {100 * cpu / wall:.2f} % of one core; "
               f"{1000 * cpu / max(total, 1):.2f} ms per check; nginx CPU {100 * nginx_cpu / wall:.1f} %")
         if steady:
             print(f"resident memory after warm-up: {min(steady):.0f} to {max(steady):.0f} MiB "

@@ -22,6 +22,20 @@ def config_text(db, endpoints, extra=""):
     return text
 
 
+RUNNING = []
+
+
+@pytest.fixture(autouse=True)
+def no_daemon_left_behind():
+    """A failed assertion must not leave a daemon running after its test."""
+    yield
+    while RUNNING:
+        process = RUNNING.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
 class Daemon:
     def __init__(self, tmp_path, config, env=None, args=()):
         self.config = tmp_path / "probe.toml"
@@ -33,6 +47,7 @@ class Daemon:
             stderr=open(self.log, "w"),
             env={**os.environ, **(env or {})},
         )
+        RUNNING.append(self.process)
 
     def logs(self):
         return self.log.read_text()
