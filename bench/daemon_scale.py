@@ -121,6 +121,9 @@ def main() -> None:
             print(f"resident memory after warm-up: {min(steady):.0f} to {max(steady):.0f} MiB "
                   f"(first {steady[0]:.0f}, last {steady[-1]:.0f})")
         log.close()
+        with open(log.name) as said:
+            errors = [line.rstrip() for line in said if " ERROR " in line or "Traceback" in line]
+        print(f"daemon log: {len(errors)} error lines" + "".join(f"\n  {line}" for line in errors[:5]))
 
 
 if __name__ == "__main__":

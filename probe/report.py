@@ -18,6 +18,8 @@ from probe.workdays import WorkCalendar
 LOOKBACK = 7 * 86400  # runs read before the month, doubled until the first is not an episode
 MAX_LOOKBACK = 800 * 86400
 
+_HUNDRED = sla.truncate_percent(Fraction(100), 3)  # a day without downtime
+
 DEFAULT_TITLES = {"fr": "Disponibilité du service", "en": "Service availability"}
 
 
@@ -242,8 +244,12 @@ def _days(context, name, runs, figures, days, counted) -> list[dict]:
     for index, (day, start, end) in enumerate(days):
         if index < len(due):
             down, elig = downtime_ms[index], eligible_ms[index]
-            exact = 100 * (1 - Fraction(down, elig)) if elig else None
-            shown = sla.truncate_percent(exact, 3)
+            if not elig:
+                shown = None
+            elif not down:  # most days: no Fraction arithmetic needed
+                shown = _HUNDRED
+            else:
+                shown = sla.truncate_percent(100 * (1 - Fraction(down, elig)), 3)
             histogram = histograms[index] if histograms else {}
             result.append({
                 "date": day.isoformat(),

@@ -10,6 +10,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -108,63 +109,69 @@ class WorkerPool:
         )
         process.start()
         child.close()
-        self._workers[index] = (process, parent)
-        asyncio.get_running_loop().add_reader(parent.fileno(), self._readable, index)
+        # A thread per worker blocks on the pipe: an event loop's add_reader would make the
+        # descriptor non-blocking, and a message read half-way would be lost.
+        pump = threading.Thread(target=self._pump, args=(index, process, parent, asyncio.get_running_loop()),
+                                name=f"probe-worker-{index}-results", daemon=True)
+        self._workers[index] = (process, parent, pump)
+        pump.start()
         log.info("worker %d started (pid %d, %d endpoints)", index, process.pid, len(self._shares[index]))
 
-    def _readable(self, index: int) -> None:
-        process, connection = self._workers[index]
+    def _pump(self, index: int, process, connection, loop) -> None:
         try:
-            while connection.poll():
+            while True:
                 kind, payload = connection.recv()
-                if kind == "results":
-                    for name, result, lag in payload:
-                        endpoint = self._by_name.get(name)
-                        if endpoint is not None:
-                            self.on_result(endpoint, result, lag)
-                elif kind == "stats":
-                    self.stats.by_worker[index] = payload
-        except (EOFError, OSError):
-            asyncio.get_running_loop().remove_reader(connection.fileno())
-            connection.close()
-            if not self._stopping:
-                log.error("worker %d (pid %d) died with status %s; starting it again",
-                          index, process.pid, process.exitcode)
-                asyncio.get_running_loop().call_later(RESPAWN_DELAY, self._respawn, index)
+                loop.call_soon_threadsafe(self._received, index, kind, payload)
+        except (EOFError, OSError) as exc:
+            loop.call_soon_threadsafe(self._lost, index, process, type(exc).__name__)
+
+    def _received(self, index: int, kind: str, payload) -> None:
+        if kind == "results":
+            for name, result, lag in payload:
+                endpoint = self._by_name.get(name)
+                if endpoint is not None:
+                    self.on_result(endpoint, result, lag)
+        elif kind == "stats":
+            self.stats.by_worker[index] = payload
+
+    def _lost(self, index: int, process, why: str) -> None:
+        if self._stopping or self._workers[index][0] is not process:
+            return
+        process.join(1)
+        log.error("worker %d (pid %d) died (%s, exit status %s); starting it again",
+                  index, process.pid, why, process.exitcode)
+        asyncio.get_running_loop().call_later(RESPAWN_DELAY, self._respawn, index)
 
     def _respawn(self, index: int) -> None:
         if not self._stopping:
-            self._workers[index][0].join(0)
             self._spawn(index)
 
     def update(self, endpoints) -> None:
         """A reload: every worker gets its new share."""
         self._shares = share(endpoints, self.count)
         self._by_name = {e.name: e for e in endpoints}
-        for index, worker in enumerate(self._workers):
+        for index, (_, connection, _) in enumerate(self._workers):
             try:
-                worker[1].send(("update", self._shares[index]))
+                connection.send(("update", self._shares[index]))
             except OSError:
                 pass  # a dead worker gets its new share when started again
 
     async def stop(self, grace: float) -> None:
         """Tell the workers to stop, and take every result they send until they exit."""
         self._stopping = True
-        for process, connection in self._workers:
+        for _, connection, _ in self._workers:
             try:
                 connection.send(("stop", grace))
             except OSError:
                 pass
         deadline = time.monotonic() + grace + 1.0
-        for process, _ in self._workers:
-            while process.is_alive() and time.monotonic() < deadline:
+        for process, _, pump in self._workers:
+            while pump.is_alive() and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-        for index, (process, connection) in enumerate(self._workers):
-            if not connection.closed:
-                self._readable(index)  # the last results
             if process.is_alive():
                 process.kill()
             process.join(1)
+        await asyncio.sleep(0)  # the last results the pumps handed over
 
 
 # ---------------------------------------------------------------- the worker process
@@ -193,17 +200,19 @@ async def _work(connection, endpoints, settings) -> None:
     grace = [3.0]
     outgoing: list = []
 
-    def received() -> None:
-        try:
-            while connection.poll():
-                kind, payload = connection.recv()
-                if kind == "update":
-                    scheduler.update(payload)
-                elif kind == "stop":
-                    grace[0] = payload
-                    stop.set()
-        except (EOFError, OSError):  # the main process is gone
+    def control(kind, payload) -> None:
+        if kind == "update":
+            scheduler.update(payload)
+        elif kind == "stop":
+            grace[0] = payload
             stop.set()
+
+    def listen() -> None:  # a thread: the pipe stays blocking (see WorkerPool._spawn)
+        try:
+            while True:
+                loop.call_soon_threadsafe(control, *connection.recv())
+        except (EOFError, OSError):  # the main process is gone
+            loop.call_soon_threadsafe(stop.set)
 
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     checker = await Checker().__aenter__()
@@ -216,7 +225,7 @@ async def _work(connection, endpoints, settings) -> None:
         per_host=settings.per_host,
         retry_interval=settings.retry_interval,
     )
-    loop.add_reader(connection.fileno(), received)
+    threading.Thread(target=listen, name="probe-worker-control", daemon=True).start()
 
     def send(kind, payload) -> None:
         try:
@@ -245,5 +254,4 @@ async def _work(connection, endpoints, settings) -> None:
     flusher.cancel()
     if outgoing:
         send("results", outgoing[:])
-    loop.remove_reader(connection.fileno())
     await checker.close()

@@ -287,7 +287,7 @@ def test_worker_processes_share_the_checks_and_a_dead_one_is_restarted(tmp_path,
     assert len(workers) == 2
     assert all(_parent(pid) == daemon.process.pid for pid in workers)
     os.kill(workers[0], signal.SIGKILL)
-    daemon.wait_log("died with status")
+    daemon.wait_log("died (EOFError, exit status -9)")
     daemon.wait_log("started (pid", timeout=10)
     before = {name: len(results) for name, results in checks_of(db).items()}
     time.sleep(4)
