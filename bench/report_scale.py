@@ -226,7 +226,7 @@ def build(path: Path, endpoints: int, interval_s: float, say) -> dict:
 
         # Raw checks, time first then endpoint (the daemon's order), a few ms of jitter.
         # A too_slow check takes 8x longer; a down check without an answer has no timings.
-        slow = f"(SELECT id FROM labels WHERE kind = 'error_class' AND value = 'too_slow')"
+        slow = "(SELECT id FROM labels WHERE kind = 'error_class' AND value = 'too_slow')"
         timed = "(ev.state IS NULL OR ev.timed)"
         factor = f"(CASE WHEN ev.error_class = {slow} THEN 8 ELSE 1 END)"
         conn.execute(f"""

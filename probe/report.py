@@ -7,13 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from probe import sla
-from probe.config import Config, Maintenance
 from probe.render import ERROR_CLASSES
 from probe.store import Store, percentile_from_histogram
 from probe.workdays import WorkCalendar
+
+if TYPE_CHECKING:  # only for annotations: probe.config imports aiohttp, slow to load
+    from probe.config import Config, Maintenance
 
 LOOKBACK = 7 * 86400  # runs read before the month, doubled until the first is not an episode
 MAX_LOOKBACK = 800 * 86400

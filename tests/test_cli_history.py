@@ -3,7 +3,6 @@ incident, and secrets kept out of everything the probe writes."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re

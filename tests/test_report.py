@@ -15,8 +15,7 @@ import json
 import re
 import subprocess
 import sys
-import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -794,3 +793,28 @@ def test_an_outage_across_a_long_stop_of_the_probe_keeps_its_start(tmp_path):
     [incident] = e["incidents"]
     assert incident["end"] == "2026-10-05T01:00:00+02:00"
     assert incident["downtime_seconds"] == 455
+
+
+def test_day_histograms_are_the_merged_hourly_rollups(tmp_path):
+    """Store.latency_histograms (the report's fast path) gives what rollups +
+    merge_histograms give, per local day, also when an hour holds more than 255 checks in
+    one latency bucket (several byte pairs for one bucket)."""
+    from probe.store import Store, merge_histograms
+
+    start, end = paris(2026, 10, 24, 22), paris(2026, 10, 25, 4)  # into the 25 h day
+    lines = Timeline("api", start, end, interval=10).lines()
+    for number, record in enumerate(lines):
+        record["total_ms"] = 120.0 if number % 7 else 480.0 + number % 3
+    db = tmp_path / "probe.db"
+    import_history(db, write_jsonl(tmp_path / "h.jsonl", lines))
+    days = [paris(2026, 10, 24), paris(2026, 10, 25), paris(2026, 10, 26)]
+    with Store.open(db) as store:
+        fast = store.latency_histograms("api", days)
+        by_day = [[], []]
+        for rollup in store.rollups("api", days[0], days[-1]):
+            by_day[0 if rollup.hour < days[1] else 1].append(rollup.histogram)
+        assert fast == [merge_histograms(hours) for hours in by_day]
+        assert max(max(h.values()) for h in fast) > 255
+        # 00:00 -> 04:00 on the 25th is 5 hours (02:00-03:00 happens twice), every 10 s
+        assert sum(fast[1].values()) == 5 * 360
+        assert store.latency_histograms("nope", days) == [{}, {}]
