@@ -23,11 +23,10 @@ from email.utils import formatdate, make_msgid, parseaddr
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-import aiohttp
 from yarl import URL
 
 from probe import sla
-from probe.check import tls_context
+from probe.spec import tls_context
 from probe.config import (
     SEVERITIES,
     _bool,
@@ -476,6 +475,8 @@ async def deliver(channel: Webhook | Email, message: dict, session: aiohttp.Clie
 
 
 async def _post(channel: Webhook, message: dict, session: aiohttp.ClientSession) -> None:
+    import aiohttp  # here: reading a config must not load the HTTP client
+
     payload = {"text": message["text"], **message["fields"]}
     try:
         async with session.post(
@@ -528,6 +529,8 @@ def _describe(exc: BaseException) -> str:
 def send_test(settings: AlertSettings) -> list[tuple[str, bool, str]]:
     """``probe alert test``: one test message through each channel, now, without the outbox.
     Returns (channel, ok, "sent" or why not) per channel."""
+
+    import aiohttp
 
     async def all_channels():
         async with aiohttp.ClientSession() as session:
@@ -828,6 +831,8 @@ class Alerter:
     async def run(self, stop_event: asyncio.Event) -> None:
         """Write new events to the outbox and deliver what is due, one message at a time per
         channel, until stop_event; each failure waits longer (retry_delays), then gives up."""
+        import aiohttp
+
         if self._wake is None:
             self._wake = asyncio.Event()
         self._session = aiohttp.ClientSession()

@@ -31,34 +31,14 @@ from yarl import URL
 
 from probe import __version__
 from probe.result import CheckResult
+from probe.spec import TLS_VERSIONS, CheckSpec, describe_status_list, tls_context  # noqa: F401
 
 BODY_CAP = 1024 * 1024  # bytes of body read at most; the rest is never downloaded
 MAX_REDIRECTS = 10
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = f"probe/{__version__}"
-TLS_VERSIONS = {
-    "1.2": ssl.TLSVersion.TLSv1_2,
-    "1.3": ssl.TLSVersion.TLSv1_3,
-}
 _VERSION_NAMES = {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3",
                   "SSLv3": "SSL 3.0"}
-
-
-@dataclass(frozen=True)
-class CheckSpec:
-    """What to check and what to expect. Built by the config loader or the `check` command."""
-
-    url: str
-    timeout: float = 10.0
-    expect_status: tuple[tuple[int, int], ...] = ((200, 299),)
-    expect_body: str | None = None
-    max_latency: float | None = None  # seconds; slower is degraded
-    min_tls: str = "1.2"
-    cert_warn_days: int = 14
-    headers: tuple[tuple[str, str], ...] = ()
-    method: str = "GET"
-    follow_redirects: bool = True
-    ca_file: str | None = None
 
 
 class CheckFailure(Exception):
@@ -85,17 +65,6 @@ class _Trace:
     min_tls: str = "1.2"
     ready_at: float = 0.0  # perf_counter when the connection was ready for the request
     tls: dict = field(default_factory=dict)
-
-
-@lru_cache(maxsize=64)
-def tls_context(ca_file: str | None, min_tls: str) -> ssl.SSLContext:
-    """A verifying client context (chain and host name), never below TLS 1.2. Cached: loading
-    a trust store costs milliseconds, and contexts are safe to share between connections."""
-    context = ssl.create_default_context(cafile=ca_file)
-    context.minimum_version = TLS_VERSIONS[min_tls]
-    context.check_hostname = True
-    context.verify_mode = ssl.CERT_REQUIRED
-    return context
 
 
 @lru_cache(maxsize=1)
@@ -300,10 +269,6 @@ def _cert_facts(cert: dict) -> dict:
 
 def _status_ok(status: int, expected: tuple[tuple[int, int], ...]) -> bool:
     return any(low <= status <= high for low, high in expected)
-
-
-def describe_status_list(expected: tuple[tuple[int, int], ...]) -> str:
-    return ",".join(str(low) if low == high else f"{low}-{high}" for low, high in expected)
 
 
 def _new_session() -> aiohttp.ClientSession:

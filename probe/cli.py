@@ -11,7 +11,7 @@ import sys
 import click
 
 from probe import __version__
-from probe.check import CheckSpec, run_many, workers_for
+from probe.spec import CheckSpec
 from probe.table import text_table
 from probe.config import (
     TLS_VERSIONS,
@@ -143,6 +143,8 @@ def check(urls, as_json, ca_file, timeout, expect_status, expect_body, max_laten
         )
         for url in urls
     ]
+    from probe.check import run_many, workers_for
+
     if workers == "auto":
         workers = workers_for(len(specs))
     results = run_many(specs, concurrency=concurrency, workers=workers)
@@ -270,7 +272,7 @@ def config_check(file):
       probe config check /etc/probe/probe.toml
     """
     cfg = load_config(file, required=True)
-    from probe.check import describe_status_list
+    from probe.spec import describe_status_list
     from probe.config import _say
 
     click.echo(f"{file}: OK")

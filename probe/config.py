@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from probe.check import TLS_VERSIONS, CheckSpec, tls_context
+from probe.spec import TLS_VERSIONS, CheckSpec, tls_context
 
 SEVERITIES = ("minor", "major", "blocking")
 DEFAULT_DEADLINES = {

@@ -5,9 +5,14 @@ self-contained HTML file (inline CSS and SVG, no JavaScript, nothing fetched), i
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import re
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from jinja2 import (
@@ -17,6 +22,7 @@ from jinja2 import (
     PackageLoader,
     StrictUndefined,
 )
+from markupsafe import Markup, escape
 
 LANGUAGES = ("fr", "en")
 
@@ -278,6 +284,7 @@ def format_duration(seconds, lang: str) -> str:
     return NBSP.join(parts)
 
 
+@lru_cache(maxsize=4096)
 def format_date(value: str | date, lang: str) -> str:
     """``2026-10-07`` -> ``7 octobre 2026`` (fr) / ``7 October 2026`` (en)."""
     day = date.fromisoformat(value[:10]) if isinstance(value, str) else value
@@ -379,7 +386,44 @@ def _labelled(label: str, value: str, lang: str) -> str:
     return f"{label}{NBSP}: {value}" if lang == "fr" else f"{label}: {value}"
 
 
-def availability_chart(endpoint: dict, target: float, lang: str) -> dict:
+def _bars_svg(bars: list[dict], box: dict, anchor: str) -> Markup:
+    """The bars as SVG, built here rather than in a template loop: a report of a thousand
+    endpoints draws sixty thousand of them. Every title is escaped."""
+    out = []
+    for bar in bars:
+        fill = f' fill="url(#nodata-{escape(anchor)})"' if bar["kind"] == "nodata" else ""
+        title = escape(bar["title"])
+        out.append(f'<rect class="bar bar-{bar["kind"]}" x="{bar["x"]}" y="{bar["y"]}" width="{bar["width"]}" '
+                   f'height="{bar["height"]}"{fill}><title>{title}</title></rect>')
+        if bar["kind"] == "clipped":
+            out.append(f'<path class="clip-mark" d="M{bar["x"]},{box["bottom"] - 9} h{bar["width"]} '
+                       f'l-{bar["width"] / 2},8 z"><title>{title}</title></path>')
+    return Markup("\n".join(out))
+
+
+def _axes_svg(ticks: list[dict], labels: list[dict], box: dict) -> Markup:
+    """Grid lines with their values, and the day numbers under the plot. Tick texts are
+    numbers formatted here; still escaped, as every text of the report."""
+    out = [
+        f'<line class="grid" x1="{box["left"]}" x2="{box["right"]}" y1="{tick["y"]}" y2="{tick["y"]}"/>\n'
+        f'<text class="tick" x="{box["left"] - 6}" y="{tick["y"] + 3}" text-anchor="end">{escape(tick["text"])}</text>'
+        for tick in ticks
+    ]
+    out += [
+        f'<text class="tick" x="{label["x"]}" y="{box["bottom"] + 14}" text-anchor="middle">{escape(label["text"])}</text>'
+        for label in labels
+    ]
+    return Markup("\n".join(out))
+
+
+def _points_svg(points: list[dict], name: str) -> Markup:
+    return Markup("\n".join(
+        f'<circle class="dot dot-{name}" cx="{p["x"]}" cy="{p["y"]}" r="2.4"><title>{escape(p["title"])}</title></circle>'
+        for p in points
+    ))
+
+
+def availability_chart(endpoint: dict, target: float, lang: str, anchor: str = "chart") -> dict:
     """Bars, one per day, from the axis floor up to the day's availability."""
     days = endpoint["days"]
     box = _plot_box(len(days))
@@ -417,8 +461,11 @@ def availability_chart(endpoint: dict, target: float, lang: str) -> dict:
         {"y": _r(y(floor + k * step)), "text": format_percent(round(floor + k * step, 2), lang)}
         for k in range(round(span / step) + 1)
     ]
+    labels = _x_labels(days, box)
     return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "box": box, "bars": bars,
-            "ticks": ticks, "labels": _x_labels(days, box),
+            "bars_svg": _bars_svg(bars, box, anchor),
+            "axes_svg": _axes_svg(ticks, labels, box),
+            "ticks": ticks, "labels": labels,
             "target": {"y": _r(y(target)), "text": format_percent(target, lang)},
             "has_nodata": any(b["kind"] == "nodata" for b in bars),
             "has_clipped": any(b["kind"] == "clipped" for b in bars)}
@@ -467,17 +514,59 @@ def latency_chart(endpoint: dict, lang: str) -> dict | None:
                            "title": _labelled(format_date(day["date"], lang), shown, lang)})
         if current:
             segments.append(current)
-        series.append({"name": name, "segments": [" ".join(s) for s in segments], "points": points})
+        series.append({"name": name, "segments": [" ".join(s) for s in segments], "points": points,
+                       "points_svg": _points_svg(points, name)})
     ticks = []
     count = round(top / step)
     for k in range(count + 1):
         value = k * step
         ticks.append({"y": _r(y(value)), "text": f"{format_number(round(value, 2), lang)}{NBSP}ms"})
+    labels = _x_labels(days, box)
     return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "box": box, "series": series,
-            "ticks": ticks, "labels": _x_labels(days, box)}
+            "axes_svg": _axes_svg(ticks, labels, box), "ticks": ticks, "labels": labels}
 
 
 # --- Rendering -----------------------------------------------------------------------------
+
+PARALLEL_MIN = 200  # endpoints from which their sections are rendered in several processes
+
+
+def _endpoint_blocks(head: dict, sections: list[dict], lang: str, template_dir) -> list[Markup]:
+    """Each endpoint's section of the report (charts included), as HTML. A report of many
+    endpoints shares them out over the CPUs; the rest of the page is rendered here."""
+    workers = _cpus() if len(sections) >= PARALLEL_MIN and threading.active_count() == 1 else 1
+    if workers < 2:
+        return _render_blocks(head, sections, lang, template_dir)
+    size = -(-len(sections) // workers)
+    chunks = [sections[i:i + size] for i in range(0, len(sections), size)]
+    # fork: nothing but this thread runs, and no database is open here
+    with ProcessPoolExecutor(len(chunks) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+        others = [pool.submit(_render_blocks, head, chunk, lang, template_dir) for chunk in chunks[1:]]
+        blocks = _render_blocks(head, chunks[0], lang, template_dir)
+        for future in others:
+            blocks += future.result()
+    return blocks
+
+
+def _render_blocks(head: dict, sections: list[dict], lang: str, template_dir) -> list[Markup]:
+    env = make_environment(lang, template_dir, head["timezone"])
+    template = env.get_template("_endpoint.html")
+    blocks = []
+    for section in sections:
+        endpoint = section["endpoint"]
+        section = {**section,
+                   "availability_chart": availability_chart(endpoint, head["target_percent"], lang, section["anchor"]),
+                   "latency_chart": latency_chart(endpoint, lang)}
+        blocks.append(Markup(template.render(model=head, section=section, lang=lang, t=MESSAGES[lang])))
+    return blocks
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
 
 
 def _loader(template_dir):
@@ -497,6 +586,7 @@ def make_environment(lang: str, template_dir=None, timezone: str | None = None) 
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates do not change while a report renders: no stat per include
     )
     env.filters.update(
         percent=lambda value, places=None: format_percent(value, lang, places),
@@ -523,15 +613,11 @@ def render_html(model: dict, template_dir=None, lang: str | None = None) -> str:
     """
     lang = check_language(lang or model["language"])
     env = make_environment(lang, template_dir, model["timezone"])
-    sections = [
-        {
-            "anchor": f"endpoint-{number}",
-            "endpoint": endpoint,
-            "availability_chart": availability_chart(endpoint, model["target_percent"], lang),
-            "latency_chart": latency_chart(endpoint, lang),
-        }
-        for number, endpoint in enumerate(model["endpoints"], 1)
-    ]
+    sections = [{"anchor": f"endpoint-{number}", "endpoint": endpoint}
+                for number, endpoint in enumerate(model["endpoints"], 1)]
+    head = {key: value for key, value in model.items() if key != "endpoints"}
+    for section, html in zip(sections, _endpoint_blocks(head, sections, lang, template_dir)):
+        section["html"] = html
     return env.get_template("report.html").render(
         model=model, sections=sections, lang=lang, t=MESSAGES[lang]
     )

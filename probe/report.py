@@ -4,6 +4,9 @@ incidents with their deadlines, maintenance and probe gaps. Rendering is `probe.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -18,6 +21,7 @@ from probe.workdays import WorkCalendar
 if TYPE_CHECKING:  # only for annotations: probe.config imports aiohttp, slow to load
     from probe.config import Config, Maintenance
 
+PARALLEL_MIN = 200  # endpoints from which a report is built in several processes
 LOOKBACK = 7 * 86400  # runs read before the month, doubled until the first is not an episode
 MAX_LOOKBACK = 800 * 86400
 
@@ -137,30 +141,9 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
     period = sla.month_period(context.year, context.month, cfg.sla.timezone)
     # A month still under way is reported up to now; the rest is not yet due.
     counted = (period[0], min(period[1], max(period[0], context.now)))
-    windows = maintenance_windows(cfg.maintenance, period, cfg.sla.timezone)
     names = endpoints or [e.name for e in cfg.endpoints]
-    configured = {e.name: e for e in cfg.endpoints}
     stored = {e.name: e for e in store.endpoints()}
-    # What every section shares, worked out once: the contract's clock, the days, the
-    # incidents recorded by hand.
-    rules = IncidentRules.from_config(cfg, store, context.now, context.language)
-    days = local_days(period, zone)
-    manual: dict[str, list] = {}
-    for record in store.list_incidents(since=counted[0], until=counted[1]):
-        if record.source == "manual":
-            manual.setdefault(record.endpoint, []).append(record)
-    sections = []
-    for name in names:
-        endpoint = configured.get(name)
-        known = stored.get(name)
-        confirm = endpoint.confirm if endpoint else cfg.sla.confirm
-        cap = endpoint.severity_cap if endpoint else None
-        runs = runs_around(store, name, period, known.first_seen) if known else []
-        maintenance = sla.maintenance_for(windows, name)
-        figures = sla.availability(runs, counted, maintenance, confirm, cfg.sla.target)
-        url = endpoint.spec.url if endpoint else (known.url if known else None)
-        sections.append(_endpoint_section(context, rules, name, url, runs, figures, days, counted,
-                                          windows, cap, manual.get(name, []), zone))
+    sections = _sections_in_parallel(context, names) if len(names) >= PARALLEL_MIN else _sections(context, names)
     lang = context.language
     return {
         "month": f"{context.year:04d}-{context.month:02d}",
@@ -185,6 +168,72 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
         "daemon_gaps": _daemon_gaps(store, counted, zone),
         "endpoints": sections,
     }
+
+
+def _sections(context: ReportContext, names: list[str]) -> list[dict]:
+    """The per-endpoint sections of the model, in the order of names."""
+    cfg = context.config
+    zone = context.zone
+    store = context.store
+    period = sla.month_period(context.year, context.month, cfg.sla.timezone)
+    counted = (period[0], min(period[1], max(period[0], context.now)))
+    windows = maintenance_windows(cfg.maintenance, period, cfg.sla.timezone)
+    configured = {e.name: e for e in cfg.endpoints}
+    stored = {e.name: e for e in store.endpoints()}
+    # What every section shares, worked out once: the contract's clock, the days, the
+    # incidents recorded by hand.
+    rules = IncidentRules.from_config(cfg, store, context.now, context.language)
+    days = local_days(period, zone)
+    manual: dict[str, list] = {}
+    for record in store.list_incidents(since=counted[0], until=counted[1]):
+        if record.source == "manual":
+            manual.setdefault(record.endpoint, []).append(record)
+    sections = []
+    for name in names:
+        endpoint = configured.get(name)
+        known = stored.get(name)
+        confirm = endpoint.confirm if endpoint else cfg.sla.confirm
+        cap = endpoint.severity_cap if endpoint else None
+        runs = runs_around(store, name, period, known.first_seen) if known else []
+        maintenance = sla.maintenance_for(windows, name)
+        figures = sla.availability(runs, counted, maintenance, confirm, cfg.sla.target)
+        url = endpoint.spec.url if endpoint else (known.url if known else None)
+        sections.append(_endpoint_section(context, rules, name, url, runs, figures, days, counted,
+                                          windows, cap, manual.get(name, []), zone))
+    return sections
+
+
+def _sections_in_parallel(context: ReportContext, names: list[str]) -> list[dict]:
+    """Sections of many endpoints, shared out over the CPUs: each process reads its own
+    endpoints from the database (read-only, WAL) and the parts are joined in order."""
+    cpus = _cpus()
+    if cpus < 2:
+        return _sections(context, names)
+    size = -(-len(names) // cpus)
+    chunks = [names[i:i + size] for i in range(0, len(names), size)]
+    # spawn, not fork: an SQLite connection must not cross a fork
+    with ProcessPoolExecutor(len(chunks) - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        others = [
+            pool.submit(_sections_of, str(context.store.path), context.config, context.year, context.month,
+                        context.now, context.language, chunk)
+            for chunk in chunks[1:]
+        ]
+        sections = _sections(context, chunks[0])
+        for future in others:
+            sections += future.result()
+    return sections
+
+
+def _sections_of(store_path, config, year, month, now, language, names) -> list[dict]:
+    with Store.open(store_path) as store:
+        return _sections(ReportContext(config, store, year, month, now, language), names)
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 def _endpoint_section(context, rules, name, url, runs, figures, days, counted, windows, cap,

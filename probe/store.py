@@ -8,15 +8,18 @@ tenths of a millisecond. The API speaks float epoch seconds and float millisecon
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import logging
 import math
 import os
 import queue
+import sys
 import sqlite3
 import threading
 import time
+from array import array
 from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -1192,26 +1195,27 @@ class Store:
         if endpoint_id is None or not merged:
             return merged
         edges = [_ms(bound) for bound in bounds]
-        blobs: list[list[bytes]] = [[] for _ in merged]
-        index = 0
-        for hour_ms, blob in self.db.conn.execute(
+        rows = self.db.conn.execute(
             "SELECT hour, histogram FROM rollups WHERE endpoint_id = ? AND hour >= ? AND hour < ?"
             " ORDER BY hour",
-            (endpoint_id, edges[0] - edges[0] % HOUR_MS, edges[-1]),
-        ):
-            if hour_ms < edges[0]:
-                continue
-            while hour_ms >= edges[index + 1]:
-                index += 1
-            blobs[index].append(blob)
+            (endpoint_id, edges[0], edges[-1]),
+        ).fetchall()
+        hours = [row[0] for row in rows]
+        cuts = [bisect.bisect_left(hours, edge) for edge in edges]
+        blobs = [[row[1] for row in rows[cuts[i]:cuts[i + 1]]] for i in range(len(merged))]
         for index, parts in enumerate(blobs):
             if parts:
-                data = b"".join(parts)  # (bucket, count) byte pairs, as _encode_histogram
-                buckets = data[0::2]
-                counts = [0] * (LAST_BUCKET + 1)
-                for bucket, count in zip(buckets, data[1::2]):
-                    counts[bucket] += count
-                merged[index] = {b: counts[b] for b in sorted(set(buckets)) if counts[b]}
+                # (bucket, count) byte pairs, as _encode_histogram: read as 16-bit numbers
+                # and counted in C, since a day's pairs repeat (few buckets, small counts)
+                pairs = array("H")
+                pairs.frombytes(b"".join(parts))
+                if sys.byteorder != "little":
+                    pairs.byteswap()
+                counts: dict[int, int] = {}
+                for pair, times in Counter(pairs).items():
+                    bucket = pair & 0xFF
+                    counts[bucket] = counts.get(bucket, 0) + (pair >> 8) * times
+                merged[index] = {b: counts[b] for b in sorted(counts) if counts[b]}
         return merged
 
 

@@ -1,0 +1,46 @@
+"""What a check is asked to do, and the TLS policy it is held to: never below TLS 1.2, chain
+and host name always verified. Kept apart from `probe.check` so that reading a config does not
+load the HTTP client."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from functools import lru_cache
+
+TLS_VERSIONS = {
+    "1.2": ssl.TLSVersion.TLSv1_2,
+    "1.3": ssl.TLSVersion.TLSv1_3,
+}
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """What to check and what to expect. Built by the config loader or the `check` command."""
+
+    url: str
+    timeout: float = 10.0
+    expect_status: tuple[tuple[int, int], ...] = ((200, 299),)
+    expect_body: str | None = None
+    max_latency: float | None = None  # seconds; slower is degraded
+    min_tls: str = "1.2"
+    cert_warn_days: int = 14
+    headers: tuple[tuple[str, str], ...] = ()
+    method: str = "GET"
+    follow_redirects: bool = True
+    ca_file: str | None = None
+
+
+@lru_cache(maxsize=64)
+def tls_context(ca_file: str | None, min_tls: str) -> ssl.SSLContext:
+    """A verifying client context (chain and host name), never below TLS 1.2. Cached: loading
+    a trust store costs milliseconds, and contexts are safe to share between connections."""
+    context = ssl.create_default_context(cafile=ca_file)
+    context.minimum_version = TLS_VERSIONS[min_tls]
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def describe_status_list(expected: tuple[tuple[int, int], ...]) -> str:
+    return ",".join(str(low) if low == high else f"{low}-{high}" for low, high in expected)
