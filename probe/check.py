@@ -515,11 +515,9 @@ MIN_SPECS_PER_WORKER = 64  # below that, a worker process costs more than it bri
 def workers_for(count: int) -> int:
     """A default number of worker processes for `count` checks: one per CPU this process may run
     on, for long lists only."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, count // (4 * MIN_SPECS_PER_WORKER)))
+    from probe.workers import usable_cpus
+
+    return max(1, min(usable_cpus(), count // (4 * MIN_SPECS_PER_WORKER)))
 
 
 async def _check_all(specs: list[CheckSpec], concurrency: int) -> list[CheckResult]:

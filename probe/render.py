@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import os
 import re
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import (
@@ -23,6 +23,8 @@ from jinja2 import (
     StrictUndefined,
 )
 from markupsafe import Markup, escape
+
+from probe.workers import usable_cpus
 
 LANGUAGES = ("fr", "en")
 
@@ -534,7 +536,7 @@ PARALLEL_MIN = 200  # endpoints from which their sections are rendered in severa
 def _endpoint_blocks(head: dict, sections: list[dict], lang: str, template_dir) -> list[Markup]:
     """Each endpoint's section of the report (charts included), as HTML. A report of many
     endpoints shares them out over the CPUs; the rest of the page is rendered here."""
-    workers = _cpus() if len(sections) >= PARALLEL_MIN and threading.active_count() == 1 else 1
+    workers = usable_cpus() if len(sections) >= PARALLEL_MIN and threading.active_count() == 1 else 1
     if workers < 2:
         return _render_blocks(head, sections, lang, template_dir)
     size = -(-len(sections) // workers)
@@ -561,16 +563,19 @@ def _render_blocks(head: dict, sections: list[dict], lang: str, template_dir) ->
     return blocks
 
 
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
+
+def _packaged_loader():
+    """The templates installed with probe (the top-level ``reports/`` folder becomes the
+    package ``probe.reports``); from a source checkout that was not installed, that folder."""
+    try:
+        return PackageLoader("probe.reports", "templates")
+    except (ModuleNotFoundError, ValueError):
+        return FileSystemLoader(str(Path(__file__).resolve().parent.parent / "reports" / "templates"))
 
 
 def _loader(template_dir):
-    packaged = PackageLoader("probe.reports", "templates")
+    packaged = _packaged_loader()
     if template_dir is None:
         return packaged
     return ChoiceLoader([FileSystemLoader(str(template_dir)), packaged])

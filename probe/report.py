@@ -5,7 +5,6 @@ incidents with their deadlines, maintenance and probe gaps. Rendering is `probe.
 from __future__ import annotations
 
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -17,6 +16,7 @@ from probe import sla
 from probe.render import ERROR_CLASSES
 from probe.store import Store, percentile_from_histogram
 from probe.workdays import WorkCalendar
+from probe.workers import usable_cpus
 
 if TYPE_CHECKING:  # only for annotations: probe.config imports aiohttp, slow to load
     from probe.config import Config, Maintenance
@@ -206,7 +206,7 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
 def _sections_in_parallel(context: ReportContext, names: list[str]) -> list[dict]:
     """Sections of many endpoints, shared out over the CPUs: each process reads its own
     endpoints from the database (read-only, WAL) and the parts are joined in order."""
-    cpus = _cpus()
+    cpus = usable_cpus()
     if cpus < 2:
         return _sections(context, names)
     size = -(-len(names) // cpus)
@@ -228,12 +228,6 @@ def _sections_of(store_path, config, year, month, now, language, names) -> list[
     with Store.open(store_path) as store:
         return _sections(ReportContext(config, store, year, month, now, language), names)
 
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def _endpoint_section(context, rules, name, url, runs, figures, days, counted, windows, cap,

@@ -31,13 +31,18 @@ def share(endpoints, workers: int) -> list[list]:
     return shares
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def auto_workers(endpoints) -> int:
     """One process while a core is enough (under ~100 checks per second), else one per CPU."""
     rate = sum(1 / e.interval for e in endpoints)
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        cpus = os.cpu_count() or 1
+    cpus = usable_cpus()
     return 1 if rate < 100 or cpus < 2 else min(cpus, 8)
 
 
