@@ -149,6 +149,8 @@ class Daemon:
                 raise StartupError(f"--listen {self.listen[0]}:{self.listen[1]}: {exc.strerror or exc}",
                                    EXIT_LISTEN) from None
             log.info("serving /metrics and the status page on %s:%s", *self.listen)
+        longest = max(e.interval for e in self.config.endpoints)
+        log.info("checks are spread over each endpoint's interval: the first ones come within %gs", longest)
         housekeeping = asyncio.create_task(self._housekeeping())
         notify(f"READY=1\nSTATUS=checking {len(self.config.endpoints)} endpoints")
         try:
