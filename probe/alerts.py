@@ -40,6 +40,7 @@ from probe.config import (
     check_url,
     expand_env,
     parse_header,
+    parse_headers,
 )
 from probe.render import ERROR_CLASSES, format_duration
 from probe.report import runs_around
@@ -200,7 +201,7 @@ def _webhook(table: dict, index: int, where: _Where, environ) -> Webhook:
     return Webhook(
         name=table["name"],
         url=_value(table, "url", lambda v: _secret_url(v, environ), where, section),
-        headers=_value(table, "headers", lambda v: _headers(v, environ), where, section, ()),
+        headers=_value(table, "headers", lambda v: parse_headers(v, environ), where, section, ()),
         **_common(table, section, where),
     )
 
@@ -214,21 +215,6 @@ def _secret_url(value, environ) -> str:
         return check_url(expanded)
     except ValueError as exc:
         raise ValueError(str(exc).replace(repr(expanded), repr(text))) from None
-
-
-def _headers(value, environ) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, dict):
-        raise ValueError("must be a table of header names and values")
-    headers = []
-    for name, text in value.items():
-        if not isinstance(text, str):
-            raise ValueError(f"header {name!r} must be a string")
-        parse_header(f"{name}: x")  # the name is checked before the value is expanded
-        expanded = expand_env(text, environ)
-        if "\r" in expanded or "\n" in expanded:
-            raise ValueError(f"header {name!r} holds a line break")
-        headers.append((name.strip(), expanded.strip()))
-    return tuple(headers)
 
 
 def is_loopback(host: str) -> bool:

@@ -399,7 +399,7 @@ def _endpoint(table: dict, index: int, where: _Where, confirm_default: int, envi
     if "url" not in table:
         raise where.error("missing", section, "url")
     url = _value(table, "url", lambda v: check_url(_string(v)), where, section)
-    headers = _value(table, "headers", lambda v: _headers(v, environ), where, section, ())
+    headers = _value(table, "headers", lambda v: parse_headers(v, environ), where, section, ())
     ca_file = _value(table, "ca_file", _readable_file, where, section)
     spec = CheckSpec(
         url=url,
@@ -449,14 +449,20 @@ def _readable_file(value) -> str:
     return check_ca_file(_string(value))
 
 
-def _headers(value, environ) -> tuple[tuple[str, str], ...]:
+def parse_headers(value, environ) -> tuple[tuple[str, str], ...]:
+    """A TOML table of headers; values may name ${VARIABLES} of the environment (secrets),
+    which must not smuggle in a line break (a header of their own)."""
     if not isinstance(value, dict):
         raise ValueError("must be a table of header names and values")
     headers = []
-    for key, text in value.items():
+    for name, text in value.items():
         if not isinstance(text, str):
-            raise ValueError(f"header {key!r} must be a string")
-        headers.append(parse_header(f"{key}: {expand_env(text, environ)}"))
+            raise ValueError(f"header {name!r} must be a string")
+        parse_header(f"{name}: x")  # the name is checked before the value is expanded
+        expanded = expand_env(text, environ)
+        if "\r" in expanded or "\n" in expanded:
+            raise ValueError(f"header {name!r} holds a line break")
+        headers.append((name.strip(), expanded.strip()))
     return tuple(headers)
 
 

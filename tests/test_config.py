@@ -113,6 +113,7 @@ E = '[[endpoint]]\nname = "admin"\nurl = "https://admin.example.com/"\n'
         (E + 'cert_warn_days = "x"\n', "endpoint 'admin': cert_warn_days: 'x' is not a whole number"),
         (E + 'ca_file = "/no/such.pem"\n', "endpoint 'admin': ca_file: cannot read /no/such.pem: No such file or directory"),
         (E + 'headers = { Authorization = "${NOPE_NOT_SET}" }\n', "endpoint 'admin': headers: environment variable NOPE_NOT_SET is not set"),
+        (E + 'headers = { Authorization = "a\\r\\nX-Evil: 1" }\n', "endpoint 'admin': headers: header 'Authorization' holds a line break"),
         (E + 'max_severity = "critical"\n', "endpoint 'admin': max_severity: 'critical' is not one of minor, major, blocking"),
         (E + 'timeout = "90s"\ninterval = "30s"\n', "endpoint 'admin': timeout: 1m30s is longer than the interval 30s"),
         ('[probe]\ndatabse = "x"\n', "probe: databse: unknown key"),
