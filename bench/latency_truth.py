@@ -35,7 +35,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import ssl
 import sys
 import time

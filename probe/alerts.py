@@ -20,10 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
 from yarl import URL
+
+if TYPE_CHECKING:  # annotations only: the client is imported when a message is sent
+    import aiohttp
 
 from probe import sla
 from probe.spec import tls_context
@@ -39,7 +42,6 @@ from probe.config import (
     check_ca_file,
     check_url,
     expand_env,
-    parse_header,
     parse_headers,
 )
 from probe.render import ERROR_CLASSES, format_duration

@@ -13,7 +13,6 @@ import contextvars
 import gc
 import math
 import multiprocessing
-import os
 import pickle
 import signal
 import socket
