@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # annotations only: the client is imported when a message is 
     import aiohttp
 
 from probe import sla
-from probe.spec import tls_context
+from probe.spec import public_url, tls_context
 from probe.config import (
     SEVERITIES,
     _bool,
@@ -342,16 +342,6 @@ def _near(epoch: float, reference: float, zone: ZoneInfo) -> str:
     if moment.year == ref.year:
         return f"{moment.day} {moment.strftime('%b %H:%M')}"
     return f"{moment.day} {moment.strftime('%b %Y %H:%M')}"
-
-
-def public_url(url: str | None) -> str | None:
-    """The URL without user name or password."""
-    if not url:
-        return url
-    try:
-        return str(URL(url).with_user(None))
-    except (ValueError, TypeError):
-        return None
 
 
 @dataclass(frozen=True)

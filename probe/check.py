@@ -30,7 +30,7 @@ from yarl import URL
 
 from probe import __version__
 from probe.result import CheckResult
-from probe.spec import TLS_VERSIONS, CheckSpec, describe_status_list, tls_context  # noqa: F401
+from probe.spec import TLS_VERSIONS, CheckSpec, describe_status_list, public_url, tls_context  # noqa: F401
 
 BODY_CAP = 1024 * 1024  # bytes of body read at most; the rest is never downloaded
 MAX_REDIRECTS = 10
@@ -395,7 +395,7 @@ async def check(spec: CheckSpec) -> CheckResult:
 
 
 async def _check(spec: CheckSpec, session: aiohttp.ClientSession) -> CheckResult:
-    result = CheckResult(url=spec.url, at=time.time())
+    result = CheckResult(url=public_url(spec.url), at=time.time())  # no user:password kept
     trace = _Trace()
     token = _current_trace.set(trace)
     started = perf_counter()

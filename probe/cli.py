@@ -271,7 +271,7 @@ def config_check(file):
       probe config check /etc/probe/probe.toml
     """
     cfg = load_config(file, required=True)
-    from probe.spec import describe_status_list
+    from probe.spec import describe_status_list, public_url
     from probe.config import _say
 
     click.echo(f"{file}: OK")
@@ -286,7 +286,7 @@ def config_check(file):
         if spec.max_latency:
             expect.append(f"degraded over {_say(spec.max_latency)}")
         headers = ", ".join(f"{name}: ***" for name, _ in spec.headers)
-        click.echo(f"  {e.name}: {spec.method} {spec.url} every {_say(e.interval)}, timeout {_say(spec.timeout)},"
+        click.echo(f"  {e.name}: {spec.method} {public_url(spec.url)} every {_say(e.interval)}, timeout {_say(spec.timeout)},"
                    f" TLS >= {spec.min_tls}, {'; '.join(expect)}; outage after {e.confirm} down checks"
                    + (f"; at most {e.severity_cap}" if e.severity_cap else "")
                    + (f"; headers {headers}" if headers else ""))

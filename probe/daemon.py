@@ -174,7 +174,7 @@ class Daemon:
         if previous == (result.state, result.error_class) or (previous is None and result.state == "up"):
             return
         if result.state == "up":
-            log.info("%s: up again (%s)", endpoint.name, endpoint.spec.url)
+            log.info("%s: up again", endpoint.name)  # not the URL: it may carry user:password
         else:
             level = logging.WARNING if result.state == "down" else logging.INFO
             log.log(level, "%s: %s, %s: %s", endpoint.name, result.state, result.error_class, result.error)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from probe import sla
 from probe.render import ERROR_CLASSES
+from probe.spec import public_url
 from probe.store import Store, percentile_from_histogram
 from probe.workdays import WorkCalendar
 from probe.workers import usable_cpus
@@ -197,7 +198,7 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
         runs = runs_around(store, name, period, known.first_seen) if known else []
         maintenance = sla.maintenance_for(windows, name)
         figures = sla.availability(runs, counted, maintenance, confirm, cfg.sla.target)
-        url = endpoint.spec.url if endpoint else (known.url if known else None)
+        url = public_url(endpoint.spec.url) if endpoint else (known.url if known else None)
         sections.append(_endpoint_section(context, rules, name, url, runs, figures, days, counted,
                                           windows, cap, manual.get(name, []), zone))
     return sections

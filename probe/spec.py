@@ -44,3 +44,15 @@ def tls_context(ca_file: str | None, min_tls: str) -> ssl.SSLContext:
 
 def describe_status_list(expected: tuple[tuple[int, int], ...]) -> str:
     return ",".join(str(low) if low == high else f"{low}-{high}" for low, high in expected)
+
+
+def public_url(url: str | None) -> str | None:
+    """The URL without user name or password: what may be stored, logged and reported."""
+    if not url:
+        return url
+    from yarl import URL
+
+    try:
+        return str(URL(url).with_user(None))
+    except (ValueError, TypeError):
+        return None

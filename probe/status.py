@@ -7,6 +7,7 @@ from probe import sla
 from probe.config import Config
 from probe.report import maintenance_windows, runs_around
 from probe.result import iso_utc
+from probe.spec import public_url
 from probe.store import Store
 from probe.table import text_table
 
@@ -45,7 +46,7 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
         last = store.last_check(name) if runs else None
         rows.append({
             "endpoint": name,
-            "url": endpoint.spec.url if endpoint else known[name].url,
+            "url": public_url(endpoint.spec.url) if endpoint else known[name].url,
             "state": runs[-1].state if runs else "unknown",
             "since": iso_utc(_since(runs)) if runs else None,
             "last_check": iso_utc(runs[-1].last) if runs else None,

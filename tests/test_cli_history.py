@@ -340,3 +340,40 @@ def test_an_authorization_header_never_reaches_the_database_export_or_logs(tmp_p
     report = tmp_path / "report.html"
     ok(cli("report", "--config", config, "--month", time.strftime("%Y-%m"), "-o", report, env=env))
     assert TOKEN not in report.read_text(encoding="utf-8")
+
+
+def test_credentials_in_a_url_are_never_stored_or_reported(tmp_path, servers, certs):
+    """https://user:password@host/ sends the credentials, but keeps them out of the database,
+    the export, the status and the report."""
+    import sqlite3
+
+    from probe.cli import cli
+    from click.testing import CliRunner
+    from servers import respond
+
+    url = f"https://watcher:S3CRET-PW@127.0.0.1:{servers.serve(respond(), certs.context())}/"
+    db = tmp_path / "probe.db"
+    config = tmp_path / "probe.toml"
+    config.write_text(f'[probe]\ndatabase = "{db}"\n[[endpoint]]\nname = "basic"\nurl = "{url}"\n'
+                      f'ca_file = "{certs.ca_file}"\n')
+    import asyncio
+
+    from probe import config as config_module
+    from probe.check import check
+    from probe.store import Writer
+
+    endpoint = config_module.load(config).endpoints[0]
+    result = asyncio.run(check(endpoint.spec))
+    assert result.state == "up" and "S3CRET" not in result.url
+    with Writer(db) as writer:
+        writer.submit("basic", result, 60.0, "test")
+        writer.flush(5)
+    runner = CliRunner()
+    outputs = [runner.invoke(cli, [*args, "--config", str(config)]).output for args in
+               (["export"], ["status"], ["report", "--format", "json"])]
+    outputs.append(runner.invoke(cli, ["config", "check", str(config)]).output)
+    for text in outputs:
+        assert "S3CRET" not in text
+    assert b"S3CRET" not in db.read_bytes()
+    connection = sqlite3.connect(db)
+    assert all("S3CRET" not in str(row) for row in connection.execute("SELECT * FROM endpoints"))
