@@ -23,7 +23,6 @@ from email.utils import formatdate, make_msgid, parseaddr
 from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
-from yarl import URL
 
 if TYPE_CHECKING:  # annotations only: the client is imported when a message is sent
     import aiohttp

@@ -53,6 +53,9 @@ def public_url(url: str | None) -> str | None:
     from yarl import URL
 
     try:
-        return str(URL(url).with_user(None))
+        parsed = URL(url)
     except (ValueError, TypeError):
         return None
+    if parsed.user is None and parsed.password is None:
+        return url  # as written: nothing to hide, and no re-encoding
+    return str(parsed.with_user(None))

@@ -112,7 +112,7 @@ def test_sighup_reloads_a_good_config_and_keeps_the_old_on_a_broken_one(tmp_path
     db = tmp_path / "probe.db"
     opts = f'interval = "1s"\ntimeout = "900ms"\nca_file = "{certs.ca_file}"'
     daemon = Daemon(tmp_path, config_text(db, [("first", urls["ok"], opts)]))
-    daemon.wait_log("started: 1 endpoints")
+    daemon.wait_log("checks are spread")  # logged once the signal handlers are in place
     daemon.config.write_text(config_text(db, [("first", urls["ok"], opts), ("second", urls["ok"], opts)]))
     daemon.process.send_signal(signal.SIGHUP)
     daemon.wait_log("config reloaded: 2 endpoints")
