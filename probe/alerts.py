@@ -28,7 +28,8 @@ if TYPE_CHECKING:  # annotations only: the client is imported when a message is 
     import aiohttp
 
 from probe import sla
-from probe.spec import public_url, tls_context
+from probe.sla import to_ms as _ms
+from probe.spec import is_ip_address, public_url, tls_context
 from probe.config import (
     SEVERITIES,
     _bool,
@@ -221,7 +222,7 @@ def _secret_url(value, environ) -> str:
 def is_loopback(host: str) -> bool:
     """localhost, 127.0.0.0/8 or ::1: what never leaves the machine."""
     host = host.strip("[]")
-    return host.lower() in LOOPBACK_NAMES or (_is_ip(host) and ipaddress.ip_address(host).is_loopback)
+    return host.lower() in LOOPBACK_NAMES or (is_ip_address(host) and ipaddress.ip_address(host).is_loopback)
 
 
 def _email(table: dict, index: int, where: _Where, environ) -> Email:
@@ -258,17 +259,9 @@ def _email(table: dict, index: int, where: _Where, environ) -> Email:
 
 def _host(value) -> str:
     text = _string(value).strip().strip("[]")
-    if not text or any(c.isspace() or c in "/@" for c in text) or (":" in text and not _is_ip(text)):
+    if not text or any(c.isspace() or c in "/@" for c in text) or (":" in text and not is_ip_address(text)):
         raise ValueError(f"{value!r} is not a host name or address")
     return text
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _address(value) -> str:
@@ -922,10 +915,6 @@ class Alerter:
     def stats(self) -> dict:
         """For the metrics: messages sent and failed per channel since the start, and pending."""
         return {"sent": dict(self.sent), "failed": dict(self.failed), "pending": self.pending}
-
-
-def _ms(seconds: float) -> int:
-    return round(seconds * 1000)
 
 
 def _key(endpoint: str, start: float, event: str, detail: str | None) -> str:

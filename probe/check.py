@@ -30,7 +30,7 @@ from yarl import URL
 
 from probe import __version__
 from probe.result import CheckResult
-from probe.spec import TLS_VERSIONS, CheckSpec, describe_status_list, public_url, tls_context  # noqa: F401
+from probe.spec import TLS_VERSIONS, CheckSpec, describe_status_list, is_ip_address, public_url, tls_context  # noqa: F401
 
 BODY_CAP = 1024 * 1024  # bytes of body read at most; the rest is never downloaded
 MAX_REDIRECTS = 10
@@ -205,7 +205,7 @@ async def _offered_version(trace: _Trace) -> str | None:
         _, writer = await asyncio.wait_for(
             asyncio.open_connection(
                 trace.address[0], trace.address[1], ssl=_diagnostic_context(),
-                server_hostname=trace.host if not _is_ip(trace.host) else None,
+                server_hostname=trace.host if not is_ip_address(trace.host) else None,
             ),
             timeout=5,
         )
@@ -214,14 +214,6 @@ async def _offered_version(trace: _Trace) -> str | None:
     version = writer.get_extra_info("ssl_object").version()
     writer.transport.abort()
     return version
-
-
-def _is_ip(host: str | None) -> bool:
-    try:
-        socket.inet_pton(socket.AF_INET6 if host and ":" in host else socket.AF_INET, host or "")
-        return True
-    except OSError:
-        return False
 
 
 def _name(rdns) -> str | None:

@@ -4,6 +4,7 @@ load the HTTP client."""
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 from dataclasses import dataclass
 from functools import lru_cache
@@ -59,3 +60,12 @@ def public_url(url: str | None) -> str | None:
     if parsed.user is None and parsed.password is None:
         return url  # as written: nothing to hide, and no re-encoding
     return str(parsed.with_user(None))
+
+
+def is_ip_address(host: str | None) -> bool:
+    """True for an IPv4 or IPv6 literal (no name to resolve, no SNI to send)."""
+    try:
+        ipaddress.ip_address(host or "")
+    except ValueError:
+        return False
+    return True

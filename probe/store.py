@@ -29,6 +29,7 @@ import sqlite_utils
 
 from .result import ERROR_CLASSES, JSON_KEYS, STATES, CheckResult, parse_iso
 from .sla import Check, Run, fold_check
+from .sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
 
 log = logging.getLogger("probe.store")
 
@@ -193,10 +194,6 @@ class StoreError(Exception):
 
 
 # --- small conversions -------------------------------------------------------------------
-
-
-def _ms(seconds: float) -> int:
-    return round(seconds * 1000)
 
 
 def _tenths(ms: float | None) -> int | None:
