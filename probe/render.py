@@ -5,13 +5,11 @@ self-contained HTML file (inline CSS and SVG, no JavaScript, nothing fetched), i
 from __future__ import annotations
 
 import math
-import multiprocessing
 import re
 import threading
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,7 +22,7 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 
-from probe.workers import usable_cpus
+from probe.workers import map_shares
 
 LANGUAGES = ("fr", "en")
 
@@ -535,19 +533,12 @@ PARALLEL_MIN = 200  # endpoints from which their sections are rendered in severa
 
 def _endpoint_blocks(head: dict, sections: list[dict], lang: str, template_dir) -> list[Markup]:
     """Each endpoint's section of the report (charts included), as HTML. A report of many
-    endpoints shares them out over the CPUs; the rest of the page is rendered here."""
-    workers = usable_cpus() if len(sections) >= PARALLEL_MIN and threading.active_count() == 1 else 1
-    if workers < 2:
-        return _render_blocks(head, sections, lang, template_dir)
-    size = -(-len(sections) // workers)
-    chunks = [sections[i:i + size] for i in range(0, len(sections), size)]
-    # fork: nothing but this thread runs, and no database is open here
-    with ProcessPoolExecutor(len(chunks) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-        others = [pool.submit(_render_blocks, head, chunk, lang, template_dir) for chunk in chunks[1:]]
-        blocks = _render_blocks(head, chunks[0], lang, template_dir)
-        for future in others:
-            blocks += future.result()
-    return blocks
+    endpoints shares them out over the CPUs (forked: only when nothing but this thread runs,
+    and no database is open here); the rest of the page is rendered by the caller."""
+    render = partial(_render_blocks, head, lang=lang, template_dir=template_dir)
+    if len(sections) < PARALLEL_MIN or threading.active_count() > 1:
+        return render(sections)
+    return map_shares(render, render, sections, "fork")
 
 
 def _render_blocks(head: dict, sections: list[dict], lang: str, template_dir) -> list[Markup]:

@@ -4,11 +4,10 @@ incidents with their deadlines, maintenance and probe gaps. Rendering is `probe.
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from functools import partial
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -17,7 +16,7 @@ from probe.render import ERROR_CLASSES
 from probe.spec import public_url
 from probe.store import Store, percentile_from_histogram
 from probe.workdays import WorkCalendar
-from probe.workers import usable_cpus
+from probe.workers import map_shares
 
 if TYPE_CHECKING:  # only for annotations: probe.config imports aiohttp, slow to load
     from probe.config import Config, Maintenance
@@ -206,23 +205,11 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
 
 def _sections_in_parallel(context: ReportContext, names: list[str]) -> list[dict]:
     """Sections of many endpoints, shared out over the CPUs: each process reads its own
-    endpoints from the database (read-only, WAL) and the parts are joined in order."""
-    cpus = usable_cpus()
-    if cpus < 2:
-        return _sections(context, names)
-    size = -(-len(names) // cpus)
-    chunks = [names[i:i + size] for i in range(0, len(names), size)]
-    # spawn, not fork: an SQLite connection must not cross a fork
-    with ProcessPoolExecutor(len(chunks) - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        others = [
-            pool.submit(_sections_of, str(context.store.path), context.config, context.year, context.month,
-                        context.now, context.language, chunk)
-            for chunk in chunks[1:]
-        ]
-        sections = _sections(context, chunks[0])
-        for future in others:
-            sections += future.result()
-    return sections
+    endpoints from the database (read-only, WAL) and the parts are joined in order. Spawned,
+    not forked: an SQLite connection must not cross a fork."""
+    remote = partial(_sections_of, str(context.store.path), context.config, context.year, context.month,
+                     context.now, context.language)
+    return map_shares(partial(_sections, context), remote, names, "spawn")
 
 
 def _sections_of(store_path, config, year, month, now, language, names) -> list[dict]:

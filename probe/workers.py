@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 import zlib
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 log = logging.getLogger("probe.workers")
@@ -37,6 +38,22 @@ def usable_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def map_shares(local, remote, items: list, start_method: str) -> list:
+    """Share `items` out over the CPUs: this process runs `local(first share)`, a pool process
+    per other share runs `remote(share)` (picklable), and the result lists are joined in order."""
+    cpus = usable_cpus()
+    if cpus < 2 or len(items) < 2:
+        return local(items)
+    size = -(-len(items) // cpus)
+    shares = [items[i:i + size] for i in range(0, len(items), size)]
+    with ProcessPoolExecutor(len(shares) - 1, mp_context=multiprocessing.get_context(start_method)) as pool:
+        others = [pool.submit(remote, share) for share in shares[1:]]
+        joined = local(shares[0])
+        for future in others:
+            joined += future.result()
+    return joined
 
 
 def auto_workers(endpoints) -> int:
