@@ -1,34 +1,30 @@
-"""One HTTPS check -> CheckResult. The one place that speaks aiohttp and ssl.
+"""One HTTPS check -> CheckResult.
 
 Every check is a fresh look: its own connection (no keep-alive reuse), its own DNS lookup
 (no cache), the certificate chain and host name verified, TLS below the endpoint's minimum
 refused, the body read up to a cap. A check records facts (phase timings, TLS facts, status);
 the verdict (up / degraded / down and the error class) is derived from them in `verdict`.
+The wire itself (DNS, connect, TLS, one HTTP/1.1 exchange) is `probe.http1`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import gc
 import math
 import multiprocessing
 import pickle
 import signal
-import socket
 import ssl
 import sys
 import time
-from dataclasses import dataclass, field
 from functools import lru_cache
 from time import perf_counter
 
-import aiohappyeyeballs
-import aiohttp
-from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from probe import __version__
+from probe.http1 import CheckFailure, Trace, exchange, os_reason, request_head
 from probe.result import CheckResult
 from probe.spec import TLS_VERSIONS, CheckSpec, describe_status_list, is_ip_address, public_url, tls_context  # noqa: F401
 
@@ -38,32 +34,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = f"probe/{__version__}"
 _VERSION_NAMES = {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3",
                   "SSLv3": "SSL 3.0"}
-
-
-class CheckFailure(Exception):
-    """A hard failure with its error class; raised inside the check, turned into a result."""
-
-    def __init__(self, error_class: str, message: str):
-        super().__init__(message)
-        self.error_class = error_class
-        self.message = message
-
-
-@dataclass
-class _Trace:
-    """Facts gathered while one check runs, whatever aiohttp does with the connection."""
-
-    phase: str = "dns"
-    dns_ms: float = 0.0
-    connect_ms: float = 0.0
-    tls_ms: float = 0.0
-    ttfb_ms: float = 0.0
-    host: str | None = None
-    port: int | None = None
-    address: tuple | None = None
-    min_tls: str = "1.2"
-    ready_at: float = 0.0  # perf_counter when the connection was ready for the request
-    tls: dict = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -79,106 +49,7 @@ def _diagnostic_context() -> ssl.SSLContext:
     return context
 
 
-# The trace of the check running in the current task. The resolver and the connector are shared
-# by every check of a batch (building an aiohttp session and connector per check costs CPU for
-# nothing); each check's task carries its own trace, and asyncio copies it into any task that
-# aiohttp starts on the check's behalf.
-_current_trace: contextvars.ContextVar[_Trace] = contextvars.ContextVar("probe_check_trace")
-
-
-class _TimedResolver(AbstractResolver):
-    """getaddrinfo for every check (no cache), timed."""
-
-    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET):
-        trace = _current_trace.get()
-        trace.phase = "dns"
-        loop = asyncio.get_running_loop()
-        started = perf_counter()
-        try:
-            infos = await loop.getaddrinfo(
-                host, port, type=socket.SOCK_STREAM, family=family, flags=socket.AI_ADDRCONFIG
-            )
-        except socket.gaierror as exc:
-            raise CheckFailure("dns", f"cannot resolve {host}: {exc.strerror}") from None
-        finally:
-            trace.dns_ms += (perf_counter() - started) * 1000
-        return [
-            {
-                "hostname": host,
-                "host": address[0],
-                "port": address[1],
-                "family": fam,
-                "proto": proto,
-                "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
-            }
-            for fam, _, proto, _, address in infos
-        ]
-
-    async def close(self) -> None:
-        pass
-
-
-class _TimedConnector(aiohttp.TCPConnector):
-    """Opens each connection in two timed steps, TCP then TLS, and keeps the TLS facts at
-    handshake time: aiohttp releases the connection of a small or empty body before the
-    caller could ask for them. Never keeps a connection alive nor caches a DNS answer, so one
-    connector serves many checks and every check is still a fresh look."""
-
-    def __init__(self):
-        super().__init__(
-            resolver=_TimedResolver(),
-            use_dns_cache=False,
-            force_close=True,
-            limit=0,
-            enable_cleanup_closed=False,
-        )
-
-    async def _wrap_create_connection(self, *args, addr_infos, req, timeout, client_error=None, **kwargs):
-        trace = _current_trace.get()
-        trace.phase = "connect"
-        trace.host, trace.port = req.url.raw_host, req.port
-        started = perf_counter()
-        try:
-            sock = await aiohappyeyeballs.start_connection(addr_infos=addr_infos, loop=self._loop)
-        except OSError as exc:
-            raise CheckFailure("connect", f"cannot connect to {trace.host}:{trace.port}: {_os_reason(exc)}") from None
-        finally:
-            trace.connect_ms += (perf_counter() - started) * 1000
-        trace.address = sock.getpeername()
-        trace.phase = "tls"
-        started = perf_counter()
-        try:
-            transport, protocol = await self._loop.create_connection(*args, sock=sock, **kwargs)
-        except ssl.SSLCertVerificationError as exc:
-            sock.close()
-            raise CheckFailure("tls_cert", f"certificate rejected: {_cert_reason(exc)}") from None
-        except (ssl.SSLError, OSError) as exc:
-            sock.close()
-            raise await _handshake_failure(trace, exc) from None
-        finally:
-            trace.tls_ms += (perf_counter() - started) * 1000
-        ssl_object = transport.get_extra_info("ssl_object")
-        if ssl_object is not None:
-            trace.tls = _tls_facts(ssl_object)
-        trace.phase = "request"
-        trace.ready_at = perf_counter()
-        return transport, protocol
-
-
-def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, ConnectionResetError):
-        return "connection reset"
-    return exc.strerror or str(exc) or type(exc).__name__
-
-
-def _cert_reason(exc: ssl.SSLCertVerificationError) -> str:
-    reason = exc.verify_message or exc.reason or str(exc)
-    return reason.rstrip(".")
-
-
-async def _handshake_failure(trace: _Trace, exc: Exception) -> CheckFailure:
+async def _handshake_failure(trace: Trace, exc: Exception) -> CheckFailure:
     """Why did the TLS handshake fail? A failed handshake alone does not say whether the server
     only offers an old TLS version, so ask it with a second, permissive handshake."""
     if isinstance(exc, ssl.SSLError):
@@ -189,7 +60,7 @@ async def _handshake_failure(trace: _Trace, exc: Exception) -> CheckFailure:
     elif isinstance(exc, ConnectionResetError):
         detail = "TLS handshake failed: connection reset by the server"
     else:
-        detail = f"TLS handshake failed: {_os_reason(exc) if isinstance(exc, OSError) else exc}"
+        detail = f"TLS handshake failed: {os_reason(exc) if isinstance(exc, OSError) else exc}"
     offered = await _offered_version(trace)
     if offered is not None and offered in _VERSION_NAMES:
         name = _VERSION_NAMES[offered]
@@ -198,7 +69,7 @@ async def _handshake_failure(trace: _Trace, exc: Exception) -> CheckFailure:
     return CheckFailure("tls_handshake", detail)
 
 
-async def _offered_version(trace: _Trace) -> str | None:
+async def _offered_version(trace: Trace) -> str | None:
     if trace.address is None:
         return None
     try:
@@ -216,123 +87,43 @@ async def _offered_version(trace: _Trace) -> str | None:
     return version
 
 
-def _name(rdns) -> str | None:
-    """An X.509 name as OpenSSL-style 'CN=example.com, O=Example'."""
-    if not rdns:
-        return None
-    short = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",
-             "countryName": "C", "localityName": "L", "stateOrProvinceName": "ST"}
-    parts = [f"{short.get(key, key)}={value}" for rdn in rdns for key, value in rdn]
-    return ", ".join(parts)
-
-
-_CERT_FACTS_MAX = 1024
-_cert_facts_by_der: dict[bytes, dict] = {}
-
-
-def _tls_facts(ssl_object) -> dict:
-    """The TLS facts of a verified connection. A certificate's facts depend on its bytes alone,
-    so they are decoded once per distinct certificate (decoding costs more than the rest)."""
-    der = ssl_object.getpeercert(binary_form=True)
-    cert_facts = _cert_facts_by_der.get(der) if der else None
-    if cert_facts is None:
-        cert_facts = _cert_facts(ssl_object.getpeercert() or {})
-        if der:
-            if len(_cert_facts_by_der) >= _CERT_FACTS_MAX:
-                _cert_facts_by_der.clear()
-            _cert_facts_by_der[der] = cert_facts
-    cipher = ssl_object.cipher()
-    return {
-        "tls_version": ssl_object.version(),
-        "tls_cipher": cipher[0] if cipher else None,
-        **cert_facts,
-    }
-
-
-def _cert_facts(cert: dict) -> dict:
-    not_after = ssl.cert_time_to_seconds(cert["notAfter"]) if "notAfter" in cert else None
-    return {
-        "cert_not_after": float(not_after) if not_after is not None else None,
-        "cert_issuer": _name(cert.get("issuer")),
-        "cert_subject": _name(cert.get("subject")),
-    }
-
-
 def _status_ok(status: int, expected: tuple[tuple[int, int], ...]) -> bool:
     return any(low <= status <= high for low, high in expected)
 
 
-def _new_session() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(
-        connector=_TimedConnector(),
-        timeout=aiohttp.ClientTimeout(total=None),
-        auto_decompress=False,
-        cookie_jar=aiohttp.DummyCookieJar(),
-    )
-
-
-async def _fetch(spec: CheckSpec, trace: _Trace, session: aiohttp.ClientSession) -> tuple[int, bytes]:
+async def _fetch(spec: CheckSpec, trace: Trace) -> tuple[int, bytes]:
     """Request the URL, following redirects by hand (each hop must stay on HTTPS), and read
     the body up to the cap. Returns the final status and the body read."""
     context = tls_context(spec.ca_file, spec.min_tls)
     trace.min_tls = spec.min_tls
-    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
-    headers.update(dict(spec.headers))
     url = URL(spec.url)
     method = spec.method
     for hop in range(MAX_REDIRECTS + 1):
-        trace.phase = "dns"
-        try:
-            response = await session.request(
-                method, url, headers=headers, ssl=context, allow_redirects=False
-            )
-        except aiohttp.ClientError as exc:
-            raise CheckFailure("protocol", f"bad HTTP answer: {_client_reason(exc)}") from None
-        # time to first byte: from the ready connection to the response head
-        trace.ttfb_ms += (perf_counter() - trace.ready_at) * 1000
-        trace.phase = "body"
-        async with response:
-            if spec.follow_redirects and response.status in REDIRECT_STATUSES and "Location" in response.headers:
-                target = url.join(URL(response.headers["Location"]))
-                if target.scheme != "https":
-                    raise CheckFailure("redirects", f"redirected to a non-HTTPS URL: {target}")
-                if hop == MAX_REDIRECTS:
-                    raise CheckFailure("redirects", f"more than {MAX_REDIRECTS} redirects")
-                if response.status == 303 or (response.status in (301, 302) and method == "POST"):
-                    method = "GET"
-                url = target
-                continue
-            body = b""
-            if method != "HEAD":
-                body = await _read_capped(response)
-            return response.status, body
+        head = request_head(method, url, spec.headers, USER_AGENT)
+        response = await exchange(url, method, head, context, trace, BODY_CAP, _handshake_failure)
+        location = response.header("Location")
+        if spec.follow_redirects and response.status in REDIRECT_STATUSES and location is not None:
+            try:
+                target = url.join(URL(location))
+            except ValueError:
+                raise CheckFailure("protocol", f"bad HTTP answer: redirected to a bad URL {location!r}") from None
+            if target.scheme != "https":
+                raise CheckFailure("redirects", f"redirected to a non-HTTPS URL: {target}")
+            if hop == MAX_REDIRECTS:
+                raise CheckFailure("redirects", f"more than {MAX_REDIRECTS} redirects")
+            if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                method = "GET"
+            url = _carry_credentials(url, target)
+            continue
+        return response.status, response.body
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        while size < BODY_CAP:
-            chunk = await response.content.read(min(65536, BODY_CAP - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except aiohttp.ClientError as exc:
-        raise CheckFailure("protocol", f"body broken off: {_client_reason(exc)}") from None
-    return b"".join(chunks)
-
-
-def _client_reason(exc: BaseException) -> str:
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return "server closed the connection without answering"
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return exc.message or type(exc).__name__
-    if isinstance(exc, aiohttp.ClientOSError) and isinstance(exc.__cause__, OSError):
-        return _os_reason(exc.__cause__)
-    text = str(exc)
-    return text if text else type(exc).__name__
+def _carry_credentials(source: URL, target: URL) -> URL:
+    """User and password of the URL go along to the same origin (scheme, host, port) only."""
+    if target.origin() == source.origin() and target.user is None and source.user is not None:
+        return target.with_user(source.user).with_password(source.password)
+    return target
 
 
 _PHASE_WORDS = {
@@ -352,51 +143,38 @@ def _format_seconds(seconds: float) -> str:
 
 
 class Checker:
-    """The machinery shared by many checks in one event loop: one aiohttp session and connector.
-    It never reuses a connection nor caches a DNS answer: every check is still its own look.
+    """Checks in one event loop. It holds no connection, pool nor cache (every check is its own
+    look); it exists so that callers have one place to open and close, whatever the wire needs.
 
         async with Checker() as checker:
             result = await checker.check(spec)
     """
 
-    def __init__(self):
-        self._session: aiohttp.ClientSession | None = None
-
     async def __aenter__(self) -> "Checker":
-        self._session = _new_session()
         return self
 
     async def __aexit__(self, *exc_info) -> None:
         await self.close()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        pass
 
     async def check(self, spec: CheckSpec) -> CheckResult:
         """Check one URL once. Never raises for anything the endpoint does."""
-        if self._session is None:
-            raise RuntimeError("use the Checker with 'async with'")
-        return await _check(spec, self._session)
+        return await check(spec)
 
 
 async def check(spec: CheckSpec) -> CheckResult:
     """Check one URL once. Never raises for anything the endpoint does."""
-    async with Checker() as checker:
-        return await checker.check(spec)
-
-
-async def _check(spec: CheckSpec, session: aiohttp.ClientSession) -> CheckResult:
     result = CheckResult(url=public_url(spec.url), at=time.time())  # no user:password kept
-    trace = _Trace()
-    token = _current_trace.set(trace)
+    trace = Trace()
     started = perf_counter()
     status = None
     body = b""
     failure: CheckFailure | None = None
     try:
         async with asyncio.timeout(spec.timeout):
-            status, body = await _fetch(spec, trace, session)
+            status, body = await _fetch(spec, trace)
     except CheckFailure as exc:
         failure = exc
     except TimeoutError:
@@ -404,19 +182,17 @@ async def _check(spec: CheckSpec, session: aiohttp.ClientSession) -> CheckResult
             "timeout",
             f"timed out after {_format_seconds(spec.timeout)}: {_PHASE_WORDS.get(trace.phase, trace.phase)}",
         )
-    except aiohttp.ClientError as exc:
-        failure = CheckFailure("protocol", f"bad HTTP answer: {_client_reason(exc)}")
+    except ValueError as exc:  # a request that cannot be written (a header with a line break)
+        failure = CheckFailure("protocol", f"cannot send the request: {exc}")
     except (OSError, ssl.SSLError) as exc:
         failure = CheckFailure("protocol", f"connection failed: {exc}")
-    finally:
-        _current_trace.reset(token)
     result.total_ms = round((perf_counter() - started) * 1000, 3)
     _record_facts(result, trace, status)
     verdict(result, spec, failure, body)
     return result
 
 
-def _record_facts(result: CheckResult, trace: _Trace, status: int | None) -> None:
+def _record_facts(result: CheckResult, trace: Trace, status: int | None) -> None:
     result.http_status = status
     reached = trace.phase not in ("dns",)
     result.dns_ms = round(trace.dns_ms, 3)

@@ -72,6 +72,8 @@ def parse_header(text: str) -> tuple[str, str]:
     name, sep, value = text.partition(":")
     if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip()):
         raise ValueError(f"{text!r} is not a header (like 'Name: value')")
+    if any(c in value for c in "\r\n\0"):
+        raise ValueError(f"header {name.strip()!r} holds a line break")
     return name.strip(), value.strip()
 
 

@@ -177,6 +177,33 @@ async def reset(reader, writer):
     writer.transport.abort()
 
 
+def scripted(answer: bytes, seen: list | None = None, linger: float = 0.0):
+    """Reads the request head (kept in `seen`), writes `answer` byte for byte, waits `linger`
+    seconds, then closes: for answers that lie about their length, are chunked, have no length
+    at all, or are not quite HTTP."""
+
+    async def handler(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        if seen is not None:
+            seen.append(head.decode("latin-1"))
+        writer.write(answer)
+        await writer.drain()
+        if linger:
+            await asyncio.sleep(linger)
+
+    return handler
+
+
+async def endless_head(reader, writer):
+    """A status line, then headers forever."""
+    await _read_request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\n")
+    while _connected(reader, writer):
+        writer.write(b"X-Filler: " + b"x" * 1000 + b"\r\n")
+        await writer.drain()
+        await asyncio.sleep(0)
+
+
 class ServerThread:
     """An event loop in a thread that serves any number of test servers on 127.0.0.1."""
 

@@ -17,6 +17,8 @@ from servers import (
     refused_port,
     reset,
     respond,
+    scripted,
+    endless_head,
 )
 
 
@@ -319,3 +321,115 @@ def test_hostile_endpoints_do_not_stall_the_others(url, spec):
     assert [r.url for r in results] == targets
     assert [r.state for r in results] == ["down", "down", "up", "up", "up"]
     assert BODY_CAP == 1024 * 1024
+
+
+# ------------------------------------------------------------- the HTTP/1.1 exchange itself
+
+def _scripted_url(servers, certs, answer: bytes, seen=None, linger=0.0) -> str:
+    return f"https://127.0.0.1:{servers.serve(scripted(answer, seen, linger), certs.context())}/"
+
+
+def test_body_shorter_than_its_content_length_is_broken_off(servers, certs, spec):
+    target = _scripted_url(servers, certs, b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b")
+    result = run(spec(target))
+    assert (result.state, result.error_class, result.http_status) == ("down", "protocol", None)
+    assert result.error == "body broken off: connection closed after 10 of 100 bytes"
+
+
+def test_chunked_body_is_decoded(servers, certs, spec):
+    answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nall\r\n5\r\n is o\r\n1\r\nk\r\n0\r\n\r\n"
+    result = run(spec(_scripted_url(servers, certs, answer, linger=5), expect_body="all is ok"))
+    assert result.state == "up", result.error  # complete at the last chunk, not at the close
+
+
+def test_chunked_body_cut_short_is_broken_off(servers, certs, spec):
+    answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nonly"
+    result = run(spec(_scripted_url(servers, certs, answer)))
+    assert result.error_class == "protocol"
+    assert result.error.startswith("body broken off: connection closed after 4 bytes")
+
+
+def test_bad_chunk_size_is_protocol(servers, certs, spec):
+    answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n0\r\n\r\n"
+    result = run(spec(_scripted_url(servers, certs, answer)))
+    assert result.error_class == "protocol" and result.error.startswith("bad HTTP answer: ")
+
+
+def test_body_without_length_ends_with_the_connection(servers, certs, spec):
+    answer = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nthe body runs to the close: ok"
+    result = run(spec(_scripted_url(servers, certs, answer), expect_body="close: ok"))
+    assert result.state == "up", result.error
+
+
+def test_endless_headers_are_cut_at_64_kib(servers, certs, spec):
+    target = f"https://127.0.0.1:{servers.serve(endless_head, certs.context())}/"
+    result = run(spec(target, timeout=5))
+    assert (result.error_class, result.error) == ("protocol", "bad HTTP answer: response head over 64 KiB")
+
+
+def test_interim_answers_are_skipped(servers, certs, spec):
+    answer = (b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+              b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    result = run(spec(_scripted_url(servers, certs, answer), expect_body="ok"))
+    assert (result.state, result.http_status) == ("up", 200), result.error
+
+
+def test_head_answer_is_not_waited_for_its_body(servers, certs, spec):
+    # a HEAD answer announces the length of a body it never sends; the server then stays open
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n"
+    result = run(spec(_scripted_url(servers, certs, answer, linger=5), method="HEAD", timeout=2))
+    assert (result.state, result.http_status) == ("up", 200), result.error
+
+
+def test_switching_protocols_is_protocol(servers, certs, spec):
+    answer = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+    result = run(spec(_scripted_url(servers, certs, answer, linger=5)))
+    assert result.error_class == "protocol"
+    assert result.error == "bad HTTP answer: the server switched protocols (HTTP 101)"
+
+
+def test_request_head(servers, certs, spec):
+    seen = []
+    target = _scripted_url(servers, certs, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", seen)
+    user_target = target.replace("https://", "https://ann:p%40ss@") + "a%20b?q=1"
+    headers = (("User-Agent", "custom/1"), ("connection", "keep-alive"), ("X-Trace", "42"))
+    assert run(spec(user_target, method="POST", headers=headers)).state == "up"
+    lines = seen[0].split("\r\n")
+    assert lines[0] == "POST /a%20b?q=1 HTTP/1.1"
+    fields = dict(line.split(": ", 1) for line in lines[1:] if line)
+    port = target.rsplit(":", 1)[1].strip("/")
+    assert fields["Host"] == f"127.0.0.1:{port}"
+    assert fields["User-Agent"] == "custom/1"  # the caller's header replaces the default
+    assert fields["Accept-Encoding"] == "identity"
+    assert fields["Connection"] == "close"  # never kept alive, whatever the caller asks
+    assert "connection" not in fields
+    assert fields["Content-Length"] == "0"
+    assert fields["Authorization"] == "Basic YW5uOnBAc3M="  # ann:p@ss, decoded from the URL
+    assert fields["X-Trace"] == "42"
+
+
+def test_header_with_a_line_break_is_never_sent(servers, certs, spec):
+    seen = []
+    target = _scripted_url(servers, certs, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", seen)
+    result = run(spec(target, headers=(("X-Evil", "a\r\nInjected: yes"),)))
+    assert result.error_class == "protocol" and "line break" in result.error
+    assert seen == []
+
+
+def test_credentials_follow_a_redirect_to_the_same_origin_only(servers, certs, spec):
+    seen = []
+    final = _scripted_url(servers, certs, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", seen)
+    hops = []  # the first server redirects to itself (same origin), then to `final` (another port)
+
+    async def two_step(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        hops.append(head.decode("latin-1"))
+        location = f"https://127.0.0.1:{port}/next" if len(hops) == 1 else final
+        writer.write(f"HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n".encode())
+        await writer.drain()
+
+    port = servers.serve(two_step, certs.context())
+    result = run(spec(f"https://ann:secret@127.0.0.1:{port}/"))
+    assert result.state == "up", result.error
+    assert "Authorization: Basic" in hops[0] and "Authorization: Basic" in hops[1]  # same origin
+    assert "Authorization" not in seen[0]  # another port: another origin

@@ -86,6 +86,7 @@ def test_header_values_are_never_printed(ok_url, certs):
         (["--ca-file", "/no/such/ca.pem", "https://example.com/"], "'/no/such/ca.pem' does not exist"),
         (["--min-tls", "1.1", "https://example.com/"], "'1.1' is not one of '1.2', '1.3'"),
         (["--header", "no colon", "https://example.com/"], "is not a header"),
+        (["--header", "X-Evil: a\r\nInjected: 1", "https://example.com/"], "header 'X-Evil' holds a line break"),
         ([], "Missing argument 'URL...'"),
     ],
 )
