@@ -33,7 +33,10 @@ def main() -> None:
     if hasattr(probe.cli, "run_many"):  # the CLI calls probe.check.run_many(specs, ...)
         if loop is not None:
             extra["loop"] = loop
-        probe.cli.run_many = functools.partial(probe.check.run_many, **extra)
+        def forced(specs, **kwargs):  # the variant's values win over the CLI's own
+            return probe.check.run_many(specs, **{**kwargs, **extra})
+
+        probe.cli.run_many = forced
     else:  # the CLI calls asyncio.run(check_many(specs, ...))
         probe.cli.check_many = functools.partial(probe.check.check_many, **extra)
         if loop == "uvloop":

@@ -21,8 +21,9 @@ listening on 127.0.0.2-127.0.0.5):
   3. `openssl s_time -new -verify 1` for --openssl-seconds: client CPU per fresh handshake.
 nginx's CPU in each phase is shown too: it is load on the same two cores.
 --rounds repeats 1-3 in turn (default 2) and sums them: machine noise then hits every row alike.
-Default probe variants: the command as shipped, then on uvloop, then on uvloop with 2 worker
-processes (through bench/_probe_variant.py, for what the shipped CLI does not offer yet).
+Default probe variants: the command as shipped (uvloop, one worker process per CPU for long
+lists), then in one process on uvloop, then in one process on asyncio's own loop (through
+bench/_probe_variant.py, whose settings win over the command line's).
 """
 
 from __future__ import annotations
@@ -284,12 +285,12 @@ def main():
     parser.add_argument("--openssl-seconds", type=int, default=4, help="openssl s_time duration (default 4)")
     parser.add_argument("--concurrency", type=int, default=64, help="wrk connections and probe --concurrency")
     parser.add_argument("--variant", action="append", default=[],
-                        help="probe variants, in order (default: cli, uvloop, uvloop,workers=2). One of: "
+                        help="probe variants, in order (default: cli, uvloop,workers=1, asyncio,workers=1). One of: "
                              "cli (the command as shipped), asyncio, uvloop, workers=N, uvloop,workers=N, "
                              "'args:EXTRA CLI OPTIONS'. Repeatable.")
     parser.add_argument("--json-out", help="also write the figures as JSON to this file")
     options = parser.parse_args()
-    names = options.variant or ["cli", "uvloop", "uvloop,workers=2"]
+    names = options.variant or ["cli", "uvloop,workers=1", "asyncio,workers=1"]
     if importlib.util.find_spec("uvloop") is None and any("uvloop" in n for n in names):
         print("uvloop is not installed (pip install uvloop): its variants are skipped", file=sys.stderr)
         names = [n for n in names if "uvloop" not in n] or ["cli"]

@@ -319,6 +319,11 @@ def main():
     print(f"{'ttfb_ms - delay':28} {stats(ttfb_err)}")
     print(f"{'ttfb_ms - server wait':28} {stats(beyond)}   ({len(beyond)} matched)")
     print(f"{'server wait - delay':28} {stats(server_late)}")
+    print(f"{'  phases of total_ms: dns_ms':28} {stats([r.dns_ms for r in up])}")
+    print(f"{'  connect_ms':28} {stats([r.connect_ms for r in up])}")
+    print(f"{'  tls_ms':28} {stats([r.tls_ms for r in up])}")
+    print(f"{'  after the first byte':28} "
+          f"{stats([r.total_ms - r.dns_ms - r.connect_ms - r.tls_ms - r.ttfb_ms for r in up])}")
     print(f"{'start lag (client)':28} {stats(starts)}")
     print(f"{'event loop lag (client)':28} {stats(ticks)}")
     p99 = _lab.percentile(total_err, 99)

@@ -186,7 +186,9 @@ async def check(spec: CheckSpec) -> CheckResult:
         failure = CheckFailure("protocol", f"cannot send the request: {exc}")
     except (OSError, ssl.SSLError) as exc:
         failure = CheckFailure("protocol", f"connection failed: {exc}")
-    result.total_ms = round((perf_counter() - started) * 1000, 3)
+    # a complete answer is timed when it arrived, not when this task was next scheduled
+    ended = trace.ended_at if failure is None and trace.ended_at else perf_counter()
+    result.total_ms = round((ended - started) * 1000, 3)
     _record_facts(result, trace, status)
     verdict(result, spec, failure, body)
     return result

@@ -1,17 +1,23 @@
 """One HTTP/1.1 request over a fresh TLS connection, timed phase by phase: the check's wire.
 
     DNS lookup (the system resolver, no cache)
-    -> TCP connect (Happy Eyeballs over every address, aiohappyeyeballs)
-    -> TLS handshake (the event loop's, with the verifying context of `probe.spec`)
+    -> TCP connect (Happy Eyeballs when a name has several addresses, aiohappyeyeballs)
+    -> TLS handshake (OpenSSL through `ssl.SSLObject`, with the verifying context of `probe.spec`)
     -> one request, `Connection: close`
     -> the response parsed by llhttp (httptools), head and body capped
     -> the connection dropped.
 
-No connection is ever kept or reused and no answer is cached: each call is its own look. The
-parsing is llhttp's, the TLS is OpenSSL's through the event loop; this module only drives them
-and keeps the times and the facts. It replaced aiohttp's client for checks because aiohttp's
-request machinery cost about a third of the CPU of a whole fresh-TLS check (docs/performance.md).
-Every failure is raised as `CheckFailure(error_class, message)`.
+No connection is ever kept or reused and no answer is cached: each call is its own look.
+
+From the moment TCP is connected, everything happens in the protocol's callbacks: the handshake
+starts in `connection_made`, the request is written the moment the handshake completes, and each
+phase is timed when its event arrives, not when the waiting task is next scheduled. A busy event
+loop therefore delays a check less (one wake-up at the end instead of one per phase) and inflates
+its timings less; and driving OpenSSL through memory buffers here costs less CPU than the event
+loop's TLS transport plus a separate HTTP client did (docs/performance.md).
+
+Every failure is raised as `CheckFailure(error_class, message)`; a failed handshake is handed to
+the caller's `handshake_failure(trace, exc)` to be explained.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from time import perf_counter
 import aiohappyeyeballs
 import httptools
 from yarl import URL
+
+from probe.spec import is_ip_address
 
 HEAD_CAP = 64 * 1024  # bytes of status line and headers accepted at most
 HAPPY_EYEBALLS_DELAY = 0.25  # seconds before the next address is tried in parallel (RFC 8305)
@@ -54,6 +62,7 @@ class Trace:
     address: tuple | None = None
     min_tls: str = "1.2"
     ready_at: float = 0.0  # perf_counter when the connection was ready for the request
+    ended_at: float = 0.0  # perf_counter when the last answer was complete
     tls: dict = field(default_factory=dict)
 
 
@@ -102,11 +111,21 @@ async def resolve(host: str, port: int, trace: Trace) -> list:
     loop = asyncio.get_running_loop()
     started = perf_counter()
     try:
+        if is_ip_address(host):  # nothing to look up: no resolver thread either
+            return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
         return await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG)
     except socket.gaierror as exc:
         raise CheckFailure("dns", f"cannot resolve {host}: {exc.strerror}") from None
     finally:
         trace.dns_ms += (perf_counter() - started) * 1000
+
+
+class _HandshakeFailed(Exception):
+    """The TLS handshake failed with `exc` (an ssl.SSLError or an OSError)."""
+
+    def __init__(self, exc: BaseException):
+        super().__init__(str(exc))
+        self.exc = exc
 
 
 async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, trace: Trace,
@@ -117,61 +136,63 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
     trace.host, trace.port = host, port
     infos = await resolve(host, port, trace)
     loop = asyncio.get_running_loop()
+    wire = _Wire(loop, trace, context, host.rstrip("."), head, method, body_cap)
     trace.phase = "connect"
-    started = perf_counter()
+    wire.connect_started = perf_counter()
+    transport = None
     try:
-        sock = await aiohappyeyeballs.start_connection(
-            infos, happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY, interleave=1, loop=loop
-        )
+        if len(infos) == 1:  # one address: the loop connects, then calls the protocol at once
+            family, _, proto, _, address = infos[0]
+            transport, _ = await loop.create_connection(
+                lambda: wire, host=address[0], port=address[1], family=family, proto=proto
+            )
+        else:
+            sock = await aiohappyeyeballs.start_connection(
+                infos, happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY, interleave=1, loop=loop
+            )
+            transport, _ = await loop.create_connection(lambda: wire, sock=sock)
     except OSError as exc:
-        raise CheckFailure("connect", f"cannot connect to {host}:{port}: {os_reason(exc)}") from None
-    finally:
-        trace.connect_ms += (perf_counter() - started) * 1000
-    trace.address = sock.getpeername()
-    trace.phase = "tls"
-    started = perf_counter()
-    reader = _ResponseReader(loop, trace, method, body_cap)
-    try:
-        transport, _ = await loop.create_connection(
-            lambda: reader, sock=sock, ssl=context, server_hostname=host.rstrip(".")
-        )
-    except ssl.SSLCertVerificationError as exc:
-        sock.close()
-        raise CheckFailure("tls_cert", f"certificate rejected: {_cert_reason(exc)}") from None
-    except (ssl.SSLError, OSError) as exc:
-        sock.close()
-        raise await handshake_failure(trace, exc) from None
-    except BaseException:
-        sock.close()
+        if not wire.connected_at:
+            trace.connect_ms += (perf_counter() - wire.connect_started) * 1000
+            raise CheckFailure("connect", f"cannot connect to {host}:{port}: {os_reason(exc)}") from None
         raise
-    finally:
-        trace.tls_ms += (perf_counter() - started) * 1000
     try:
-        ssl_object = transport.get_extra_info("ssl_object")
-        if ssl_object is not None:
-            trace.tls = tls_facts(ssl_object)
-        trace.phase = "request"
-        trace.ready_at = perf_counter()
-        transport.write(head)
-        response = await reader.done
-        trace.ttfb_ms += (reader.first_byte_at - trace.ready_at) * 1000
-        return response
+        return await wire.done
+    except ssl.SSLCertVerificationError as exc:
+        raise CheckFailure("tls_cert", f"certificate rejected: {_cert_reason(exc)}") from None
+    except _HandshakeFailed as failed:
+        transport.abort()
+        raise await handshake_failure(trace, failed.exc) from None
     finally:
+        if wire.handshaking and wire.connected_at:  # the handshake never ended: its time so far
+            trace.tls_ms += (perf_counter() - wire.connected_at) * 1000
         transport.abort()
 
 
-class _ResponseReader(asyncio.Protocol):
-    """Feeds what arrives to llhttp and resolves `done` with the Response, or with the
-    CheckFailure that explains why there is none. Interim (1xx) answers are skipped; the body
-    of a HEAD answer is not waited for; a body without a length ends with the connection."""
+class _Wire(asyncio.Protocol):
+    """One connection: TLS over memory buffers, then the HTTP/1.1 answer fed to llhttp.
 
-    def __init__(self, loop, trace: Trace, method: str, body_cap: int):
+    Resolves `done` with the Response, or with the exception that explains why there is none:
+    CheckFailure, ssl.SSLCertVerificationError, or _HandshakeFailed. Interim (1xx) answers are
+    skipped; the body of a HEAD answer is not waited for; a body without a length ends with the
+    connection."""
+
+    def __init__(self, loop, trace: Trace, context: ssl.SSLContext, server_hostname: str, head: bytes,
+                 method: str, body_cap: int):
         self.done: asyncio.Future = loop.create_future()
         self.trace = trace
+        self.head = head
         self.method = method
         self.body_cap = body_cap
-        self.parser = httptools.HttpResponseParser(self)
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname=server_hostname)
+        self.transport = None
+        self.handshaking = True
+        self.connect_started = 0.0
+        self.connected_at = 0.0
         self.first_byte_at = 0.0
+        self.parser = httptools.HttpResponseParser(self)
         self.head_size = 0
         self._reset()
 
@@ -186,27 +207,40 @@ class _ResponseReader(asyncio.Protocol):
 
     # asyncio.Protocol
 
+    def connection_made(self, transport) -> None:
+        self.connected_at = now = perf_counter()
+        self.trace.connect_ms += (now - self.connect_started) * 1000
+        self.trace.address = transport.get_extra_info("peername")
+        self.trace.phase = "tls"
+        self.transport = transport
+        self._shake_hands()
+
     def data_received(self, data: bytes) -> None:
         if self.done.done():
             return
-        if not self.first_byte_at:
-            self.first_byte_at = perf_counter()
-        if not self.in_body:
-            self.head_size += len(data)
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._fail("protocol", f"bad HTTP answer: the server switched protocols (HTTP {self.status})")
-        except httptools.HttpParserError as exc:
-            if not self.done.done():
-                self._fail("protocol", f"bad HTTP answer: {_parser_reason(exc)}")
-        if not self.done.done() and not self.in_body and self.head_size > HEAD_CAP:
-            self._fail("protocol", f"bad HTTP answer: response head over {HEAD_CAP // 1024} KiB")
+        self.incoming.write(data)
+        if self.handshaking:
+            self._shake_hands()
+        else:
+            self._read()
 
     def eof_received(self):
-        return False  # close the transport
+        return False  # close the transport: connection_lost follows
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.done.done():
+            return
+        if self.handshaking:
+            if exc is not None:
+                self._settle(_HandshakeFailed(exc))
+                return
+            self.incoming.write_eof()  # OpenSSL then says what the end of the stream means
+            self._shake_hands()
+            if not self.done.done():
+                self._settle(_HandshakeFailed(ConnectionResetError("connection closed during the handshake")))
+            return
+        self.incoming.write_eof()
+        self._read()
         if self.done.done():
             return
         if self.in_body:
@@ -222,7 +256,69 @@ class _ResponseReader(asyncio.Protocol):
         else:
             self._fail("protocol", "bad HTTP answer: connection closed in the middle of the response head")
 
-    # llhttp callbacks
+    # TLS
+
+    def _shake_hands(self) -> None:
+        try:
+            self.tls.do_handshake()
+        except ssl.SSLWantReadError:
+            self._flush()
+            return
+        except ssl.SSLCertVerificationError as exc:
+            self._settle(exc)
+            return
+        except (ssl.SSLError, OSError) as exc:
+            self._settle(_HandshakeFailed(exc))
+            return
+        self.handshaking = False
+        trace = self.trace
+        trace.ready_at = now = perf_counter()
+        trace.tls_ms += (now - self.connected_at) * 1000
+        trace.tls = tls_facts(self.tls)
+        trace.phase = "request"
+        self.tls.write(self.head)
+        self._flush()
+        self._read()  # the server may already have spoken
+
+    def _read(self) -> None:
+        tls = self.tls
+        while not self.done.done():
+            try:
+                data = tls.read(65536)
+            except ssl.SSLWantReadError:
+                break
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):  # the end of the stream, with or
+                break  # without the server's close_notify: what it means is judged by connection_lost
+            except ssl.SSLError as exc:
+                self._fail("protocol", f"bad HTTP answer: TLS error: {(exc.reason or str(exc)).lower().replace('_', ' ')}")
+                break
+            if not data:
+                break
+            self._parse(data)
+        if self.outgoing.pending:
+            self._flush()
+
+    def _flush(self) -> None:
+        data = self.outgoing.read()
+        if data and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    # HTTP
+
+    def _parse(self, data: bytes) -> None:
+        if not self.first_byte_at:
+            self.first_byte_at = now = perf_counter()
+            self.trace.ttfb_ms += (now - self.trace.ready_at) * 1000
+        if not self.in_body:
+            self.head_size += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail("protocol", f"bad HTTP answer: the server switched protocols (HTTP {self.status})")
+        except httptools.HttpParserError as exc:
+            self._fail("protocol", f"bad HTTP answer: {_parser_reason(exc)}")
+        if not self.in_body and self.head_size > HEAD_CAP:
+            self._fail("protocol", f"bad HTTP answer: response head over {HEAD_CAP // 1024} KiB")
 
     def on_message_begin(self) -> None:
         self._reset()
@@ -267,11 +363,22 @@ class _ResponseReader(asyncio.Protocol):
 
     def _finish(self, truncated: bool = False) -> None:
         if not self.done.done():
-            self.done.set_result(Response(self.status, self.headers, b"".join(self.body), truncated))
+            self.trace.ended_at = perf_counter()
+            self._settle(Response(self.status, self.headers, b"".join(self.body), truncated))
 
     def _fail(self, error_class: str, message: str) -> None:
-        if not self.done.done():
-            self.done.set_exception(CheckFailure(error_class, message))
+        self._settle(CheckFailure(error_class, message))
+
+    def _settle(self, outcome) -> None:
+        """Resolve `done` once, and stop reading: nothing more from this connection matters."""
+        if self.done.done():
+            return
+        if isinstance(outcome, BaseException):
+            self.done.set_exception(outcome)
+        else:
+            self.done.set_result(outcome)
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
 
 
 def _parser_reason(exc: Exception) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 # Hard failures (state down) and soft ones (state degraded), as the accounting rules name them.
@@ -83,7 +83,7 @@ class CheckResult:
     cert_subject: str | None = None
 
     def to_json(self) -> dict:
-        record = asdict(self)
+        record = {key: getattr(self, key) for key in JSON_KEYS}
         record["at"] = iso_utc(self.at)
         record["cert_not_after"] = iso_utc(self.cert_not_after)
-        return {key: record[key] for key in JSON_KEYS}
+        return record

@@ -49,8 +49,8 @@ def describe_status_list(expected: tuple[tuple[int, int], ...]) -> str:
 
 def public_url(url: str | None) -> str | None:
     """The URL without user name or password: what may be stored, logged and reported."""
-    if not url:
-        return url
+    if not url or "@" not in url:
+        return url  # no user information: nothing to hide (and no parsing, on every check)
     from yarl import URL
 
     try:
@@ -62,6 +62,7 @@ def public_url(url: str | None) -> str | None:
     return str(parsed.with_user(None))
 
 
+@lru_cache(maxsize=4096)
 def is_ip_address(host: str | None) -> bool:
     """True for an IPv4 or IPv6 literal (no name to resolve, no SNI to send)."""
     try:
