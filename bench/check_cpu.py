@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Benchmark 2: CPU per fresh-TLS check, broken down: what aiohttp and the event loop cost on top
-of the same connection done with bare asyncio streams. One process alternates the variants in
-short batches, so machine noise hits them alike; medians are printed.
+"""Benchmark 2: CPU per fresh-TLS check: probe's check against the same connection made the
+plainest way asyncio offers (its streams over the event loop's TLS transport), on asyncio's own
+loop and on uvloop. One process alternates the variants in short batches, so machine noise hits
+them alike; medians are printed.
 
     python bench/check_cpu.py                    # about 60 s
     python bench/check_cpu.py --batch 400 --rounds 6
@@ -10,9 +11,9 @@ Needs (Debian): nginx openssl; uvloop (pip) for its rows. Talks to 127.0.0.2-127
 
 Variants (every one: a new TCP connection and a full TLS handshake verified against the CA, an
 HTTP/1.1 GET, the answer read, the connection closed; 64 at a time):
-  probe/asyncio   probe.check.check_many on asyncio's own loop (what `probe check` runs)
-  probe/uvloop    the same on uvloop
-  bare/asyncio    asyncio.open_connection(ssl=...) + write + read: no aiohttp, no facts kept
+  probe/asyncio   probe.check.check_many on asyncio's own loop (every fact and timing kept)
+  probe/uvloop    the same on uvloop (what `probe check` and `probe run` use when installed)
+  bare/asyncio    asyncio.open_connection(ssl=...) + write + read: no HTTP parsing, no facts kept
   bare/uvloop     the same on uvloop
 """
 

@@ -136,21 +136,11 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
     trace.host, trace.port = host, port
     infos = await resolve(host, port, trace)
     loop = asyncio.get_running_loop()
-    wire = _Wire(loop, trace, context, host.rstrip("."), head, method, body_cap)
+    wire = Wire(loop, trace, context, host.rstrip("."), head, method, body_cap)
     trace.phase = "connect"
     wire.connect_started = perf_counter()
-    transport = None
     try:
-        if len(infos) == 1:  # one address: the loop connects, then calls the protocol at once
-            family, _, proto, _, address = infos[0]
-            transport, _ = await loop.create_connection(
-                lambda: wire, host=address[0], port=address[1], family=family, proto=proto
-            )
-        else:
-            sock = await aiohappyeyeballs.start_connection(
-                infos, happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY, interleave=1, loop=loop
-            )
-            transport, _ = await loop.create_connection(lambda: wire, sock=sock)
+        transport = await connect(loop, wire, infos)
     except OSError as exc:
         if not wire.connected_at:
             trace.connect_ms += (perf_counter() - wire.connect_started) * 1000
@@ -169,7 +159,22 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
         transport.abort()
 
 
-class _Wire(asyncio.Protocol):
+async def connect(loop, wire: "Wire", infos: list) -> asyncio.Transport:
+    """A TCP connection to one of the addresses, handed to `wire` the moment it is made."""
+    if len(infos) == 1:  # one address: the loop connects, then calls the protocol at once
+        family, _, proto, _, address = infos[0]
+        transport, _ = await loop.create_connection(
+            lambda: wire, host=address[0], port=address[1], family=family, proto=proto
+        )
+        return transport
+    sock = await aiohappyeyeballs.start_connection(
+        infos, happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY, interleave=1, loop=loop
+    )
+    transport, _ = await loop.create_connection(lambda: wire, sock=sock)
+    return transport
+
+
+class Wire(asyncio.Protocol):
     """One connection: TLS over memory buffers, then the HTTP/1.1 answer fed to llhttp.
 
     Resolves `done` with the Response, or with the exception that explains why there is none:
@@ -274,10 +279,10 @@ class _Wire(asyncio.Protocol):
         trace = self.trace
         trace.ready_at = now = perf_counter()
         trace.tls_ms += (now - self.connected_at) * 1000
-        trace.tls = tls_facts(self.tls)
         trace.phase = "request"
         self.tls.write(self.head)
         self._flush()
+        trace.tls = tls_facts(self.tls)
         self._read()  # the server may already have spoken
 
     def _read(self) -> None:

@@ -1,6 +1,7 @@
 """`probe.check`: every error class against a real local server that behaves that way."""
 
 import asyncio
+import socket
 import ssl
 
 import pytest
@@ -433,3 +434,38 @@ def test_credentials_follow_a_redirect_to_the_same_origin_only(servers, certs, s
     assert result.state == "up", result.error
     assert "Authorization: Basic" in hops[0] and "Authorization: Basic" in hops[1]  # same origin
     assert "Authorization" not in seen[0]  # another port: another origin
+
+
+def _connect_to(infos, certs):
+    """http1.connect over these addresses, then one GET: (status, the address connected to)."""
+    from probe.http1 import Trace, Wire, connect, request_head
+    from probe.spec import tls_context
+    from yarl import URL
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        trace = Trace()
+        head = request_head("GET", URL("https://127.0.0.1/"), (), "test")
+        wire = Wire(loop, trace, tls_context(certs.ca_file, "1.2"), "127.0.0.1", head, "GET", 1024)
+        transport = await connect(loop, wire, infos)
+        try:
+            return (await wire.done).status, trace.address
+        finally:
+            transport.abort()
+
+    return asyncio.run(go())
+
+
+def _info(port):
+    return (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))
+
+
+def test_several_addresses_the_next_is_tried(servers, certs):
+    good, bad = servers.serve(respond(), certs.context()), refused_port()
+    status, address = _connect_to([_info(bad), _info(good)], certs)
+    assert (status, address) == (200, ("127.0.0.1", good))
+
+
+def test_several_addresses_all_refused(certs):
+    with pytest.raises(OSError):
+        _connect_to([_info(refused_port()), _info(refused_port())], certs)
