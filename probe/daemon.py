@@ -5,6 +5,7 @@ systemd notification (READY, WATCHDOG, STATUS, STOPPING), heartbeats and retenti
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -152,6 +153,10 @@ class Daemon:
         longest = max(e.interval for e in self.config.endpoints)
         log.info("checks are spread over each endpoint's interval: the first ones come within %gs", longest)
         housekeeping = asyncio.create_task(self._housekeeping())
+        # What exists now (config, endpoints, schedule) lives as long as the daemon: keep it out
+        # of the garbage collector's full passes, which would otherwise walk all of it and
+        # pause the checks' timings.
+        gc.freeze()
         notify(f"READY=1\nSTATUS=checking {len(self.config.endpoints)} endpoints")
         try:
             await self.scheduler.run(self.stop_event)

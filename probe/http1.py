@@ -156,7 +156,7 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
     finally:
         if wire.handshaking and wire.connected_at:  # the handshake never ended: its time so far
             trace.tls_ms += (perf_counter() - wire.connected_at) * 1000
-        transport.abort()
+        wire.close()
 
 
 async def connect(loop, wire: "Wire", infos: list) -> asyncio.Transport:
@@ -200,6 +200,17 @@ class Wire(asyncio.Protocol):
         self.parser = httptools.HttpResponseParser(self)
         self.head_size = 0
         self._reset()
+
+    def close(self) -> None:
+        """Drop the connection and the references that tie this protocol to its transport and
+        parser (each refers back to it), so that all of it is freed at once, without waiting
+        for the garbage collector: its pauses would show in other checks' timings."""
+        if not self.done.done():
+            self.done.cancel()  # nobody waits any more
+        if self.transport is not None:
+            self.transport.abort()
+            self.transport = None
+        self.parser = None
 
     def _reset(self) -> None:
         self.status = 0

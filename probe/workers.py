@@ -6,6 +6,7 @@ main process alone writes the database, sends alerts and serves metrics.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -248,6 +249,7 @@ async def _work(connection, endpoints, settings) -> None:
         retry_interval=settings.retry_interval,
     )
     threading.Thread(target=listen, name="probe-worker-control", daemon=True).start()
+    gc.freeze()  # the endpoints and the schedule live as long as the worker (see daemon.main_loop)
 
     def send(kind, payload) -> None:
         try:

@@ -1,6 +1,7 @@
 """`probe.check`: every error class against a real local server that behaves that way."""
 
 import asyncio
+import gc
 import socket
 import ssl
 
@@ -469,3 +470,23 @@ def test_several_addresses_the_next_is_tried(servers, certs):
 def test_several_addresses_all_refused(certs):
     with pytest.raises(OSError):
         _connect_to([_info(refused_port()), _info(refused_port())], certs)
+
+
+def test_checks_leave_nothing_for_the_garbage_collector(url, spec):
+    # Each check's objects must be freed when it ends: left in reference cycles, they pile up
+    # until the collector walks them, and its pauses show in the timings of other checks.
+    specs = [spec(url("ok")) for _ in range(20)] + [spec(url("500"))] * 5
+    asyncio.run(check_many(specs[:2]))  # imports and caches, once
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        results = asyncio.run(check_many(specs, concurrency=5))
+        gc.collect()
+        leftovers = [type(o).__qualname__ for o in gc.garbage if type(o).__module__.startswith("probe")]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert [r.state for r in results] == ["up"] * 20 + ["down"] * 5
+    assert leftovers == []
