@@ -235,7 +235,12 @@ async def _work(connection, endpoints, settings) -> None:
             while True:
                 loop.call_soon_threadsafe(control, *connection.recv())
         except (EOFError, OSError):  # the main process is gone
-            loop.call_soon_threadsafe(stop.set)
+            try:
+                loop.call_soon_threadsafe(stop.set)
+            except RuntimeError:  # the loop has closed: this worker is ending anyway
+                pass
+        except RuntimeError:  # a message after the loop closed: this worker is ending
+            pass
 
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     checker = await Checker().__aenter__()

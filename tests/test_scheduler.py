@@ -68,7 +68,7 @@ def test_fixed_rate_however_long_the_check_takes():
 
 def test_down_is_rechecked_quickly_until_confirmed():
     calls, _, scheduler = run_for(
-        2.5, [endpoint("a", interval=2.0, confirm=3)], states={"a": ["down", "down", "down", "up"]},
+        3.0, [endpoint("a", interval=2.0, confirm=3)], states={"a": ["down", "down", "down", "up"]},
         retry_interval=0.2,
     )
     times = [t for _, t in calls]
@@ -80,7 +80,8 @@ def test_down_is_rechecked_quickly_until_confirmed():
 
 def test_blip_stops_the_rechecks():
     calls, _, scheduler = run_for(
-        1.5, [endpoint("a", interval=2.0, confirm=3)], states={"a": ["down", "up"]}, retry_interval=0.2,
+        # the first check is due within the 1 s interval, its re-check 0.2 s later: both inside 1.5 s
+        1.5, [endpoint("a", interval=1.0, confirm=3)], states={"a": ["down", "up"]}, retry_interval=0.2,
     )
     assert scheduler.stats.retries == 1
 
