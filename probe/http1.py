@@ -141,9 +141,12 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
     wire.connect_started = perf_counter()
     try:
         transport = await connect(loop, wire, infos)
-    except OSError as exc:
-        if not wire.connected_at:
+    except BaseException as exc:  # refused, unreachable, or the check's deadline
+        connected = bool(wire.connected_at)
+        if not connected:  # the time spent trying is the connect phase's
             trace.connect_ms += (perf_counter() - wire.connect_started) * 1000
+        wire.close()
+        if isinstance(exc, OSError) and not connected:
             raise CheckFailure("connect", f"cannot connect to {host}:{port}: {os_reason(exc)}") from None
         raise
     try:
@@ -228,6 +231,9 @@ class Wire(asyncio.Protocol):
     # asyncio.Protocol
 
     def connection_made(self, transport) -> None:
+        if self.done.done():  # closed while the connection was being made
+            transport.abort()
+            return
         self.connected_at = now = perf_counter()
         self.transport = transport
         self._flush()  # the ClientHello, made before connecting
