@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import socket
 import ssl
 import struct
@@ -192,6 +193,14 @@ def scripted(answer: bytes, seen: list | None = None, linger: float = 0.0):
             await asyncio.sleep(linger)
 
     return handler
+
+
+async def tls_garbage(reader, writer):
+    """Completes the TLS handshake and reads the request, then writes, under TLS, straight onto
+    the socket, a record that cannot be decrypted."""
+    await _read_request(reader)
+    os.write(writer.get_extra_info("socket").fileno(), b"\x17\x03\x03\x00\x20" + b"\x00" * 32)
+    await asyncio.sleep(5)
 
 
 async def endless_head(reader, writer):

@@ -21,6 +21,7 @@ from servers import (
     respond,
     scripted,
     endless_head,
+    tls_garbage,
 )
 
 
@@ -490,3 +491,11 @@ def test_checks_leave_nothing_for_the_garbage_collector(url, spec):
         gc.enable()
     assert [r.state for r in results] == ["up"] * 20 + ["down"] * 5
     assert leftovers == []
+
+
+def test_a_record_that_does_not_decrypt_is_protocol(servers, certs, spec):
+    target = f"https://127.0.0.1:{servers.serve(tls_garbage, certs.context())}/"
+    result = run(spec(target, timeout=3))
+    assert result.state == "down" and result.error_class == "protocol", result.error
+    assert result.error.startswith("bad HTTP answer: TLS error: ")
+    assert result.tls_version == "TLSv1.3"  # the handshake itself went well
