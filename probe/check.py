@@ -186,6 +186,10 @@ async def check(spec: CheckSpec) -> CheckResult:
         failure = CheckFailure("protocol", f"cannot send the request: {exc}")
     except (OSError, ssl.SSLError) as exc:
         failure = CheckFailure("protocol", f"connection failed: {exc}")
+    if failure is not None:
+        # only its class and message are kept: its traceback would tie this frame, and the
+        # wire's, into a reference cycle left for the garbage collector
+        failure.__traceback__ = failure.__context__ = None
     # a complete answer is timed when it arrived, not when this task was next scheduled
     ended = trace.ended_at if failure is None and trace.ended_at else perf_counter()
     result.total_ms = round((ended - started) * 1000, 3)

@@ -214,6 +214,9 @@ class Wire(asyncio.Protocol):
         for the garbage collector: its pauses would show in other checks' timings."""
         if not self.done.done():
             self.done.cancel()  # nobody waits any more
+        elif not self.done.cancelled() and self.done.exception() is not None:
+            # raised where it was awaited, it holds that frame, which holds this protocol
+            self.done.exception().__traceback__ = None
         if self.transport is not None:
             self.transport.abort()
             self.transport = None

@@ -476,7 +476,9 @@ def test_several_addresses_all_refused(certs):
 def test_checks_leave_nothing_for_the_garbage_collector(url, spec):
     # Each check's objects must be freed when it ends: left in reference cycles, they pile up
     # until the collector walks them, and its pauses show in the timings of other checks.
-    specs = [spec(url("ok")) for _ in range(20)] + [spec(url("500"))] * 5
+    failing = [url("500"), url("expired"), url("garbage"), f"https://127.0.0.1:{refused_port()}/"]
+    specs = [spec(url("ok")) for _ in range(20)] + [spec(u) for u in failing for _ in range(3)]
+    specs += [spec(url("slow"), timeout=0.2)] * 3
     asyncio.run(check_many(specs[:2]))  # imports and caches, once
     gc.collect()
     gc.disable()
@@ -485,11 +487,15 @@ def test_checks_leave_nothing_for_the_garbage_collector(url, spec):
         results = asyncio.run(check_many(specs, concurrency=5))
         gc.collect()
         leftovers = [type(o).__qualname__ for o in gc.garbage if type(o).__module__.startswith("probe")]
+        leftovers += [f"frame of {o.f_code.co_name}" for o in gc.garbage
+                      if type(o).__name__ == "frame" and "probe" in o.f_code.co_filename.split("/")[-2:-1]]
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
         gc.enable()
-    assert [r.state for r in results] == ["up"] * 20 + ["down"] * 5
+    assert [r.error_class for r in results] == (
+        [None] * 20 + ["http_status"] * 3 + ["tls_cert"] * 3 + ["protocol"] * 3 + ["connect"] * 3 + ["timeout"] * 3
+    )
     assert leftovers == []
 
 
