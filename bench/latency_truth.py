@@ -3,6 +3,7 @@
 delay the server really waited, while probe runs checks at a steady rate?
 
     python bench/latency_truth.py               # about 30 s: 400 checks/s for 20 s, 50 ms delay
+    python bench/latency_truth.py --asyncio --client-processes 1     # one process on asyncio's loop
     python bench/latency_truth.py --help
 
 Needs openssl and, for the default server, nginx with its echo module (Debian: openssl nginx
@@ -257,9 +258,12 @@ def main():
     parser.add_argument("--server", choices=("nginx", "python"), default="nginx",
                         help="the delaying server (default nginx with its echo module)")
     parser.add_argument("--server-processes", type=int, default=2, help="python server processes (default 2)")
-    parser.add_argument("--uvloop", action="store_true", help="run the client on uvloop (must be installed)")
-    parser.add_argument("--client-processes", type=int, default=1,
-                        help="split the schedule over this many client processes (default 1)")
+    parser.add_argument("--uvloop", action="store_true",
+                        help="run the client on uvloop (the default when it is installed, as the daemon does)")
+    parser.add_argument("--asyncio", action="store_true", help="run the client on asyncio's own loop instead")
+    parser.add_argument("--client-processes", type=int, default=None,
+                        help="split the schedule over this many client processes (default: one per usable "
+                             "CPU, as the daemon's worker processes above 100 checks/s)")
     parser.add_argument("--serve", nargs=5, metavar=("PORT", "DELAY_MS", "CERT", "KEY", "OUT"),
                         help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -273,8 +277,19 @@ def main():
     if options.server == "nginx" and not os.path.exists(ECHO_MODULE):
         sys.exit(f"latency_truth: nginx's echo module is missing ({ECHO_MODULE}); install it with\n"
                  "  apt-get install libnginx-mod-http-echo\nor use --server python")
-    if options.uvloop:
-        import uvloop  # noqa: F401  (fails early when missing)
+    if options.uvloop and options.asyncio:
+        sys.exit("latency_truth: --uvloop or --asyncio, not both")
+    if not options.asyncio:
+        try:
+            import uvloop  # noqa: F401
+            options.uvloop = True
+        except ImportError:
+            if options.uvloop:
+                sys.exit("latency_truth: uvloop is not installed (pip install uvloop)")
+    if options.client_processes is None:
+        from probe.workers import usable_cpus
+
+        options.client_processes = usable_cpus() if options.rate > 100 else 1
     print(f"machine: {_lab.machine()}")
     with _lab.Lab() as lab:
         try:
