@@ -226,6 +226,48 @@ def drive_processes(url_base, ca_file, rate, seconds, timeout, processes, use_uv
     return [results.get(i) for i in range(int(rate * seconds))], starts, ticks, elapsed, cpu
 
 
+DAEMON_INTERVAL = 10  # seconds: rate x 10 endpoints, each checked every 10 s
+DAEMON_WARM_UP = 4.0  # seconds after the start whose checks are not counted (workers starting)
+
+
+def drive_daemon(lab, url_base, ca_file, rate, seconds):
+    """`probe run` itself: rate x 10 endpoints on the delaying server, each every 10 s, for the
+    warm-up plus `seconds`; then its checks of that window, read back from its database."""
+    import sqlite3
+
+    endpoints = int(rate * DAEMON_INTERVAL)
+    db = os.path.join(lab.dir, "probe.db")
+    config = os.path.join(lab.dir, "probe.toml")
+    with open(config, "w") as f:
+        f.write(f'[probe]\ndatabase = "{db}"\nsite = "bench"\nmax_in_flight = 1024\nrate = {int(rate * 4)}\n'
+                f'per_host = 1024\n\n[defaults]\ninterval = "{DAEMON_INTERVAL}s"\ntimeout = "5s"\n'
+                f'ca_file = "{ca_file}"\nexpect_body = "ok"\n\n')
+        for i in range(endpoints):
+            f.write(f'[[endpoint]]\nname = "c{i:05d}"\nurl = "{url_base}/c{i}"\n')
+    log = open(os.path.join(lab.dir, "probe.log"), "w")
+    began = time.time()
+    daemon = lab.start([sys.executable, "-m", "probe", "run", "--config", config], stderr=log)
+    time.sleep(DAEMON_WARM_UP)
+    cpu0 = _lab.tree_cpu(daemon.pid)
+    time.sleep(seconds)
+    cpu = _lab.tree_cpu(daemon.pid) - cpu0
+    daemon.send_signal(signal.SIGTERM)
+    daemon.wait(15)
+    log.close()
+    if daemon.returncode != 0:
+        with open(log.name) as said:
+            sys.exit(f"the daemon exited with {daemon.returncode}: {said.read()[-500:]}")
+    window = (int((began + DAEMON_WARM_UP) * 1000), int((began + DAEMON_WARM_UP + seconds) * 1000))
+    with sqlite3.connect(db) as conn:  # timings are stored in 0.1 ms, times in ms
+        rows = conn.execute("SELECT state, total, ttfb, dns, connect, tls FROM checks WHERE at >= ? AND at < ?",
+                            window).fetchall()
+        status = json.loads(conn.execute("SELECT status FROM daemon_runs ORDER BY id DESC LIMIT 1").fetchone()[0]
+                            or "{}")
+    results = [Outcome("up" if state == 0 else "not up", *(None if v is None else v / 10 for v in rest))
+               for state, *rest in rows]
+    return results, status, seconds, cpu
+
+
 def _client(sender, url_base, ca_file, rate, seconds, timeout, n, processes, began, use_uvloop):
     import pickle
 
@@ -264,6 +306,9 @@ def main():
     parser.add_argument("--client-processes", type=int, default=None,
                         help="split the schedule over this many client processes (default: one per usable "
                              "CPU, as the daemon's worker processes above 100 checks/s)")
+    parser.add_argument("--daemon", action="store_true",
+                        help="measure `probe run` itself: rate x 10 endpoints every 10 s, its checks read back "
+                             "from its database (the client options then do not apply)")
     parser.add_argument("--serve", nargs=5, metavar=("PORT", "DELAY_MS", "CERT", "KEY", "OUT"),
                         help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -308,11 +353,23 @@ def main():
             time.sleep(0.3)  # every server process has bound the port
             url_base = f"https://{ADDRESS}:{port}"
             what = "nginx (echo_sleep)" if wait_log else f"{options.server_processes} Python server processes"
-            print(f"{what} on {url_base} waiting {options.delay_ms:g} ms; "
-                  f"client: {options.rate:g} checks/s for {options.seconds:g} s "
-                  f"({'uvloop' if options.uvloop else 'asyncio'}, {options.client_processes} process(es))", flush=True)
-            results, starts, ticks, elapsed, cpu = drive_processes(
-                url_base, certs["ca"], options.rate, options.seconds, 10, options.client_processes, options.uvloop)
+            daemon_status = None
+            if options.daemon:
+                print(f"{what} on {url_base} waiting {options.delay_ms:g} ms; client: probe run, "
+                      f"{int(options.rate * DAEMON_INTERVAL)} endpoints every {DAEMON_INTERVAL} s "
+                      f"({options.rate:g} checks/s), counted over {options.seconds:g} s after a "
+                      f"{DAEMON_WARM_UP:g} s warm-up", flush=True)
+                results, daemon_status, elapsed, cpu = drive_daemon(
+                    lab, url_base, certs["ca"], options.rate, options.seconds)
+                starts, ticks = [], []
+            else:
+                print(f"{what} on {url_base} waiting {options.delay_ms:g} ms; "
+                      f"client: {options.rate:g} checks/s for {options.seconds:g} s "
+                      f"({'uvloop' if options.uvloop else 'asyncio'}, {options.client_processes} process(es))",
+                      flush=True)
+                results, starts, ticks, elapsed, cpu = drive_processes(
+                    url_base, certs["ca"], options.rate, options.seconds, 10, options.client_processes,
+                    options.uvloop)
             time.sleep(1.5)  # nginx flushes its log buffer every second
             lab._stop_all()  # the servers write what they saw
             server: dict[str, tuple[float, float]] = nginx_waits(wait_log) if wait_log else {}
@@ -328,7 +385,7 @@ def main():
     total_err = [r.total_ms - delay for r in up]
     ttfb_err = [r.ttfb_ms - delay for r in up]
     beyond, server_late = [], []
-    for i, r in enumerate(results):
+    for i, r in enumerate(results if daemon_status is None else []):  # each URL once: matched by index
         record = server.get(f"/c{i}")
         if r is not None and r.state == "up" and record:
             wait_ms = (record[1] - record[0]) * 1000
@@ -337,7 +394,10 @@ def main():
     bad = len(results) - len(up)
     print()
     print(f"{len(results)} checks in {elapsed:.1f} s = {len(results) / elapsed:.0f}/s; {bad} not up; "
-          f"client CPU {cpu:.1f} s = {cpu / len(results) * 1000:.2f} ms per check")
+          f"client CPU {cpu:.1f} s = {cpu / max(len(results), 1) * 1000:.2f} ms per check")
+    if daemon_status is not None:
+        print(f"probe run's own heartbeat: start lag p50 {daemon_status.get('lag_p50', 0) * 1000:.1f} ms, "
+              f"p99 {daemon_status.get('lag_p99', 0) * 1000:.1f} ms; missed {daemon_status.get('missed')}")
     print(f"{'ms':28} {'p50':>9} {'p99':>9} {'max':>9}")
     print(f"{'total_ms - delay':28} {stats(total_err)}")
     print(f"{'ttfb_ms - delay':28} {stats(ttfb_err)}")

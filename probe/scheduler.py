@@ -11,6 +11,7 @@ import logging
 import time
 import zlib
 from collections import deque
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from asyncio_throttle import Throttler
@@ -21,6 +22,11 @@ from probe.config import Endpoint
 log = logging.getLogger("probe.scheduler")
 
 REGULAR, RETRY = 0, 1
+
+
+@lru_cache(maxsize=65536)
+def _host(url: str) -> str:
+    return URL(url).host or ""
 
 
 def phase_offset(name: str, interval: float) -> float:
@@ -120,6 +126,17 @@ class Scheduler:
     # ------------------------------------------------------------ loop
 
     async def run(self, stop: asyncio.Event) -> None:
+        relay = asyncio.create_task(self._wake_on(stop))
+        try:
+            await self._run(stop)
+        finally:
+            relay.cancel()
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wakeup.set()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             if not self._heap:
                 await self._sleep(stop, None)
@@ -160,13 +177,16 @@ class Scheduler:
             task.add_done_callback(self._tasks.discard)
 
     async def _sleep(self, stop: asyncio.Event, seconds: float | None) -> None:
+        """Until `seconds` have passed, the schedule changed, or stop was set (which also sets
+        the wake-up event): one timer and one future, no task, as this runs before every check."""
         self._wakeup.clear()
-        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wakeup.wait())]
+        if stop.is_set():
+            return
         try:
-            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
+            async with asyncio.timeout(seconds):
+                await self._wakeup.wait()
+        except TimeoutError:
+            pass
 
     async def _one(self, state: _State, lag: float, kind: int) -> None:
         endpoint = state.endpoint
@@ -174,7 +194,7 @@ class Scheduler:
         self.stats.in_flight += 1
         if kind == RETRY:
             self.stats.retries += 1
-        host = URL(endpoint.spec.url).host or ""
+        host = _host(endpoint.spec.url)
         gate = self._hosts.get(host)
         if gate is None:
             gate = self._hosts[host] = asyncio.Semaphore(self._per_host_limit)
