@@ -16,7 +16,9 @@ cost little; separate processes, never the client's):
                    $request_time (millisecond resolution) as the server's own wait.
   --server python  --server-processes asyncio TLS servers (SO_REUSEPORT on one port) that read the
                    request head, wait, answer 200 "ok" and note both times (heavier: Python TLS).
-The client: --client-processes processes forked from this one (never the server's), an
+--daemon measures `probe run` itself instead: rate x 10 endpoints every 10 s (the daemon's own
+phase offsets, its worker processes), its checks of the window read back from its database.
+Otherwise the client: --client-processes processes forked from this one (never the server's), an
 open-loop schedule: check i starts at i / --rate seconds whatever happened before, with
 probe.check.Checker (what check_many uses); with several processes, each takes every n-th check.
 
