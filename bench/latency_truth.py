@@ -398,8 +398,9 @@ def main():
     print(f"{len(results)} checks in {elapsed:.1f} s = {len(results) / elapsed:.0f}/s; {bad} not up; "
           f"client CPU {cpu:.1f} s = {cpu / max(len(results), 1) * 1000:.2f} ms per check")
     if daemon_status is not None:
-        print(f"probe run's own heartbeat: start lag p50 {daemon_status.get('lag_p50', 0) * 1000:.1f} ms, "
-              f"p99 {daemon_status.get('lag_p99', 0) * 1000:.1f} ms; missed {daemon_status.get('missed')}")
+        p50, p99 = (daemon_status.get(key) for key in ("lag_p50", "lag_p99"))
+        lag = "not reported" if p50 is None or p99 is None else f"p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms"
+        print(f"probe run's own heartbeat: start lag {lag}; missed {daemon_status.get('missed')}")
     print(f"{'ms':28} {'p50':>9} {'p99':>9} {'max':>9}")
     print(f"{'total_ms - delay':28} {stats(total_err)}")
     print(f"{'ttfb_ms - delay':28} {stats(ttfb_err)}")
