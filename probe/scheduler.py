@@ -11,8 +11,8 @@ import logging
 import time
 import zlib
 from collections import deque
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from asyncio_throttle import Throttler
 from yarl import URL
