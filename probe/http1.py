@@ -58,7 +58,6 @@ class Trace:
     tls_ms: float = 0.0
     ttfb_ms: float = 0.0
     host: str | None = None
-    port: int | None = None
     address: tuple | None = None
     min_tls: str = "1.2"
     ready_at: float = 0.0  # perf_counter when the connection was ready for the request
@@ -70,8 +69,7 @@ class Trace:
 class Response:
     status: int
     headers: list[tuple[str, str]]
-    body: bytes
-    truncated: bool = False  # the body went on past the cap; the rest was never read
+    body: bytes  # at most the body cap: the rest is never read
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -133,14 +131,14 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
     """Connect, shake hands, send `head`, read the answer. `handshake_failure(trace, exc)` is
     awaited to explain a failed handshake (it may open a diagnostic connection)."""
     host, port = url.raw_host, url.port
-    trace.host, trace.port = host, port
+    trace.host = host
     infos = await resolve(host, port, trace)
     loop = asyncio.get_running_loop()
     wire = Wire(loop, trace, context, host.rstrip("."), head, method, body_cap)
     trace.phase = "connect"
     wire.connect_started = perf_counter()
     try:
-        transport = await connect(loop, wire, infos)
+        await connect(loop, wire, infos)  # the wire keeps the transport
     except BaseException as exc:  # refused, unreachable, or the check's deadline
         connected = bool(wire.connected_at)
         if not connected:  # the time spent trying is the connect phase's
@@ -154,7 +152,7 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
     except ssl.SSLCertVerificationError as exc:
         raise CheckFailure("tls_cert", f"certificate rejected: {_cert_reason(exc)}") from None
     except _HandshakeFailed as failed:
-        transport.abort()
+        wire.close()  # before the diagnostic connection opens
         raise await handshake_failure(trace, failed.exc) from None
     finally:
         if wire.handshaking and wire.connected_at:  # the handshake never ended: its time so far
@@ -377,7 +375,7 @@ class Wire(asyncio.Protocol):
         if len(chunk) >= room:
             self.body.append(chunk[:room])
             self.size += room
-            self._finish(truncated=True)
+            self._finish()
             return
         self.body.append(chunk)
         self.size += len(chunk)
@@ -390,10 +388,10 @@ class Wire(asyncio.Protocol):
 
     # outcomes
 
-    def _finish(self, truncated: bool = False) -> None:
+    def _finish(self) -> None:
         if not self.done.done():
             self.trace.ended_at = perf_counter()
-            self._settle(Response(self.status, self.headers, b"".join(self.body), truncated))
+            self._settle(Response(self.status, self.headers, b"".join(self.body)))
 
     def _fail(self, error_class: str, message: str) -> None:
         self._settle(CheckFailure(error_class, message))
