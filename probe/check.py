@@ -142,30 +142,9 @@ def _format_seconds(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-class Checker:
-    """Checks in one event loop. It holds no connection, pool nor cache (every check is its own
-    look); it exists so that callers have one place to open and close, whatever the wire needs.
-
-        async with Checker() as checker:
-            result = await checker.check(spec)
-    """
-
-    async def __aenter__(self) -> "Checker":
-        return self
-
-    async def __aexit__(self, *exc_info) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        pass
-
-    async def check(self, spec: CheckSpec) -> CheckResult:
-        """Check one URL once. Never raises for anything the endpoint does."""
-        return await check(spec)
-
-
 async def check(spec: CheckSpec) -> CheckResult:
-    """Check one URL once. Never raises for anything the endpoint does."""
+    """Check one URL once. Never raises for anything the endpoint does. Checks share nothing
+    (no connection, pool nor cache): any number may run at once in one event loop."""
     result = CheckResult(url=public_url(spec.url), at=time.time())  # no user:password kept
     trace = Trace()
     started = perf_counter()
@@ -295,13 +274,12 @@ def workers_for(count: int) -> int:
 
 async def _check_all(specs: list[CheckSpec], concurrency: int) -> list[CheckResult]:
     gate = asyncio.Semaphore(concurrency)
-    async with Checker() as checker:
 
-        async def one(spec: CheckSpec) -> CheckResult:
-            async with gate:
-                return await checker.check(spec)
+    async def one(spec: CheckSpec) -> CheckResult:
+        async with gate:
+            return await check(spec)
 
-        return list(await asyncio.gather(*(one(spec) for spec in specs)))
+    return list(await asyncio.gather(*(one(spec) for spec in specs)))
 
 
 async def _check_in_processes(specs: list[CheckSpec], concurrency: int, workers: int) -> list[CheckResult]:

@@ -16,7 +16,7 @@ import time
 from probe import __version__
 from probe import config as config_module
 from probe.alerts import Alerter, is_loopback
-from probe.check import Checker, loop_factory
+from probe.check import check, loop_factory
 from probe.scheduler import Scheduler
 from probe.store import Store, StoreError, Writer
 from probe.web import LiveResults, start_web
@@ -70,7 +70,6 @@ class Daemon:
         self.store_path: str | None = None
         self.live = LiveResults()
         self.alerter: Alerter | None = None
-        self.checker: Checker | None = None
         self._alerts_task = None
         self._web = None
         self.config: config_module.Config | None = None
@@ -125,11 +124,9 @@ class Daemon:
             # checks in worker processes; results come back here to be written and alerted on
             self.scheduler = WorkerPool(self.config.endpoints, settings, workers, self._record)
         else:
-            # one session for the daemon's life; still a new connection and DNS lookup per check
-            self.checker = await Checker().__aenter__()
             self.scheduler = Scheduler(
                 self.config.endpoints,
-                self._check,
+                lambda endpoint: check(endpoint.spec),
                 self._record,
                 max_in_flight=settings.max_in_flight,
                 rate=settings.rate,
@@ -164,9 +161,6 @@ class Daemon:
             housekeeping.cancel()
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
-
-    async def _check(self, endpoint):
-        return await self.checker.check(endpoint.spec)
 
     def _record(self, endpoint, result, lag) -> None:
         self.writer.submit(endpoint.name, result, endpoint.interval, self.config.probe.site)
@@ -243,8 +237,6 @@ class Daemon:
             await self._web.cleanup()
         if self.scheduler is not None:
             await self.scheduler.drain(SHUTDOWN_GRACE)
-        if self.checker is not None:
-            await self.checker.close()
         if self.alerter is not None:
             if self._alerts_task is not None:
                 self.stop_event.set()

@@ -201,7 +201,7 @@ class WorkerPool:
 
 
 def worker_main(connection, endpoints, settings, index: int) -> None:
-    """A worker: its own event loop, scheduler and checker; results go to the main process."""
+    """A worker: its own event loop, scheduler and checks; results go to the main process."""
     from probe.check import loop_factory
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
@@ -215,7 +215,7 @@ def worker_main(connection, endpoints, settings, index: int) -> None:
 
 
 async def _work(connection, endpoints, settings) -> None:
-    from probe.check import Checker
+    from probe.check import check
     from probe.scheduler import Scheduler
 
     loop = asyncio.get_running_loop()
@@ -243,10 +243,9 @@ async def _work(connection, endpoints, settings) -> None:
             pass
 
     loop.add_signal_handler(signal.SIGTERM, stop.set)
-    checker = await Checker().__aenter__()
     scheduler = Scheduler(
         endpoints,
-        lambda endpoint: checker.check(endpoint.spec),
+        lambda endpoint: check(endpoint.spec),
         lambda endpoint, result, lag: outgoing.append((endpoint.name, result, lag)),
         max_in_flight=settings.max_in_flight,
         rate=settings.rate,
@@ -283,4 +282,3 @@ async def _work(connection, endpoints, settings) -> None:
     flusher.cancel()
     if outgoing:
         send("results", outgoing[:])
-    await checker.close()
