@@ -39,13 +39,16 @@ def rss_mib(pid: int) -> float:
     return total / 1024
 
 
-def write_config(path: str, db: str, ca: str, port: int, endpoints: int, interval: int) -> None:
+def write_config(path: str, db: str, ca: str, urls: list[str], interval: int, *, timeout: float | None = None,
+                 max_in_flight: int = 512, rate: int = 2000, per_host: int = 64) -> None:
+    """A `probe run` config: endpoint i is named e{i:05d} and checks urls[i] every `interval`."""
+    timeout = min(10, interval) if timeout is None else timeout
     with open(path, "w") as f:
-        f.write(f'[probe]\ndatabase = "{db}"\nsite = "bench"\nmax_in_flight = 512\nrate = 2000\nper_host = 64\n\n'
-                f'[defaults]\ninterval = "{interval}s"\ntimeout = "{min(10, interval)}s"\nca_file = "{ca}"\nexpect_body = "ok"\n\n')
-        addresses = check_throughput.ADDRESSES
-        for i in range(endpoints):
-            f.write(f'[[endpoint]]\nname = "e{i:05d}"\nurl = "https://{addresses[i % len(addresses)]}:{port}/e{i}"\n')
+        f.write(f'[probe]\ndatabase = "{db}"\nsite = "bench"\nmax_in_flight = {max_in_flight}\nrate = {rate}\n'
+                f'per_host = {per_host}\n\n[defaults]\ninterval = "{interval}s"\ntimeout = "{timeout:g}s"\n'
+                f'ca_file = "{ca}"\nexpect_body = "ok"\n\n')
+        for i, url in enumerate(urls):
+            f.write(f'[[endpoint]]\nname = "e{i:05d}"\nurl = "{url}"\n')
 
 
 def main() -> None:
@@ -65,7 +68,9 @@ def main() -> None:
         nginx = check_throughput.start_nginx(lab, tools, certs, port)
         db = os.path.join(lab.dir, "probe.db")
         config = os.path.join(lab.dir, "probe.toml")
-        write_config(config, db, certs["ca"], port, options.endpoints, options.interval)
+        addresses = check_throughput.ADDRESSES
+        urls = [f"https://{addresses[i % len(addresses)]}:{port}/e{i}" for i in range(options.endpoints)]
+        write_config(config, db, certs["ca"], urls, options.interval)
         log = open(os.path.join(lab.dir, "probe.log"), "w")
         daemon = lab.start([sys.executable, "-m", "probe", "run", "--config", config], stderr=log)
         started = time.time()

@@ -20,7 +20,7 @@ cost little; separate processes, never the client's):
 phase offsets, its worker processes), its checks of the window read back from its database.
 Otherwise the client: --client-processes processes forked from this one (never the server's), an
 open-loop schedule: check i starts at i / --rate seconds whatever happened before, with
-probe.check.Checker (what check_many uses); with several processes, each takes every n-th check.
+probe.check.check (what check_many and the daemon use); with several processes, each takes every n-th check.
 
 Reported, p50 / p99 / max over all checks:
   total_ms - delay       what a user of `probe` sees as error: includes the real connect + TLS time
@@ -153,7 +153,7 @@ async def drive(url_base: str, ca_file: str, rate: float, seconds: float, timeou
                 process: int = 0, processes: int = 1, began: float | None = None):
     """Checks process, process + processes, ... of the schedule i / rate (one client process's
     share when there are several); returns {i: result}, start lags, loop lags, elapsed."""
-    from probe.check import Checker, CheckSpec
+    from probe.check import CheckSpec, check
 
     count = int(rate * seconds)
     mine = range(process, count, processes)
@@ -167,31 +167,29 @@ async def drive(url_base: str, ca_file: str, rate: float, seconds: float, timeou
             await asyncio.sleep(0.01)
             ticks.append((perf_counter() - asked - 0.01) * 1000)
 
-    async with Checker() as checker:
+    async def one(i: int, spec: CheckSpec):
+        r = await check(spec)
+        # only the figures, in a tuple of numbers: the collector does not walk those, as the
+        # daemon keeps no results either (CheckResult objects would make its pauses grow)
+        results[i] = Outcome(r.state, r.total_ms, r.ttfb_ms, r.dns_ms, r.connect_ms, r.tls_ms)
 
-        async def one(i: int, spec: CheckSpec):
-            r = await checker.check(spec)
-            # only the figures, in a tuple of numbers: the collector does not walk those, as the
-            # daemon keeps no results either (CheckResult objects would make its pauses grow)
-            results[i] = Outcome(r.state, r.total_ms, r.ttfb_ms, r.dns_ms, r.connect_ms, r.tls_ms)
-
-        tick_task = asyncio.create_task(ticker())
-        tasks: set = set()  # the checks in flight only, as the daemon's scheduler keeps them
-        began = perf_counter() if began is None else began
-        for i in mine:
-            due = began + i / rate
-            wait = due - perf_counter()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            starts.append((perf_counter() - due) * 1000)
-            spec = CheckSpec(url=f"{url_base}/c{i}", ca_file=ca_file, timeout=timeout)
-            task = asyncio.create_task(one(i, spec))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        await asyncio.gather(*tasks)
-        elapsed = perf_counter() - began
-        done.set()
-        await tick_task
+    tick_task = asyncio.create_task(ticker())
+    tasks: set = set()  # the checks in flight only, as the daemon's scheduler keeps them
+    began = perf_counter() if began is None else began
+    for i in mine:
+        due = began + i / rate
+        wait = due - perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        starts.append((perf_counter() - due) * 1000)
+        spec = CheckSpec(url=f"{url_base}/c{i}", ca_file=ca_file, timeout=timeout)
+        task = asyncio.create_task(one(i, spec))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    await asyncio.gather(*tasks)
+    elapsed = perf_counter() - began
+    done.set()
+    await tick_task
     return results, starts, ticks, elapsed
 
 
@@ -237,15 +235,12 @@ def drive_daemon(lab, url_base, ca_file, rate, seconds):
     warm-up plus `seconds`; then its checks of that window, read back from its database."""
     import sqlite3
 
-    endpoints = int(rate * DAEMON_INTERVAL)
+    from daemon_scale import write_config
+
     db = os.path.join(lab.dir, "probe.db")
     config = os.path.join(lab.dir, "probe.toml")
-    with open(config, "w") as f:
-        f.write(f'[probe]\ndatabase = "{db}"\nsite = "bench"\nmax_in_flight = 1024\nrate = {int(rate * 4)}\n'
-                f'per_host = 1024\n\n[defaults]\ninterval = "{DAEMON_INTERVAL}s"\ntimeout = "5s"\n'
-                f'ca_file = "{ca_file}"\nexpect_body = "ok"\n\n')
-        for i in range(endpoints):
-            f.write(f'[[endpoint]]\nname = "c{i:05d}"\nurl = "{url_base}/c{i}"\n')
+    write_config(config, db, ca_file, [f"{url_base}/c{i}" for i in range(int(rate * DAEMON_INTERVAL))],
+                 DAEMON_INTERVAL, timeout=5, max_in_flight=1024, rate=int(rate * 4), per_host=1024)
     log = open(os.path.join(lab.dir, "probe.log"), "w")
     began = time.time()
     daemon = lab.start([sys.executable, "-m", "probe", "run", "--config", config], stderr=log)
