@@ -40,12 +40,12 @@ def rss_mib(pid: int) -> float:
 
 
 def write_config(path: str, db: str, ca: str, urls: list[str], interval: int, *, timeout: float | None = None,
-                 max_in_flight: int = 512, rate: int = 2000, per_host: int = 64) -> None:
+                 max_in_flight: int = 512, rate: int = 2000, per_host: int = 64, workers: int | None = None) -> None:
     """A `probe run` config: endpoint i is named e{i:05d} and checks urls[i] every `interval`."""
     timeout = min(10, interval) if timeout is None else timeout
     with open(path, "w") as f:
         f.write(f'[probe]\ndatabase = "{db}"\nsite = "bench"\nmax_in_flight = {max_in_flight}\nrate = {rate}\n'
-                f'per_host = {per_host}\n\n[defaults]\ninterval = "{interval}s"\ntimeout = "{timeout:g}s"\n'
+                f'per_host = {per_host}\n' + (f'workers = {workers}\n' if workers else '') + f'\n[defaults]\ninterval = "{interval}s"\ntimeout = "{timeout:g}s"\n'
                 f'ca_file = "{ca}"\nexpect_body = "ok"\n\n')
         for i, url in enumerate(urls):
             f.write(f'[[endpoint]]\nname = "e{i:05d}"\nurl = "{url}"\n')

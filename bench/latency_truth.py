@@ -230,7 +230,7 @@ DAEMON_INTERVAL = 10  # seconds: rate x 10 endpoints, each checked every 10 s
 DAEMON_WARM_UP = 4.0  # seconds after the start whose checks are not counted (workers starting)
 
 
-def drive_daemon(lab, url_base, ca_file, rate, seconds):
+def drive_daemon(lab, url_base, ca_file, rate, seconds, workers=None):
     """`probe run` itself: rate x 10 endpoints on the delaying server, each every 10 s, for the
     warm-up plus `seconds`; then its checks of that window, read back from its database."""
     import sqlite3
@@ -240,7 +240,8 @@ def drive_daemon(lab, url_base, ca_file, rate, seconds):
     db = os.path.join(lab.dir, "probe.db")
     config = os.path.join(lab.dir, "probe.toml")
     write_config(config, db, ca_file, [f"{url_base}/c{i}" for i in range(int(rate * DAEMON_INTERVAL))],
-                 DAEMON_INTERVAL, timeout=5, max_in_flight=1024, rate=int(rate * 4), per_host=1024)
+                 DAEMON_INTERVAL, timeout=5, max_in_flight=1024, rate=int(rate * 4), per_host=1024,
+                 workers=workers)
     log = open(os.path.join(lab.dir, "probe.log"), "w")
     began = time.time()
     daemon = lab.start([sys.executable, "-m", "probe", "run", "--config", config], stderr=log)
@@ -306,6 +307,9 @@ def main():
     parser.add_argument("--daemon", action="store_true",
                         help="measure `probe run` itself: rate x 10 endpoints every 10 s, its checks read back "
                              "from its database (the client options then do not apply)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="with --daemon: its `workers` setting (default: its own choice, one per usable CPU "
+                             "at this rate)")
     parser.add_argument("--serve", nargs=5, metavar=("PORT", "DELAY_MS", "CERT", "KEY", "OUT"),
                         help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -355,9 +359,9 @@ def main():
                 print(f"{what} on {url_base} waiting {options.delay_ms:g} ms; client: probe run, "
                       f"{int(options.rate * DAEMON_INTERVAL)} endpoints every {DAEMON_INTERVAL} s "
                       f"({options.rate:g} checks/s), counted over {options.seconds:g} s after a "
-                      f"{DAEMON_WARM_UP:g} s warm-up", flush=True)
+                      f"{DAEMON_WARM_UP:g} s warm-up, workers = {options.workers or 'auto'}", flush=True)
                 results, daemon_status, elapsed, cpu = drive_daemon(
-                    lab, url_base, certs["ca"], options.rate, options.seconds)
+                    lab, url_base, certs["ca"], options.rate, options.seconds, options.workers)
                 starts, ticks = [], []
             else:
                 print(f"{what} on {url_base} waiting {options.delay_ms:g} ms; "

@@ -29,10 +29,26 @@ def _host(url: str) -> str:
     return URL(url).host or ""
 
 
-def phase_offset(name: str, interval: float) -> float:
-    """A stable offset in [0, interval) from the endpoint's name, so that endpoints sharing an
-    interval are spread over it and keep their place across restarts."""
-    return (zlib.crc32(name.encode()) / 2**32) * interval
+def phase_offsets(endpoints) -> dict[str, float]:
+    """Each endpoint's offset in [0, interval), so that checks start at a steady pace.
+
+    Endpoints that share an interval are spread evenly over it, in the order of their names'
+    hashes, from the first one's hash position: n endpoints every T seconds start one every T/n
+    seconds, where offsets drawn at random would bunch up (a burst of handshakes delays the
+    timings of the checks around it). An endpoint alone in its interval sits at its hash
+    position. The offsets depend on the names and intervals only: a restart keeps them, and
+    adding or removing one of n endpoints moves the others by at most T/n.
+    """
+    groups: dict[float, list[tuple[int, str]]] = {}
+    for endpoint in endpoints:
+        groups.setdefault(endpoint.interval, []).append((zlib.crc32(endpoint.name.encode()), endpoint.name))
+    offsets = {}
+    for interval, members in groups.items():
+        members.sort()
+        base = members[0][0] / 2**32
+        for rank, (_, name) in enumerate(members):
+            offsets[name] = ((base + rank / len(members)) % 1.0) * interval
+    return offsets
 
 
 def next_due(now: float, interval: float, offset: float) -> float:
@@ -71,6 +87,7 @@ class _State:
     in_flight: bool = False
     downs_in_a_row: int = 0
     retry_pending: bool = False
+    due: float | None = None  # the next regular check
 
 
 class Scheduler:
@@ -104,15 +121,24 @@ class Scheduler:
         now = self._clock()
         old = self._states
         self._states = {}
+        offsets = phase_offsets(endpoints)
         for endpoint in endpoints:
             previous = old.get(endpoint.name)
             state = _State(endpoint, self._generation)
+            due = next_due(now, endpoint.interval, offsets[endpoint.name])
             if previous is not None:
                 state.in_flight = previous.in_flight
                 state.downs_in_a_row = previous.downs_in_a_row
+                if previous.endpoint.interval == endpoint.interval and previous.due is not None:
+                    # Its slot moved by a step at most (see phase_offsets), but may have
+                    # crossed the present: keep about one interval between its checks.
+                    if due > previous.due + endpoint.interval / 2:
+                        due = now  # moved a little earlier, just past: check now, not an interval later
+                    elif due < previous.due - endpoint.interval / 2:
+                        due += endpoint.interval  # moved a little later, just after its last check
+            state.due = due
             self._states[endpoint.name] = state
-            offset = phase_offset(endpoint.name, endpoint.interval)
-            self._push(next_due(now, endpoint.interval, offset), endpoint.name, REGULAR)
+            self._push(due, endpoint.name, REGULAR)
         self._wakeup.set()
 
     def _push(self, due: float, name: str, kind: int) -> None:
@@ -122,6 +148,11 @@ class Scheduler:
     @property
     def endpoints(self):
         return [state.endpoint for state in self._states.values()]
+
+    def next_check(self, name: str) -> float | None:
+        """When the endpoint's next regular check is due (epoch seconds), None if unknown."""
+        state = self._states.get(name)
+        return None if state is None else state.due
 
     # ------------------------------------------------------------ loop
 
@@ -157,6 +188,7 @@ class Scheduler:
                     skipped = int((now - following) // endpoint.interval) + 1
                     self.stats.missed += skipped
                     following += skipped * endpoint.interval
+                state.due = following
                 self._push(following, name, REGULAR)
             else:
                 state.retry_pending = False

@@ -7,7 +7,10 @@ from types import SimpleNamespace
 
 from probe.check import CheckSpec
 from probe.config import Endpoint
-from probe.scheduler import Scheduler, next_due, phase_offset
+import random
+import zlib
+
+from probe.scheduler import Scheduler, next_due, phase_offsets
 
 
 def endpoint(name, interval=1.0, confirm=2, url="https://a.example/"):
@@ -42,14 +45,51 @@ def run_for(seconds, endpoints, states=None, duration=0.0, **options):
     return calls, results, scheduler
 
 
-def test_phase_offsets_are_stable_and_spread():
-    offsets = [phase_offset(f"endpoint-{i}", 60) for i in range(1000)]
-    assert offsets == [phase_offset(f"endpoint-{i}", 60) for i in range(1000)]
-    assert all(0 <= o < 60 for o in offsets)
-    per_second = [0] * 60
-    for o in offsets:
-        per_second[int(o)] += 1
-    assert max(per_second) < 35, "a thousand endpoints must not fire in the same second"
+def test_phase_offsets_are_stable_and_evenly_spread():
+    endpoints = [endpoint(f"endpoint-{i}", 60) for i in range(1000)]
+    offsets = phase_offsets(endpoints)
+    shuffled = endpoints[:]
+    random.Random(7).shuffle(shuffled)
+    assert phase_offsets(shuffled) == offsets, "the config's order must not matter"
+    assert all(0 <= o < 60 for o in offsets.values())
+    ordered = sorted(offsets.values())
+    gaps = [b - a for a, b in zip(ordered, ordered[1:])] + [ordered[0] + 60 - ordered[-1]]
+    assert max(gaps) - min(gaps) < 1e-9, "a thousand endpoints every 60 s: one start every 60 ms"
+    assert abs(min(gaps) - 0.06) < 1e-9
+
+
+def test_an_endpoint_alone_in_its_interval_sits_at_its_hash_position():
+    offsets = phase_offsets([endpoint("a", 60), endpoint("b", 30), endpoint("c", 30)])
+    assert offsets["a"] == zlib.crc32(b"a") / 2**32 * 60
+    assert abs(abs(offsets["b"] - offsets["c"]) - 15) < 1e-9, "two endpoints every 30 s: 15 s apart"
+
+
+def test_adding_an_endpoint_moves_the_others_by_at_most_one_step():
+    endpoints = [endpoint(f"e{i}", 10) for i in range(200)]
+    before = phase_offsets(endpoints)
+    after = phase_offsets(endpoints + [endpoint("newcomer", 10)])
+    moves = [min(abs(after[n] - before[n]), 10 - abs(after[n] - before[n])) for n in before]
+    assert max(moves) <= 10 / 200 + 1e-9
+
+
+def test_a_reload_never_leaves_an_endpoint_a_whole_interval_without_a_check():
+    """When a reload moves an endpoint's slot a little earlier, past the present, it is checked
+    at once instead of one interval later; otherwise its next check moves by a step at most."""
+    endpoints = [endpoint(f"e{i}", 10) for i in range(20)]
+    clock = [1000.0]
+    for step in range(1000):
+        clock[0] = 1000.0 + step * 0.01
+        scheduler = Scheduler(endpoints, None, None, clock=lambda: clock[0])
+        before = {e.name: scheduler.next_check(e.name) for e in endpoints}
+        clock[0] += 0.005
+        scheduler.update(endpoints + [endpoint("newcomer", 10)])
+        for e in endpoints:
+            after = scheduler.next_check(e.name)
+            assert after >= clock[0] - 1e-9
+            assert after == clock[0] or abs(after - before[e.name]) <= 10 / 20 + 1e-9, (step, e.name)
+            # from its last slot: at most one interval and one step, well within a check's
+            # coverage (1.5 intervals)
+            assert after - (before[e.name] - 10) <= 10 + 10 / 20 + 1e-9
 
 
 def test_next_due_is_on_the_grid():
