@@ -92,6 +92,38 @@ def test_a_reload_never_leaves_an_endpoint_a_whole_interval_without_a_check():
             assert after - (before[e.name] - 10) <= 10 + 10 / 20 + 1e-9
 
 
+def test_the_scheduler_does_not_spin_on_uvloop_timers(monkeypatch):
+    """uvloop's timers count whole milliseconds and fire up to one early: the scheduler must
+    not then wake again and again until the clock reaches the due time."""
+    import uvloop
+
+    sleeps = []
+    original = Scheduler._sleep
+
+    async def counted(self, stop, seconds):
+        sleeps.append(seconds)
+        await original(self, stop, seconds)
+
+    monkeypatch.setattr(Scheduler, "_sleep", counted)
+    checks = []
+
+    async def fake_check(ep):
+        checks.append(time.time())
+        return SimpleNamespace(state="up")
+
+    async def main():
+        stop = asyncio.Event()
+        scheduler = Scheduler([endpoint(f"e{i}", 0.5) for i in range(100)], fake_check, lambda *a: None)
+        asyncio.get_running_loop().call_later(2.0, stop.set)
+        await scheduler.run(stop)
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
+    assert len(checks) >= 300
+    # about one sleep per check (it was 2.3 here, and 14 at 400 checks/s)
+    assert len(sleeps) <= 1.5 * len(checks), f"{len(sleeps)} sleeps for {len(checks)} checks"
+
+
 def test_next_due_is_on_the_grid():
     assert next_due(100.0, 10, 3) == 103
     assert next_due(103.0, 10, 3) == 103
