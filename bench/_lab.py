@@ -125,6 +125,22 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
+def cpu_ticks() -> list[int]:
+    """The machine's CPU time so far, from /proc/stat: user, nice, system, idle, iowait, irq,
+    softirq, steal (clock ticks, all CPUs)."""
+    with open("/proc/stat") as f:
+        return [int(v) for v in f.readline().split()[1:9]]
+
+
+def machine_load(before: list[int], after: list[int]) -> str:
+    """How busy the machine was between two cpu_ticks() readings, and how much time the
+    hypervisor gave to others (steal): a run with steal is not comparable with a quiet one."""
+    spent = [b - a for a, b in zip(before, after)]
+    total = sum(spent) or 1
+    busy = total - spent[3] - spent[4] - spent[7]
+    return f"machine busy {100 * busy / total:.0f} %, steal {100 * spent[7] / total:.1f} % (all CPUs)"
+
+
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile, q in [0, 100]."""
     if not values:

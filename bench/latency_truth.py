@@ -355,6 +355,7 @@ def main():
             url_base = f"https://{ADDRESS}:{port}"
             what = "nginx (echo_sleep)" if wait_log else f"{options.server_processes} Python server processes"
             daemon_status = None
+            ticks_before = _lab.cpu_ticks()
             if options.daemon:
                 print(f"{what} on {url_base} waiting {options.delay_ms:g} ms; client: probe run, "
                       f"{int(options.rate * DAEMON_INTERVAL)} endpoints every {DAEMON_INTERVAL} s "
@@ -371,6 +372,7 @@ def main():
                 results, starts, ticks, elapsed, cpu = drive_processes(
                     url_base, certs["ca"], options.rate, options.seconds, 10, options.client_processes,
                     options.uvloop)
+            load = _lab.machine_load(ticks_before, _lab.cpu_ticks())
             time.sleep(1.5)  # nginx flushes its log buffer every second
             lab._stop_all()  # the servers write what they saw
             server: dict[str, tuple[float, float]] = nginx_waits(wait_log) if wait_log else {}
@@ -396,6 +398,7 @@ def main():
     print()
     print(f"{len(results)} checks in {elapsed:.1f} s = {len(results) / elapsed:.0f}/s; {bad} not up; "
           f"client CPU {cpu:.1f} s = {cpu / max(len(results), 1) * 1000:.2f} ms per check")
+    print(f"during the run: {load}")
     if daemon_status is not None:
         p50, p99 = (daemon_status.get(key) for key in ("lag_p50", "lag_p99"))
         lag = "not reported" if p50 is None or p99 is None else f"p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms"

@@ -99,7 +99,7 @@ class Scheduler:
     result to `on_result(endpoint, result, lag)`."""
 
     def __init__(self, endpoints, run_check, on_result, *, max_in_flight=256, rate=500.0, per_host=8,
-                 retry_interval=5.0, clock=time.time):
+                 retry_interval=5.0, clock=time.time, offsets=None):
         self._run_check = run_check
         self._on_result = on_result
         self._clock = clock
@@ -115,17 +115,20 @@ class Scheduler:
         self._wakeup = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
         self.stats = Stats()
-        self.update(endpoints)
+        self.update(endpoints, offsets)
 
     # ------------------------------------------------------------ schedule
 
-    def update(self, endpoints) -> None:
-        """Take a new set of endpoints (a reload). Unchanged endpoints keep their slots."""
+    def update(self, endpoints, offsets: dict[str, float] | None = None) -> None:
+        """Take a new set of endpoints (a reload). Unchanged endpoints keep their slots.
+        `offsets`: each endpoint's phase offset, when computed over more endpoints than these
+        (a worker process's share); by default phase_offsets(endpoints)."""
         self._generation += 1
         now = self._clock()
         old = self._states
         self._states = {}
-        offsets = phase_offsets(endpoints)
+        if offsets is None:
+            offsets = phase_offsets(endpoints)
         for endpoint in endpoints:
             previous = old.get(endpoint.name)
             state = _State(endpoint, self._generation)

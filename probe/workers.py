@@ -13,7 +13,6 @@ import os
 import signal
 import threading
 import time
-import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -24,12 +23,22 @@ STATS_EVERY = 5.0
 RESPAWN_DELAY = 2.0
 
 
-def share(endpoints, workers: int) -> list[list]:
-    """A stable share of the endpoints for each worker: an endpoint stays with its worker
-    across reloads, so it keeps its schedule."""
+def deal(endpoints, workers: int, offsets: dict[str, float], previous: dict[str, int] | None = None) -> list[list]:
+    """Each worker's share of the endpoints. Endpoints that share an interval are dealt in the
+    order of their phase offsets (see scheduler.phase_offsets), one to each worker in turn, so
+    that the workers take turns: checks never start in two workers at the same moment, where
+    they would compete for the CPUs and delay each other's timings. At a reload (`previous`
+    gives each known endpoint's worker) an endpoint stays with its worker, so it keeps its
+    schedule and its state; only new endpoints are dealt."""
     shares = [[] for _ in range(workers)]
+    groups: dict[float, list] = {}
     for endpoint in endpoints:
-        shares[zlib.crc32(endpoint.name.encode()) % workers].append(endpoint)
+        groups.setdefault(endpoint.interval, []).append(endpoint)
+    for members in groups.values():
+        members.sort(key=lambda e: offsets[e.name])
+        for turn, endpoint in enumerate(members):
+            worker = (previous or {}).get(endpoint.name)
+            shares[turn % workers if worker is None or worker >= workers else worker].append(endpoint)
     return shares
 
 
@@ -106,8 +115,7 @@ class WorkerPool:
         self.on_result = on_result
         self.stats = WorkerStats()
         self._context = multiprocessing.get_context("spawn")  # no fork: the writer thread runs
-        self._shares = share(endpoints, count)
-        self._by_name = {e.name: e for e in endpoints}
+        self._deal(endpoints, previous=None)
         self._workers: list = [None] * count
         self._stopping = False
 
@@ -124,10 +132,21 @@ class WorkerPool:
         for index in range(self.count):
             self._spawn(index)
 
+    def _deal(self, endpoints, previous) -> None:
+        from probe.scheduler import phase_offsets  # here: `probe report` imports this module too
+
+        self._offsets = phase_offsets(endpoints)  # over all the endpoints: the workers take turns
+        self._shares = deal(endpoints, self.count, self._offsets, previous)
+        self._by_name = {e.name: e for e in endpoints}
+
+    def _work_for(self, index: int) -> tuple[list, dict[str, float]]:
+        share = self._shares[index]
+        return share, {e.name: self._offsets[e.name] for e in share}
+
     def _spawn(self, index: int) -> None:
         parent, child = self._context.Pipe(duplex=True)
         process = self._context.Process(
-            target=worker_main, args=(child, self._shares[index], self.settings, index),
+            target=worker_main, args=(child, *self._work_for(index), self.settings, index),
             name=f"probe-worker-{index}", daemon=True,
         )
         process.start()
@@ -170,12 +189,12 @@ class WorkerPool:
             self._spawn(index)
 
     def update(self, endpoints) -> None:
-        """A reload: every worker gets its new share."""
-        self._shares = share(endpoints, self.count)
-        self._by_name = {e.name: e for e in endpoints}
+        """A reload: every worker gets its new share (known endpoints stay where they are)."""
+        previous = {e.name: index for index, share in enumerate(self._shares) for e in share}
+        self._deal(endpoints, previous)
         for index, (_, connection, _) in enumerate(self._workers):
             try:
-                connection.send(("update", self._shares[index]))
+                connection.send(("update", self._work_for(index)))
             except OSError:
                 pass  # a dead worker gets its new share when started again
 
@@ -200,7 +219,7 @@ class WorkerPool:
 # ---------------------------------------------------------------- the worker process
 
 
-def worker_main(connection, endpoints, settings, index: int) -> None:
+def worker_main(connection, endpoints, offsets, settings, index: int) -> None:
     """A worker: its own event loop, scheduler and checks; results go to the main process."""
     from probe.check import loop_factory
 
@@ -208,13 +227,13 @@ def worker_main(connection, endpoints, settings, index: int) -> None:
     logging.basicConfig(level=logging.INFO, format=f"%(levelname)s probe.worker-{index}: %(message)s")
     try:
         with asyncio.Runner(loop_factory=loop_factory("auto")) as runner:
-            runner.run(_work(connection, endpoints, settings))
+            runner.run(_work(connection, endpoints, offsets, settings))
     finally:
         connection.close()
     os._exit(0)
 
 
-async def _work(connection, endpoints, settings) -> None:
+async def _work(connection, endpoints, offsets, settings) -> None:
     from probe.check import check
     from probe.scheduler import Scheduler
 
@@ -225,7 +244,7 @@ async def _work(connection, endpoints, settings) -> None:
 
     def control(kind, payload) -> None:
         if kind == "update":
-            scheduler.update(payload)
+            scheduler.update(*payload)
         elif kind == "stop":
             grace[0] = payload
             stop.set()
@@ -251,6 +270,7 @@ async def _work(connection, endpoints, settings) -> None:
         rate=settings.rate,
         per_host=settings.per_host,
         retry_interval=settings.retry_interval,
+        offsets=offsets,
     )
     threading.Thread(target=listen, name="probe-worker-control", daemon=True).start()
     gc.freeze()  # the endpoints and the schedule live as long as the worker (see daemon.main_loop)
