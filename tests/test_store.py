@@ -622,7 +622,7 @@ while True:
 """
 
 
-def test_kill_9_loses_at_most_about_a_second(tmp_path):
+def test_kill_9_loses_at_most_the_last_tenth_of_a_second(tmp_path):
     path = tmp_path / "probe.db"
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD.format(base=BASE), str(path)],
@@ -640,9 +640,11 @@ def test_kill_9_loses_at_most_about_a_second(tmp_path):
     assert integrity(path) == "ok"
     stored = count_checks(path)
     submitted = readings[-1][1]
-    a_second_before = max((n for when, n in readings if when <= killed_at - 1.2), default=0)
+    # committed every 0.1 s: what was submitted 0.4 s before the kill is stored (the margin
+    # covers the pipe and a busy machine)
+    before = max((n for when, n in readings if when <= killed_at - 0.4), default=0)
     print(f"\nkill -9: {submitted} submitted, {stored} stored")
-    assert a_second_before <= stored <= submitted + 500
+    assert before <= stored <= submitted + 500
     with sqlite3.connect(path) as conn:
         in_runs = conn.execute("SELECT sum(count) FROM runs").fetchone()[0]
         in_rollups = conn.execute("SELECT sum(up + degraded + down) FROM rollups").fetchone()[0]
