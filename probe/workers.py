@@ -38,7 +38,7 @@ def deal(endpoints, workers: int, offsets: dict[str, float], previous: dict[str,
         members.sort(key=lambda e: offsets[e.name])
         for turn, endpoint in enumerate(members):
             worker = (previous or {}).get(endpoint.name)
-            shares[turn % workers if worker is None or worker >= workers else worker].append(endpoint)
+            shares[turn % workers if worker is None else worker].append(endpoint)
     return shares
 
 
@@ -133,7 +133,8 @@ class WorkerPool:
             self._spawn(index)
 
     def _deal(self, endpoints, previous) -> None:
-        from probe.scheduler import phase_offsets  # here: `probe report` imports this module too
+        # imported here: `probe report` imports this module too, and needs no scheduler
+        from probe.scheduler import phase_offsets
 
         self._offsets = phase_offsets(endpoints)  # over all the endpoints: the workers take turns
         self._shares = deal(endpoints, self.count, self._offsets, previous)
