@@ -160,7 +160,7 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
         wire.close()
 
 
-async def connect(loop, wire: "Wire", infos: list) -> asyncio.Transport:
+async def connect(loop, wire: Wire, infos: list) -> asyncio.Transport:
     """A TCP connection to one of the addresses, handed to `wire` the moment it is made."""
     if len(infos) == 1:  # one address: the loop connects, then calls the protocol at once
         family, _, proto, _, address = infos[0]

@@ -12,6 +12,7 @@ from probe.result import JSON_KEYS
 from servers import (
     drip,
     endless,
+    endless_head,
     garbage,
     hang,
     plain_http,
@@ -20,7 +21,6 @@ from servers import (
     reset,
     respond,
     scripted,
-    endless_head,
     tls_garbage,
 )
 
@@ -440,9 +440,10 @@ def test_credentials_follow_a_redirect_to_the_same_origin_only(servers, certs, s
 
 def _connect_to(infos, certs):
     """http1.connect over these addresses, then one GET: (status, the address connected to)."""
+    from yarl import URL
+
     from probe.http1 import Trace, Wire, connect, request_head
     from probe.spec import tls_context
-    from yarl import URL
 
     async def go():
         loop = asyncio.get_running_loop()

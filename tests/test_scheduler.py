@@ -1,15 +1,14 @@
 """The scheduler's timing rules, with a check function that records when it was called."""
 
 import asyncio
+import random
 import statistics
 import time
+import zlib
 from types import SimpleNamespace
 
 from probe.check import CheckSpec
 from probe.config import Endpoint
-import random
-import zlib
-
 from probe.scheduler import Scheduler, next_due, phase_offsets
 
 
