@@ -10,26 +10,29 @@ from probe.cli import cli
 DOC = pathlib.Path(__file__).parent.parent / "docs" / "cli.md"
 
 
-def commands(group=cli, path=("probe",)):
-    ctx = click.Context(group, info_name=" ".join(path))
+def commands(group=cli, path=("probe",), parent=None):
+    """(path, command, its context) of every command, each context a child of its group's, as
+    when the command runs (so that the group's settings, such as -h, apply)."""
+    settings = group.context_settings if parent is None else {}
+    ctx = click.Context(group, info_name=path[-1], parent=parent, **settings)
     for name in sorted(group.list_commands(ctx)):
         command = group.get_command(ctx, name)
-        yield path + (name,), command
+        child = click.Context(command, info_name=name, parent=ctx, terminal_width=100, max_content_width=100)
+        yield path + (name,), command, child
         if isinstance(command, click.Group):
-            yield from commands(command, path + (name,))
+            yield from commands(command, path + (name,), ctx)
 
 
 def generate() -> str:
     parts = ["# Command-line reference", "",
              "Generated from `--help` (`python tests/test_cli_docs.py`); a test keeps it current.", ""]
-    for path, command in commands():
-        ctx = click.Context(command, info_name=" ".join(path), terminal_width=100, max_content_width=100)
+    for path, command, ctx in commands():
         parts += [f"## `{' '.join(path)}`", "", "```", command.get_help(ctx), "```", ""]
     return "\n".join(parts)
 
 
 def test_every_command_has_help_with_an_example():
-    for path, command in commands():
+    for path, command, _ in commands():
         assert command.help, f"{' '.join(path)} has no help text"
         if not isinstance(command, click.Group):
             assert "Example:" in command.help, f"{' '.join(path)} has no example"

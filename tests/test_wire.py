@@ -49,6 +49,8 @@ def test_an_answer_is_timed_when_it_arrived_not_when_a_busy_prober_read_it(serve
     assert elapsed >= 0.15 + BUSY  # the prober did read it late
     assert result.ttfb_ms >= 300  # the server's own delay is all there
     assert result.total_ms < 150 + BUSY * 1000 - 100  # but not the time the answer waited here
+    assert result.wait_ms >= 300  # which is kept beside it: together, the clock's time
+    assert (0.15 + BUSY) * 1000 - 20 <= result.total_ms + result.wait_ms <= elapsed * 1000
 
 
 def test_a_busy_prober_does_not_lengthen_the_connect(servers, certs):
