@@ -19,6 +19,12 @@ import time
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
+# The benchmarks measure the probe of this checkout, whatever other probe is installed: its root
+# comes first on the path, here and in every Python process they start (`python -m probe`).
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(1, ROOT)  # after the benchmarks' own directory
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, (ROOT, os.environ.get("PYTHONPATH"))))
+
 
 def need(tools: dict[str, str]) -> dict[str, str]:
     """{executable name or alternatives 'a|b': Debian package} -> {name: path}; exit if missing."""

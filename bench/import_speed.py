@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -17,6 +18,8 @@ import time
 from pathlib import Path
 
 BASE = 1790000000.0  # 2026-09-21
+ROOT = str(Path(__file__).resolve().parent.parent)  # this checkout's probe runs, not another one
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, (ROOT, os.environ.get("PYTHONPATH"))))
 
 
 def record(i: int, endpoints: int, rng: random.Random) -> dict:
