@@ -80,7 +80,10 @@ async def _offered_version(trace: Trace) -> str | None:
             ),
             timeout=5,
         )
-    except (OSError, ssl.SSLError, asyncio.TimeoutError):
+    except (OSError, ssl.SSLError, asyncio.TimeoutError) as exc:
+        # the event loop's TLS transport keeps the exception in a reference cycle of its own:
+        # its traceback must not tie this frame, and the check's trace, into it
+        exc.__traceback__ = exc.__context__ = None
         return None
     version = writer.get_extra_info("ssl_object").version()
     writer.transport.abort()

@@ -12,11 +12,12 @@ No connection is ever kept or reused and no answer is cached: each call is its o
 From the moment TCP is connected, everything happens in the socket's reader and writer callbacks:
 the ClientHello is sent the moment the connection is made, the request the moment the handshake
 completes, and each phase is timed when its event arrives, not when the waiting task is next
-scheduled. The answer's first and last bytes are timed by the kernel's receive time stamps: when
-they reached this host, however long a busy event loop took to read them. A busy prober
-therefore delays a check less (one wake-up at the end instead of one per phase) and inflates its
-timings less; and driving OpenSSL through memory buffers here costs less CPU than the event
-loop's TLS transport plus a separate HTTP client did (docs/performance.md).
+scheduled. The time data waited on this host before a busy prober read it is left out of the
+check's clock (`Trace.waited`): each read carries the kernel's receive time stamp, and the
+connection is timed by the kernel's SYN to SYN-ACK round trip. A busy prober therefore delays a
+check less (one wake-up at the end instead of one per phase) and does not lengthen its timings;
+and driving OpenSSL through memory buffers here costs less CPU than the event loop's TLS
+transport plus a separate HTTP client did (docs/performance.md).
 
 Every failure is raised as `CheckFailure(error_class, message)`; a failed handshake is handed to
 the caller's `handshake_failure(trace, exc)` to be explained.
@@ -348,7 +349,10 @@ class Wire:
     def _made(self) -> None:
         self.connected_at = now = self.clock()
         sock = self.sock
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:  # already reset: the read says so
+            pass
         _stamp_arrivals(sock)
         self._flush()  # the ClientHello, made before connecting
         self.trace.connect_ms += (now - self.connect_started) * 1000
@@ -369,6 +373,7 @@ class Wire:
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
+            exc.__traceback__ = None  # it would hold this frame, which holds this wire
             self._stop_reading()
             self.connection_lost(exc)
             return
@@ -394,6 +399,7 @@ class Wire:
         except (BlockingIOError, InterruptedError):
             sent = 0
         except OSError as exc:  # reported as the connection's end, as a transport would
+            exc.__traceback__ = None  # as in _on_readable
             self.loop.call_soon(self._broken, exc)
             return
         if sent < len(data):
@@ -476,6 +482,7 @@ class Wire:
             self._settle(exc)
             return
         except (ssl.SSLError, OSError) as exc:
+            exc.__traceback__ = None  # it would hold this frame, which holds this wire
             self._settle(_HandshakeFailed(exc))
             return
         self.handshaking = False

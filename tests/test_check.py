@@ -477,7 +477,8 @@ def test_several_addresses_all_refused(certs):
 def test_checks_leave_nothing_for_the_garbage_collector(url, spec):
     # Each check's objects must be freed when it ends: left in reference cycles, they pile up
     # until the collector walks them, and its pauses show in the timings of other checks.
-    failing = [url("500"), url("expired"), url("garbage"), f"https://127.0.0.1:{refused_port()}/"]
+    failing = [url("500"), url("expired"), url("garbage"), f"https://127.0.0.1:{refused_port()}/",
+               url("reset"), url("reset_tls"), url("plain")]
     specs = [spec(url("ok")) for _ in range(20)] + [spec(u) for u in failing for _ in range(3)]
     specs += [spec(url("slow"), timeout=0.2)] * 3
     asyncio.run(check_many(specs[:2]))  # imports and caches, once
@@ -495,7 +496,8 @@ def test_checks_leave_nothing_for_the_garbage_collector(url, spec):
         gc.garbage.clear()
         gc.enable()
     assert [r.error_class for r in results] == (
-        [None] * 20 + ["http_status"] * 3 + ["tls_cert"] * 3 + ["protocol"] * 3 + ["connect"] * 3 + ["timeout"] * 3
+        [None] * 20 + ["http_status"] * 3 + ["tls_cert"] * 3 + ["protocol"] * 3 + ["connect"] * 3
+        + ["tls_handshake"] * 3 + ["protocol"] * 3 + ["tls_handshake"] * 3 + ["timeout"] * 3
     )
     assert leftovers == []
 
