@@ -450,11 +450,11 @@ def _connect_to(infos, certs):
         trace = Trace()
         head = request_head("GET", URL("https://127.0.0.1/"), (), "test")
         wire = Wire(loop, trace, tls_context(certs.ca_file, "1.2"), "127.0.0.1", head, "GET", 1024)
+        transport = await connect(loop, wire, infos)
         try:
-            await connect(loop, wire, infos)
             return (await wire.done).status, trace.address
         finally:
-            wire.close()
+            transport.abort()
 
     return asyncio.run(go())
 
