@@ -508,3 +508,15 @@ def test_a_record_that_does_not_decrypt_is_protocol(servers, certs, spec):
     assert result.state == "down" and result.error_class == "protocol", result.error
     assert result.error.startswith("bad HTTP answer: TLS error: ")
     assert result.tls_version == "TLSv1.3"  # the handshake itself went well
+
+
+def test_resets_are_reported_on_uvloop_as_on_asyncio(url, spec):
+    # The daemon and `probe check` run on uvloop, where a socket polled by hand is dropped
+    # from the poll at its first error: a reset must still end the check at once, classed.
+    import uvloop
+
+    specs = [spec(url("reset_tls"), timeout=3)] * 10 + [spec(url("reset"), timeout=3)] * 3
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        results = runner.run(check_many(specs, concurrency=8))
+    assert [r.error_class for r in results] == ["protocol"] * 10 + ["tls_handshake"] * 3
+    assert max(r.total_ms for r in results) < 2000  # none waited for its timeout
