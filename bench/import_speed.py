@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import subprocess
 import sys
@@ -17,9 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _lab  # noqa: E402,F401  (this checkout's probe runs in `python -m probe`, not another one)
+
 BASE = 1790000000.0  # 2026-09-21
-ROOT = str(Path(__file__).resolve().parent.parent)  # this checkout's probe runs, not another one
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, (ROOT, os.environ.get("PYTHONPATH"))))
 
 
 def record(i: int, endpoints: int, rng: random.Random) -> dict:

@@ -49,9 +49,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # this checkout's probe, here and in `python -m probe` below
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, (str(HERE.parent), os.environ.get("PYTHONPATH"))))
-
+sys.path.insert(0, str(HERE))
+import _lab  # noqa: E402,F401  (this checkout's probe, here and in `python -m probe` below)
 from probe import sla  # noqa: E402
 from probe.result import CheckResult  # noqa: E402
 from probe.store import (  # noqa: E402
