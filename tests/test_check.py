@@ -530,10 +530,9 @@ def test_a_record_that_does_not_decrypt_is_protocol(servers, certs, spec):
     assert result.tls_version == "TLSv1.3"  # the handshake itself went well
 
 
-
 def test_resets_end_the_check_at_once(url, spec):
-    # On uvloop, a socket polled by hand is dropped from the poll at its first error: a reset
-    # must still end the check at once, classed, on either loop.
+    # uvloop stops polling a socket registered with add_reader at its first error, where
+    # asyncio's loop goes on: a reset must end the check at once, classed, on either loop.
     specs = [spec(url("reset_tls"), timeout=3)] * 10 + [spec(url("reset"), timeout=3)] * 3
     results = arun(check_many(specs, concurrency=8))
     assert [r.error_class for r in results] == ["protocol"] * 10 + ["tls_handshake"] * 3
