@@ -30,6 +30,7 @@ def deal(endpoints, workers: int, offsets: dict[str, float], previous: dict[str,
     they would compete for the CPUs and delay each other's timings. At a reload (`previous`
     gives each known endpoint's worker) an endpoint stays with its worker, so it keeps its
     schedule and its state; only new endpoints are dealt."""
+    previous = previous or {}
     shares = [[] for _ in range(workers)]
     groups: dict[float, list] = {}
     for endpoint in endpoints:
@@ -37,7 +38,7 @@ def deal(endpoints, workers: int, offsets: dict[str, float], previous: dict[str,
     for members in groups.values():
         members.sort(key=lambda e: offsets[e.name])
         for turn, endpoint in enumerate(members):
-            worker = (previous or {}).get(endpoint.name)
+            worker = previous.get(endpoint.name)
             shares[turn % workers if worker is None else worker].append(endpoint)
     return shares
 
