@@ -13,6 +13,8 @@ Variants (every one: a new TCP connection and a full TLS handshake verified agai
 HTTP/1.1 GET, the answer read, the connection closed; 64 at a time):
   probe/asyncio   probe.check.check_many on asyncio's own loop (every fact and timing kept)
   probe/uvloop    the same on uvloop (what `probe check` and `probe run` use when installed)
+  probe/uvloop/clock  the same, timed by the clock alone: without the kernel's receive stamps
+                  and TCP_INFO round trip (what they cost)
   bare/asyncio    asyncio.open_connection(ssl=...) + write + read: no HTTP parsing, no facts kept
   bare/uvloop     the same on uvloop
 """
@@ -41,6 +43,7 @@ def main():
     if options.batch * options.rounds > 5000:
         sys.exit("check_cpu: keep it bounded: batch x rounds at most 5000")
     tools = _lab.need({"nginx": "nginx", "openssl": "openssl"})
+    from probe import http1
     from probe.check import CheckSpec, check_many
 
     has_uvloop = importlib.util.find_spec("uvloop") is not None
@@ -55,7 +58,10 @@ def main():
         context = ssl.create_default_context(cafile=certs["ca"])
         n = options.batch
 
-        def probe_batch():
+        kernel_facts = (http1._LINUX, http1._ANCILLARY_SIZE)
+
+        def probe_batch(clock_only=False):
+            http1._LINUX, http1._ANCILLARY_SIZE = (False, 0) if clock_only else kernel_facts
             specs = [CheckSpec(url=f"https://{addresses[i % 4]}:{port}/", ca_file=certs["ca"]) for i in range(n)]
             return check_many(specs, concurrency=64)
 
@@ -79,6 +85,7 @@ def main():
         variants = {"probe/asyncio": (probe_batch, None), "bare/asyncio": (bare_batch, None)}
         if has_uvloop:
             variants["probe/uvloop"] = (probe_batch, uvloop.new_event_loop)
+            variants["probe/uvloop/clock"] = (lambda: probe_batch(clock_only=True), uvloop.new_event_loop)
             variants["bare/uvloop"] = (bare_batch, uvloop.new_event_loop)
         cpu = {name: [] for name in variants}
         nginx_cpu = {name: 0.0 for name in variants}
@@ -98,9 +105,9 @@ def main():
         except KeyboardInterrupt:
             sys.exit("interrupted; everything stopped")
     base = statistics.median(cpu["bare/asyncio"])
-    print(f"\n{'CPU ms per check':16} {'median':>7} {'min':>6} {'x bare/asyncio':>14}  per batch")
+    print(f"\n{'CPU ms per check':18} {'median':>7} {'min':>6} {'x bare/asyncio':>14}  per batch")
     for name, values in cpu.items():
-        print(f"{name:16} {statistics.median(values):7.3f} {min(values):6.3f} "
+        print(f"{name:18} {statistics.median(values):7.3f} {min(values):6.3f} "
               f"{statistics.median(values) / base:14.2f}  {' '.join(f'{v:.2f}' for v in values)}")
     print(f"(nginx's own CPU per check over all batches: "
           f"{sum(nginx_cpu.values()) / (len(variants) * options.rounds * n) * 1000:.3f} ms)")

@@ -28,6 +28,9 @@ Reported, p50 / p99 / max over all checks:
   ttfb_ms - server wait  the part of ttfb that is not the server's own measured wait (its timer
                          lateness removed): transit both ways and the client's event-loop lag
   server wait - delay    the server's own lateness (its timer under load), for reference
+  wait_ms                what probe left out of its timings: the time the check's data waited
+                         on this host for the busy prober to read it (kernel receive stamps)
+  by the clock           total_ms + wait_ms - delay: the error had probe timed by the clock
   start lag              how late each check started against its schedule (client saturation)
 """
 
@@ -144,7 +147,7 @@ def nginx_waits(path: str) -> dict[str, tuple[float, float]]:
     return waits
 
 
-Outcome = collections.namedtuple("Outcome", "state total_ms ttfb_ms dns_ms connect_ms tls_ms")
+Outcome = collections.namedtuple("Outcome", "state total_ms ttfb_ms dns_ms connect_ms tls_ms wait_ms")
 
 
 # --- the client (this process) -------------------------------------------------------------------
@@ -171,7 +174,7 @@ async def drive(url_base: str, ca_file: str, rate: float, seconds: float, timeou
         r = await check(spec)
         # only the figures, in a tuple of numbers: the collector does not walk those, as the
         # daemon keeps no results either (CheckResult objects would make its pauses grow)
-        results[i] = Outcome(r.state, r.total_ms, r.ttfb_ms, r.dns_ms, r.connect_ms, r.tls_ms)
+        results[i] = Outcome(r.state, r.total_ms, r.ttfb_ms, r.dns_ms, r.connect_ms, r.tls_ms, r.wait_ms or 0.0)
 
     tick_task = asyncio.create_task(ticker())
     tasks: set = set()  # the checks in flight only, as the daemon's scheduler keeps them
@@ -257,7 +260,8 @@ def drive_daemon(lab, url_base, ca_file, rate, seconds, workers=None):
             sys.exit(f"the daemon exited with {daemon.returncode}: {said.read()[-500:]}")
     window = (int((began + DAEMON_WARM_UP) * 1000), int((began + DAEMON_WARM_UP + seconds) * 1000))
     with sqlite3.connect(db) as conn:  # timings are stored in 0.1 ms, times in ms
-        rows = conn.execute("SELECT state, total, ttfb, dns, connect, tls FROM checks WHERE at >= ? AND at < ?",
+        rows = conn.execute("SELECT state, total, ttfb, dns, connect, tls, coalesce(wait, 0) FROM checks"
+                            " WHERE at >= ? AND at < ?",
                             window).fetchall()
         status = json.loads(conn.execute("SELECT status FROM daemon_runs ORDER BY id DESC LIMIT 1").fetchone()[0]
                             or "{}")
@@ -413,6 +417,8 @@ def main():
     print(f"{'  tls_ms':28} {stats([r.tls_ms for r in up])}")
     print(f"{'  after the first byte':28} "
           f"{stats([r.total_ms - r.dns_ms - r.connect_ms - r.tls_ms - r.ttfb_ms for r in up])}")
+    print(f"{'wait_ms (left out of these)':28} {stats([r.wait_ms for r in up])}")
+    print(f"{'by the clock: total + wait':28} {stats([r.total_ms + r.wait_ms - delay for r in up])}")
     print(f"{'start lag (client)':28} {stats(starts)}")
     print(f"{'event loop lag (client)':28} {stats(ticks)}")
     p99 = _lab.percentile(total_err, 99)

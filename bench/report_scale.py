@@ -140,8 +140,9 @@ def plan_events(endpoints: int, slots: int, interval_s: float, rng: random.Rando
 
 
 def latency_pool(rng: random.Random) -> list[tuple]:
-    """(class, i, dns, connect, tls, ttfb, total) in tenths of ms: a lognormal spread around
-    each class's typical latency (40 ms to 600 ms)."""
+    """(class, i, dns, connect, tls, ttfb, total, wait) in tenths of ms: a lognormal spread
+    around each class's typical latency (40 ms to 600 ms); the wait for a prober that is seldom
+    busy, lognormal around 0.3 ms (the daemon at 17 checks/s: mostly under 1 ms)."""
     rows = []
     for cls in range(SPEED_CLASSES):
         typical = 40 * (1.47 ** cls)
@@ -149,7 +150,8 @@ def latency_pool(rng: random.Random) -> list[tuple]:
             total = typical * rng.lognormvariate(0, 0.35)
             dns, connect, tls = total * 0.04, total * 0.12, total * 0.3
             ttfb = total * 0.95
-            rows.append((cls, i, *(round(v * 10) for v in (dns, connect, tls, ttfb, total))))
+            wait = 0.3 * rng.lognormvariate(0, 1.0)
+            rows.append((cls, i, *(round(v * 10) for v in (dns, connect, tls, ttfb, total, wait))))
     return rows
 
 
@@ -221,8 +223,9 @@ def build(path: Path, endpoints: int, interval_s: float, say) -> dict:
         conn.executemany("INSERT INTO bench_evslot VALUES (?, ?, ?, ?, ?, ?, ?)",
                          ((r[0], k, *r[3:]) for r in ev_rows for k in range(r[1], r[2] + 1)))
         conn.execute("CREATE TEMP TABLE bench_lat (cls INTEGER, i INTEGER, dns INTEGER, connect INTEGER,"
-                     " tls INTEGER, ttfb INTEGER, total INTEGER, PRIMARY KEY (cls, i)) WITHOUT ROWID")
-        conn.executemany("INSERT INTO bench_lat VALUES (?, ?, ?, ?, ?, ?, ?)", pool)
+                     " tls INTEGER, ttfb INTEGER, total INTEGER, wait INTEGER, PRIMARY KEY (cls, i))"
+                     " WITHOUT ROWID")
+        conn.executemany("INSERT INTO bench_lat VALUES (?, ?, ?, ?, ?, ?, ?, ?)", pool)
 
         # Raw checks, time first then endpoint (the daemon's order), a few ms of jitter.
         # A too_slow check takes 8x longer; a down check without an answer has no timings.
@@ -244,7 +247,8 @@ def build(path: Path, endpoints: int, interval_s: float, say) -> dict:
                    CASE WHEN {timed} THEN e.tls_version END,
                    CASE WHEN {timed} THEN e.tls_cipher END,
                    CASE WHEN {timed} THEN e.cert_id END,
-                   CASE WHEN {timed} THEN (e.not_after - :start - s.k * :iv) / 86400000 END
+                   CASE WHEN {timed} THEN (e.not_after - :start - s.k * :iv) / 86400000 END,
+                   CASE WHEN {timed} THEN l.wait END
             FROM bench_slot s CROSS JOIN bench_ep e
             LEFT JOIN bench_evslot ev ON ev.endpoint_id = e.endpoint_id AND ev.k = s.k
             CROSS JOIN bench_lat l ON l.cls = e.cls
@@ -261,7 +265,8 @@ def build(path: Path, endpoints: int, interval_s: float, say) -> dict:
                    CASE WHEN ev.k1 > ev.k0 THEN c.http_status ELSE 200 END,
                    coalesce(c.dns, l.dns), coalesce(c.connect, l.connect), coalesce(c.tls, l.tls),
                    coalesce(c.ttfb, l.ttfb), coalesce(c.total, l.total),
-                   e.tls_version, e.tls_cipher, e.cert_id, (e.not_after - c.at) / 86400000
+                   e.tls_version, e.tls_cipher, e.cert_id, (e.not_after - c.at) / 86400000,
+                   coalesce(c.wait, l.wait)
             FROM bench_ev ev JOIN bench_ep e USING (endpoint_id)
             JOIN bench_lat l ON l.cls = e.cls AND l.i = 0
             JOIN checks c ON c.endpoint_id = ev.endpoint_id

@@ -172,8 +172,9 @@ async def check(spec: CheckSpec) -> CheckResult:
         # only its class and message are kept: its traceback would tie this frame, and the
         # wire's, into a reference cycle left for the garbage collector
         failure.__traceback__ = failure.__context__ = None
-    # a complete answer is timed when it arrived, not when this task was next scheduled
-    ended = trace.ended_at if failure is None and trace.ended_at else perf_counter()
+    # a complete answer is timed when it arrived, not when this task was next scheduled; and
+    # the time the check's data waited for the prober (trace.waited) is not the server's
+    ended = trace.ended_at if failure is None and trace.ended_at else perf_counter() - trace.waited
     result.total_ms = round((ended - started) * 1000, 3)
     _record_facts(result, trace, status)
     verdict(result, spec, failure, body)
@@ -184,9 +185,11 @@ def _record_facts(result: CheckResult, trace: Trace, status: int | None) -> None
     result.http_status = status
     reached = trace.phase not in ("dns",)
     result.dns_ms = round(trace.dns_ms, 3)
-    result.connect_ms = round(trace.connect_ms, 3) if reached else None
+    result.connect_ms = round(trace.connect_ms, 3) if reached or trace.waited else None
     result.tls_ms = round(trace.tls_ms, 3) if trace.tls.get("tls_version") else None
     result.ttfb_ms = round(trace.ttfb_ms, 3) if status is not None else None
+    # a redirect may fail in DNS after earlier hops waited: what they waited is still left out
+    result.wait_ms = round(trace.waited * 1000, 3) if reached or trace.waited else None
     for key in ("tls_version", "tls_cipher", "cert_not_after", "cert_issuer", "cert_subject"):
         setattr(result, key, trace.tls.get(key))
     if result.cert_not_after is not None:

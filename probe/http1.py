@@ -9,12 +9,15 @@
 
 No connection is ever kept or reused and no answer is cached: each call is its own look.
 
-From the moment TCP is connected, everything happens in the protocol's callbacks: the handshake
-starts in `connection_made`, the request is written the moment the handshake completes, and each
-phase is timed when its event arrives, not when the waiting task is next scheduled. A busy event
-loop therefore delays a check less (one wake-up at the end instead of one per phase) and inflates
-its timings less; and driving OpenSSL through memory buffers here costs less CPU than the event
-loop's TLS transport plus a separate HTTP client did (docs/performance.md).
+From the moment TCP is connected, everything happens in the socket's reader and writer callbacks:
+the ClientHello is sent the moment the connection is made, the request the moment the handshake
+completes, and each phase is timed when its event arrives, not when the waiting task is next
+scheduled. The time data waited on this host before a busy prober read it is left out of the
+check's clock (`Trace.waited`): each read carries the kernel's receive time stamp, and the
+connection is timed by the kernel's SYN to SYN-ACK round trip. A busy prober therefore delays a
+check less (one wake-up at the end instead of one per phase) and does not lengthen its timings;
+and driving OpenSSL through memory buffers here costs less CPU than the event loop's TLS
+transport plus a separate HTTP client did (docs/performance.md).
 
 Every failure is raised as `CheckFailure(error_class, message)`; a failed handshake is handed to
 the caller's `handshake_failure(trace, exc)` to be explained.
@@ -24,8 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
+import os
+import platform
 import socket
 import ssl
+import struct
+import sys
+import time
 from dataclasses import dataclass, field
 from time import perf_counter
 
@@ -37,6 +46,16 @@ from probe.spec import is_ip_address
 
 HEAD_CAP = 64 * 1024  # bytes of status line and headers accepted at most
 HAPPY_EYEBALLS_DELAY = 0.25  # seconds before the next address is tried in parallel (RFC 8305)
+READ_SIZE = 65536  # bytes read from the socket at most at once
+
+_LINUX = sys.platform == "linux"
+# <asm-generic/socket.h>: each read carries its data's arrival time. SPARC and PA-RISC number it
+# otherwise (0x42, 0x4038): there, reads are timed when they are made.
+SO_TIMESTAMPNS_NEW = 64 if not platform.machine().startswith(("sparc", "parisc")) else None
+_STAMP = struct.Struct("qq")  # struct __kernel_timespec: seconds, nanoseconds (CLOCK_REALTIME)
+_ANCILLARY_SIZE = socket.CMSG_SPACE(_STAMP.size) if _LINUX else 0
+# struct tcp_info (<linux/tcp.h>): tcpi_rtt (µs) at byte 68, tcpi_total_retrans at byte 100
+_TCP_INFO = struct.Struct("=68xI28xI")
 
 
 class CheckFailure(Exception):
@@ -60,8 +79,12 @@ class Trace:
     host: str | None = None
     address: tuple | None = None
     min_tls: str = "1.2"
-    ready_at: float = 0.0  # perf_counter when the connection was ready for the request
-    ended_at: float = 0.0  # perf_counter when the last answer was complete
+    # The moments below are on the check's clock: perf_counter less `waited`, the seconds the
+    # connections' data sat on this host before the prober, busy elsewhere, got to it (kernel
+    # receive time stamps). A busy prober thus does not lengthen the server's timings.
+    waited: float = 0.0
+    ready_at: float = 0.0  # when the connection was ready for the request
+    ended_at: float = 0.0  # when the last answer was complete
     tls: dict = field(default_factory=dict)
 
 
@@ -136,13 +159,13 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
     loop = asyncio.get_running_loop()
     wire = Wire(loop, trace, context, host.rstrip("."), head, method, body_cap)
     trace.phase = "connect"
-    wire.connect_started = perf_counter()
+    wire.connect_started = wire.clock()
     try:
-        await connect(loop, wire, infos)  # the wire keeps the transport
+        await connect(loop, wire, infos)  # the wire keeps the socket
     except BaseException as exc:  # refused, unreachable, or the check's deadline
         connected = bool(wire.connected_at)
         if not connected:  # the time spent trying is the connect phase's
-            trace.connect_ms += (perf_counter() - wire.connect_started) * 1000
+            trace.connect_ms += (wire.clock() - wire.connect_started) * 1000
         wire.close()
         if isinstance(exc, OSError) and not connected:
             raise CheckFailure("connect", f"cannot connect to {host}:{port}: {os_reason(exc)}") from None
@@ -156,27 +179,70 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
         raise await handshake_failure(trace, failed.exc) from None
     finally:
         if wire.handshaking and wire.connected_at:  # the handshake never ended: its time so far
-            trace.tls_ms += (perf_counter() - wire.connected_at) * 1000
+            trace.tls_ms += (wire.clock() - wire.connected_at) * 1000
         wire.close()
 
 
-async def connect(loop, wire: Wire, infos: list) -> asyncio.Transport:
+async def connect(loop, wire: Wire, infos: list) -> None:
     """A TCP connection to one of the addresses, handed to `wire` the moment it is made."""
-    if len(infos) == 1:  # one address: the loop connects, then calls the protocol at once
+    if len(infos) == 1:  # one address: the wire connects and starts the handshake itself
         family, _, proto, _, address = infos[0]
-        transport, _ = await loop.create_connection(
-            lambda: wire, host=address[0], port=address[1], family=family, proto=proto
-        )
-        return transport
+        await wire.connect(family, proto, address)
+        return
     sock = await aiohappyeyeballs.start_connection(
         infos, happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY, interleave=1, loop=loop
     )
-    transport, _ = await loop.create_connection(lambda: wire, sock=sock)
-    return transport
+    wire.attach(sock)
 
 
-class Wire(asyncio.Protocol):
+def _arrival(ancillary: list, now: float) -> float:
+    """When the data of a read arrived, on the perf_counter clock: the kernel's stamp if the read
+    carries one, else `now`. The stamp is on the wall clock: one that is not in the past (the
+    clock set back meanwhile) is not trusted."""
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS_NEW and len(data) >= _STAMP.size:
+            seconds, nanoseconds = _STAMP.unpack_from(data)
+            waited = time.time() - seconds - nanoseconds / 1e9
+            if waited > 0.0:
+                return now - waited
+    return now
+
+
+def _connect_wait(sock: socket.socket, elapsed: float) -> float:
+    """How long a connection made `elapsed` seconds after it was begun waited for the prober to
+    notice: all but the round trip the kernel measured from SYN to SYN-ACK. Nothing (0) if the
+    SYN had to be sent again (the round trip is then the last attempt's) or the kernel does not
+    say: the connect phase is then what the clock says."""
+    if not _LINUX:
+        return 0.0
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO.size)
+    except OSError:
+        return 0.0
+    if len(info) < _TCP_INFO.size:
+        return 0.0
+    rtt_us, total_retrans = _TCP_INFO.unpack_from(info)
+    if total_retrans or not rtt_us:
+        return 0.0
+    return max(0.0, elapsed - rtt_us / 1e6)
+
+
+def _stamp_arrivals(sock: socket.socket) -> None:
+    """Ask the kernel to tell, with each read, when its data arrived (Linux 5.1 and later)."""
+    if _LINUX and SO_TIMESTAMPNS_NEW is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS_NEW, 1)
+        except OSError:
+            pass  # an older kernel: reads are timed when they are made
+
+
+class Wire:
     """One connection: TLS over memory buffers, then the HTTP/1.1 answer fed to llhttp.
+
+    The wire reads and writes its non-blocking socket itself, through the event loop's reader
+    and writer callbacks, so that each read comes with the moment its data arrived (the kernel's
+    receive time stamp): the answer is timed by when it reached this host, not by when a busy
+    event loop got to it.
 
     Resolves `done` with the Response, or with the exception that explains why there is none:
     CheckFailure, ssl.SSLCertVerificationError, or _HandshakeFailed. Interim (1xx) answers are
@@ -185,6 +251,7 @@ class Wire(asyncio.Protocol):
 
     def __init__(self, loop, trace: Trace, context: ssl.SSLContext, server_hostname: str, head: bytes,
                  method: str, body_cap: int):
+        self.loop = loop
         self.done: asyncio.Future = loop.create_future()
         self.trace = trace
         self.head = head
@@ -197,27 +264,42 @@ class Wire(asyncio.Protocol):
             self.tls.do_handshake()
         except ssl.SSLWantReadError:
             pass
-        self.transport = None
+        self.sock: socket.socket | None = None
+        self.connected: asyncio.Future | None = None
+        self.reading = self.writing = False
+        self.unsent = b""
+        self.closed = False
         self.handshaking = True
         self.connect_started = 0.0
         self.connected_at = 0.0
+        self.idle_since = 0.0  # perf_counter when the prober last finished its work on it
+        self.read_at = 0.0  # clock() when the data of the latest read arrived
         self.first_byte_at = 0.0
         self.parser = httptools.HttpResponseParser(self)
         self.head_size = 0
         self._reset()
 
     def close(self) -> None:
-        """Drop the connection and the references that tie this protocol to its transport and
-        parser (each refers back to it), so that all of it is freed at once, without waiting
-        for the garbage collector: its pauses would show in other checks' timings."""
+        """Drop the connection and the references that tie this wire to its parser (which
+        refers back to it), so that all of it is freed at once, without waiting for the garbage
+        collector: its pauses would show in other checks' timings."""
+        self.closed = True
         if not self.done.done():
             self.done.cancel()  # nobody waits any more
         elif not self.done.cancelled() and self.done.exception() is not None:
-            # raised where it was awaited, it holds that frame, which holds this protocol
+            # raised where it was awaited, it holds that frame, which holds this wire
             self.done.exception().__traceback__ = None
-        if self.transport is not None:
-            self.transport.abort()
-            self.transport = None
+        if self.connected is not None:
+            if not self.connected.done():
+                self.connected.cancel()
+            elif not self.connected.cancelled() and self.connected.exception() is not None:
+                self.connected.exception().__traceback__ = None  # as above
+            self.connected = None
+        if self.sock is not None:
+            self._stop_reading()
+            self._stop_writing()
+            self.sock.close()
+            self.sock = None
         self.parser = None
 
     def _reset(self) -> None:
@@ -229,18 +311,154 @@ class Wire(asyncio.Protocol):
         self.length: int | None = None
         self.chunked = False
 
-    # asyncio.Protocol
+    # the socket
 
-    def connection_made(self, transport) -> None:
-        if self.done.done():  # closed while the connection was being made
-            transport.abort()
+    def connect(self, family: int, proto: int, address: tuple) -> asyncio.Future:
+        """Start connecting to `address`; the returned future resolves once connected (the
+        ClientHello is then already sent), or raises the OSError that prevented it."""
+        self.sock = sock = socket.socket(family, socket.SOCK_STREAM, proto)
+        sock.setblocking(False)
+        self.connected = self.loop.create_future()
+        code = sock.connect_ex(address)
+        if code == 0:
+            self._made()
+        elif code in (errno.EINPROGRESS, errno.EINTR):
+            self._start_writing(self._on_connect)
+        else:
+            raise OSError(code, os.strerror(code))
+        return self.connected
+
+    def attach(self, sock: socket.socket) -> None:
+        """Take over a socket already connected."""
+        if self.closed:  # closed while the connection was being made
+            sock.close()
             return
-        self.connected_at = now = perf_counter()
-        self.transport = transport
+        sock.setblocking(False)
+        self.sock = sock
+        self._made()
+
+    def _on_connect(self) -> None:
+        self._stop_writing()
+        connected = self.connected
+        if connected is None or connected.done():  # given up meanwhile
+            return
+        try:
+            code = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                connected.set_exception(OSError(code, os.strerror(code)))
+                return
+            self.trace.waited += _connect_wait(self.sock, self.clock() - self.connect_started)
+            self._made()
+        except Exception as exc:  # as in _on_readable
+            self._fault(exc)
+
+    def clock(self) -> float:
+        """The check's clock: perf_counter less the time its data waited for the prober."""
+        return perf_counter() - self.trace.waited
+
+    def _made(self) -> None:
+        self.connected_at = now = self.clock()
+        sock = self.sock
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:  # already reset: the read says so
+            pass
+        _stamp_arrivals(sock)
         self._flush()  # the ClientHello, made before connecting
         self.trace.connect_ms += (now - self.connect_started) * 1000
-        self.trace.address = transport.get_extra_info("peername")
+        try:
+            self.trace.address = sock.getpeername()
+        except OSError:  # already reset: the read says so
+            pass
         self.trace.phase = "tls"
+        self.reading = True
+        self.loop.add_reader(sock.fileno(), self._on_readable)
+        if self.connected is not None and not self.connected.done():
+            self.connected.set_result(None)
+        self.idle_since = perf_counter()
+
+    def _on_readable(self) -> None:
+        # Read until the socket has nothing more to give. Under uvloop, a socket that reports an
+        # error (a reset) gets this call once more and is then polled no more: the error must be
+        # seen now, behind whatever data came before it, or the check would wait for its deadline.
+        try:
+            while self.reading:
+                try:
+                    data, ancillary, _, _ = self.sock.recvmsg(READ_SIZE, _ANCILLARY_SIZE)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError as exc:
+                    exc.__traceback__ = None  # it would hold this frame, which holds this wire
+                    self._stop_reading()
+                    self.connection_lost(exc)
+                    return
+                now = perf_counter()
+                # the time the data sat here while the prober was busy elsewhere is not the server's
+                self.trace.waited += now - max(_arrival(ancillary, now), self.idle_since)
+                self.read_at = now - self.trace.waited
+                if data:
+                    self.data_received(data)
+                else:  # the server closed its side
+                    self._stop_reading()
+                    self.connection_lost(None)
+                self.idle_since = perf_counter()
+        except Exception as exc:  # a fault of the prober's: the check ends with it, not at its deadline
+            self._fault(exc)
+
+    def _send(self, data: bytes) -> None:
+        if self.sock is None:
+            return
+        if self.unsent:  # behind what is still waiting for room
+            self.unsent += data
+            return
+        try:
+            sent = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError as exc:  # reported as the connection's end, as a transport would
+            exc.__traceback__ = None  # as in _on_readable
+            self.loop.call_soon(self._broken, exc)
+            return
+        if sent < len(data):
+            self.unsent = data[sent:]
+            self._start_writing(self._on_writable)
+
+    def _on_writable(self) -> None:
+        data, self.unsent = self.unsent, b""
+        self._stop_writing()
+        try:
+            self._send(data)
+        except Exception as exc:  # as in _on_readable
+            self._fault(exc)
+
+    def _fault(self, exc: Exception) -> None:
+        """An unexpected exception in a callback: it ends the check (and is raised where the
+        check awaits), rather than being lost in the event loop's log."""
+        exc.__traceback__ = None  # as in _on_readable
+        if self.connected is not None and not self.connected.done():
+            self.connected.set_exception(exc)
+        self._settle(exc)
+
+    def _broken(self, exc: OSError) -> None:
+        if self.sock is not None:
+            self._stop_reading()
+            self.connection_lost(exc)
+
+    def _start_writing(self, callback) -> None:
+        self.writing = True
+        self.loop.add_writer(self.sock.fileno(), callback)
+
+    def _stop_writing(self) -> None:
+        if self.writing:
+            self.writing = False
+            self.loop.remove_writer(self.sock.fileno())
+
+    def _stop_reading(self) -> None:
+        if self.reading:
+            self.reading = False
+            self.loop.remove_reader(self.sock.fileno())
+
+    # the connection's events
 
     def data_received(self, data: bytes) -> None:
         if self.done.done():
@@ -250,9 +468,6 @@ class Wire(asyncio.Protocol):
             self._shake_hands()
         else:
             self._read()
-
-    def eof_received(self):
-        return False  # close the transport: connection_lost follows
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.done.done():
@@ -295,12 +510,12 @@ class Wire(asyncio.Protocol):
             self._settle(exc)
             return
         except (ssl.SSLError, OSError) as exc:
-            exc.__traceback__ = None  # it would hold this frame, which holds this protocol
+            exc.__traceback__ = None  # it would hold this frame, which holds this wire
             self._settle(_HandshakeFailed(exc))
             return
         self.handshaking = False
         trace = self.trace
-        trace.ready_at = now = perf_counter()
+        trace.ready_at = now = self.clock()
         trace.tls_ms += (now - self.connected_at) * 1000
         trace.phase = "request"
         self.tls.write(self.head)
@@ -328,15 +543,15 @@ class Wire(asyncio.Protocol):
 
     def _flush(self) -> None:
         data = self.outgoing.read()
-        if data and self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
+        if data:
+            self._send(data)
 
     # HTTP
 
     def _parse(self, data: bytes) -> None:
-        if not self.first_byte_at:
-            self.first_byte_at = now = perf_counter()
-            self.trace.ttfb_ms += (now - self.trace.ready_at) * 1000
+        if not self.first_byte_at:  # when it arrived, not when it was read
+            self.first_byte_at = arrived = max(self.read_at, self.trace.ready_at)
+            self.trace.ttfb_ms += (arrived - self.trace.ready_at) * 1000
         if not self.in_body:
             self.head_size += len(data)
         try:
@@ -390,8 +605,8 @@ class Wire(asyncio.Protocol):
     # outcomes
 
     def _finish(self) -> None:
-        if not self.done.done():
-            self.trace.ended_at = perf_counter()
+        if not self.done.done():  # when the last of it arrived
+            self.trace.ended_at = max(self.read_at, self.first_byte_at)
             self._settle(Response(self.status, self.headers, b"".join(self.body)))
 
     def _fail(self, error_class: str, message: str) -> None:
@@ -405,8 +620,8 @@ class Wire(asyncio.Protocol):
             self.done.set_exception(outcome)
         else:
             self.done.set_result(outcome)
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.pause_reading()
+        if self.sock is not None:
+            self._stop_reading()
 
 
 def _parser_reason(exc: Exception) -> str:

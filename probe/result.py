@@ -35,6 +35,7 @@ JSON_KEYS = (
     "tls_ms",
     "ttfb_ms",
     "total_ms",
+    "wait_ms",
     "tls_version",
     "tls_cipher",
     "cert_not_after",
@@ -75,6 +76,9 @@ class CheckResult:
     tls_ms: float | None = None
     ttfb_ms: float | None = None
     total_ms: float | None = None
+    # How long the check's data waited on the prober's host before the prober, busy with other
+    # checks, read it: left out of the timings above. The check took total_ms + wait_ms by the clock.
+    wait_ms: float | None = None
     tls_version: str | None = None  # "TLSv1.3"
     tls_cipher: str | None = None
     cert_not_after: float | None = None  # epoch seconds

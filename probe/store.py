@@ -172,13 +172,18 @@ MIGRATIONS: list[str] = [
     CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE status = 'pending';
     CREATE INDEX alert_outbox_incident ON alert_outbox (endpoint, incident_start);
     """,
+    # 3: how long each check's data waited on the prober's host, left out of its timings
+    # (CheckResult.wait_ms); unknown (NULL) for the checks stored before.
+    """
+    ALTER TABLE checks ADD COLUMN wait INTEGER;  -- 0.1 ms
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _CHECK_COLUMNS = (
     "endpoint_id", "at", "setting_id", "state", "error_class", "error", "http_status",
     "dns", "connect", "tls", "ttfb", "total", "tls_version", "tls_cipher", "cert_id",
-    "cert_days_left",
+    "cert_days_left", "wait",
 )  # fmt: skip
 _ENDPOINT, _AT, _SETTING, _STATE, _ERROR_CLASS = range(5)
 _TOTAL = _CHECK_COLUMNS.index("total")
@@ -485,6 +490,7 @@ class _Codec:
             self.label_id("tls_cipher", result.tls_cipher),
             cert_id,
             result.cert_days_left,
+            _tenths(result.wait_ms),
         )
 
     def _endpoint_id(self, name, url, interval_s, site, at) -> int:
@@ -615,7 +621,7 @@ class _Codec:
     def result(self, row: tuple) -> tuple[str, float, str | None, CheckResult]:
         """(endpoint name, interval_s, site, CheckResult) of a checks row."""
         (endpoint_id, at, setting_id, state, error_class, error, http_status, dns, connect,
-         tls, ttfb, total, tls_version, tls_cipher, cert_id, cert_days_left) = row  # fmt: skip
+         tls, ttfb, total, tls_version, tls_cipher, cert_id, cert_days_left, wait) = row  # fmt: skip
         url, interval_ms, site = self.setting(setting_id)
         issuer, subject, not_after = self.cert(cert_id)
         result = CheckResult(
@@ -630,6 +636,7 @@ class _Codec:
             tls_ms=_from_tenths(tls),
             ttfb_ms=_from_tenths(ttfb),
             total_ms=_from_tenths(total),
+            wait_ms=_from_tenths(wait),
             tls_version=self.label_value(tls_version),
             tls_cipher=self.label_value(tls_cipher),
             cert_not_after=_seconds(not_after),
@@ -1581,6 +1588,7 @@ _LINE_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "tls_ms": (_NUMBER, "a number"),
     "ttfb_ms": (_NUMBER, "a number"),
     "total_ms": (_NUMBER, "a number"),
+    "wait_ms": (_NUMBER, "a number"),
     "tls_version": (_TEXT, "a string"),
     "tls_cipher": (_TEXT, "a string"),
     "cert_not_after": (_TEXT + _NUMBER, "an ISO 8601 time"),

@@ -6,8 +6,8 @@ import socket
 import ssl
 
 import pytest
-import uvloop
 
+from loops import arun, event_loop_kind  # noqa: F401  (every test on both loops)
 from probe.check import BODY_CAP, CheckSpec, check, check_many
 from probe.result import JSON_KEYS
 from servers import (
@@ -24,25 +24,6 @@ from servers import (
     scripted,
     tls_garbage,
 )
-
-
-# Every test here runs on asyncio's own loop and on uvloop, which the daemon and `probe check`
-# use when it is installed: the loops differ in how they report a socket's errors.
-LOOPS = {"asyncio": None, "uvloop": uvloop.new_event_loop}
-_loop_factory = None
-
-
-@pytest.fixture(autouse=True, params=list(LOOPS))
-def event_loop_kind(request):
-    global _loop_factory
-    _loop_factory = LOOPS[request.param]
-    yield request.param
-    _loop_factory = None
-
-
-def arun(coroutine):
-    with asyncio.Runner(loop_factory=_loop_factory) as runner:
-        return runner.run(coroutine)
 
 
 def run(spec: CheckSpec):
@@ -470,11 +451,11 @@ def _connect_to(infos, certs):
         trace = Trace()
         head = request_head("GET", URL("https://127.0.0.1/"), (), "test")
         wire = Wire(loop, trace, tls_context(certs.ca_file, "1.2"), "127.0.0.1", head, "GET", 1024)
-        transport = await connect(loop, wire, infos)
         try:
+            await connect(loop, wire, infos)
             return (await wire.done).status, trace.address
         finally:
-            transport.abort()
+            wire.close()
 
     return arun(go())
 

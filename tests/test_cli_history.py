@@ -59,7 +59,7 @@ def full_record(endpoint, at, state="up", **changes) -> dict:
     record = {
         "endpoint": endpoint, "url": f"https://{endpoint}.example.com/health", "at": utc(at), "state": state,
         "error_class": None, "error": None, "http_status": 200, "dns_ms": 1.2, "connect_ms": 10.5,
-        "tls_ms": 22.3, "ttfb_ms": 80.1, "total_ms": 95.7, "tls_version": "TLSv1.3",
+        "tls_ms": 22.3, "ttfb_ms": 80.1, "total_ms": 95.7, "wait_ms": 0.3, "tls_version": "TLSv1.3",
         "tls_cipher": "TLS_AES_256_GCM_SHA384", "cert_not_after": "2027-01-15T12:00:00Z", "cert_days_left": 79,
         "cert_issuer": "CN=R11,O=Let's Encrypt,C=US", "cert_subject": f"CN={endpoint}.example.com",
         "interval_s": 60.0, "site": "paris-1",

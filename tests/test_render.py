@@ -306,7 +306,7 @@ def test_french_report_contents(html_fr):
         "jours fériés de France", "24\u00a0heures ouvrées", "5\u00a0jours ouvrés",
         "database upgrade", "probe stopped", "HTTP 503", "statut HTTP", "alice",
         "saisi manuellement", "en cours", "dépassée", "respectée", "Majeur",
-        "(UTC+01:00)", "31\u00a0j\u00a01\u00a0h",
+        "(UTC+01:00)", "31\u00a0j\u00a01\u00a0h", "machine de la sonde avant d’y être lue en est exclu",
     ):
         assert expected in text, expected
     figures = text.split("Méthode de calcul")[0]  # the rules quote 99,80 % as a counter-example
@@ -319,7 +319,8 @@ def test_english_report(model):
     text = " ".join(parse(render_html(model, lang="en")).text)
     for expected in ("Availability by day", "99.806%", "99.799%", "no data", "Breached",
                      "7 October 2026, 10:00", "How these figures are computed",
-                     "24\u00a0working hours", "1\u00a0h\u00a026\u00a0min\u00a020\u00a0s"):
+                     "24\u00a0working hours", "1\u00a0h\u00a026\u00a0min\u00a020\u00a0s",
+                     "waited on the probe's own machine before the probe read it is left out"):
         assert expected in text, expected
     assert "octobre" not in text
 

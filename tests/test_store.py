@@ -46,6 +46,7 @@ def make_result(at, state="up", error_class=None, total_ms=120.0, **facts) -> Ch
         connect_ms=10.5,
         tls_ms=20.3,
         ttfb_ms=80.0,
+        wait_ms=0.4,
         tls_version="TLSv1.3",
         tls_cipher="TLS_AES_256_GCM_SHA384",
         cert_not_after=BASE + 90 * 86400,
@@ -132,7 +133,7 @@ def wait_for(condition, timeout=5.0):
 
 def test_new_database_is_wal_at_current_schema_version(tmp_path):
     with Store.open(tmp_path / "probe.db") as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         assert store.db.journal_mode == "wal"
         assert store.db.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert {"checks", "runs", "rollups", "endpoints", "daemon_runs", "incidents"} <= set(
@@ -140,6 +141,20 @@ def test_new_database_is_wal_at_current_schema_version(tmp_path):
         )
     with Store.open(tmp_path / "probe.db") as store:  # reopening migrates nothing
         assert store.schema_version == SCHEMA_VERSION
+
+
+def test_a_database_of_schema_version_2_gains_the_wait_of_each_check(tmp_path, caplog):
+    path = tmp_path / "probe.db"
+    write_all(path, [("a", make_result(BASE), 60.0, None)])
+    with sqlite3.connect(path) as conn:  # as the probe before version 3 left it
+        conn.execute("ALTER TABLE checks DROP COLUMN wait")
+        conn.execute("PRAGMA user_version = 2")
+    caplog.set_level(logging.INFO)
+    write_all(path, [("a", make_result(BASE + 60, wait_ms=2.5), 60.0, None)])
+    assert f"migrated {path} from schema version 2 to 3" in caplog.text
+    with Store.open(path) as store:
+        assert store.schema_version == 3
+        assert [result.wait_ms for *_, result in store.checks("a")] == [None, 2.5]  # unknown before
 
 
 def test_newer_schema_version_is_refused(tmp_path):
