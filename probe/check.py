@@ -185,7 +185,7 @@ def _record_facts(result: CheckResult, trace: Trace, status: int | None) -> None
     result.http_status = status
     reached = trace.phase not in ("dns",)
     result.dns_ms = round(trace.dns_ms, 3)
-    result.connect_ms = round(trace.connect_ms, 3) if reached or trace.waited else None
+    result.connect_ms = round(trace.connect_ms, 3) if reached else None
     result.tls_ms = round(trace.tls_ms, 3) if trace.tls.get("tls_version") else None
     result.ttfb_ms = round(trace.ttfb_ms, 3) if status is not None else None
     # a redirect may fail in DNS after earlier hops waited: what they waited is still left out

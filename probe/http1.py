@@ -47,6 +47,7 @@ from probe.spec import is_ip_address
 HEAD_CAP = 64 * 1024  # bytes of status line and headers accepted at most
 HAPPY_EYEBALLS_DELAY = 0.25  # seconds before the next address is tried in parallel (RFC 8305)
 READ_SIZE = 65536  # bytes read from the socket at most at once
+READS_PER_EVENT = 32  # reads at most each time the socket is readable (2 MiB)
 
 _LINUX = sys.platform == "linux"
 # <asm-generic/socket.h>: each read carries its data's arrival time. SPARC and PA-RISC number it
@@ -381,8 +382,12 @@ class Wire:
         # Read until the socket has nothing more to give. Under uvloop, a socket that reports an
         # error (a reset) gets this call once more and is then polled no more: the error must be
         # seen now, behind whatever data came before it, or the check would wait for its deadline.
+        # At most READS_PER_EVENT reads, though: a server that sends without end must not keep
+        # the event loop, and the other checks, from running.
         try:
-            while self.reading:
+            for _ in range(READS_PER_EVENT):
+                if not self.reading:
+                    return
                 try:
                     data, ancillary, _, _ = self.sock.recvmsg(READ_SIZE, _ANCILLARY_SIZE)
                 except (BlockingIOError, InterruptedError):

@@ -213,6 +213,17 @@ async def endless_head(reader, writer):
         await asyncio.sleep(0)
 
 
+async def endless_interim(reader, writer):
+    """Interim answers (100 Continue) forever, as fast as the client reads: no cap on the
+    answer's size ever applies, and the socket always has more to read."""
+    await _read_request(reader)
+    burst = b"HTTP/1.1 100 Continue\r\n\r\n" * 2000
+    while _connected(reader, writer):
+        writer.write(burst)
+        await writer.drain()
+        await asyncio.sleep(0)
+
+
 class ServerThread:
     """An event loop in a thread that serves any number of test servers on 127.0.0.1."""
 

@@ -4,6 +4,7 @@ import asyncio
 import gc
 import socket
 import ssl
+import time
 
 import pytest
 
@@ -14,6 +15,7 @@ from servers import (
     drip,
     endless,
     endless_head,
+    endless_interim,
     garbage,
     hang,
     plain_http,
@@ -58,6 +60,7 @@ def url(servers, certs):
             "hang_tls": lambda: servers.serve(hang, tls),
             "drip": lambda: servers.serve(drip, tls),
             "endless": lambda: servers.serve(endless, tls),
+            "endless_interim": lambda: servers.serve(endless_interim, tls),
             "reset": lambda: servers.serve(reset),
             "reset_tls": lambda: servers.serve(reset, tls),
             "plain": lambda: servers.serve(plain_http),
@@ -317,6 +320,16 @@ def test_headers_are_sent(servers, certs, spec):
     target = f"https://127.0.0.1:{servers.serve(echo, certs.context())}/"
     assert run(spec(target, headers=(("Authorization", "Bearer s3cret"),))).state == "up"
     assert "Authorization: Bearer s3cret" in seen[0]
+
+
+def test_a_server_that_never_stops_sending_does_not_hold_the_prober(url, spec):
+    # Each read event reads a bounded amount: with an answer that never ends and never reaches a
+    # cap, the event loop must still run the other checks and the check's own deadline.
+    targets = [url("endless_interim"), url("ok"), url("ok")]
+    started = time.perf_counter()
+    results = arun(check_many([spec(t, timeout=1) for t in targets], concurrency=64))
+    assert [(r.state, r.error_class) for r in results] == [("down", "timeout"), ("up", None), ("up", None)]
+    assert time.perf_counter() - started < 5
 
 
 def test_hostile_endpoints_do_not_stall_the_others(url, spec):
