@@ -350,7 +350,7 @@ class Wire:
                 return
             self.trace.waited += _connect_wait(self.sock, self.clock() - self.connect_started)
             self._made()
-        except Exception as exc:  # as in _on_readable
+        except Exception as exc:  # noqa: BLE001  (as in _on_readable)
             self._fault(exc)
 
     def clock(self) -> float:
@@ -407,7 +407,8 @@ class Wire:
                     self._stop_reading()
                     self.connection_lost(None)
                 self.idle_since = perf_counter()
-        except Exception as exc:  # a fault of the prober's: the check ends with it, not at its deadline
+        # a fault of the prober's: the check ends with it, not at its deadline
+        except Exception as exc:  # noqa: BLE001
             self._fault(exc)
 
     def _send(self, data: bytes) -> None:
@@ -433,7 +434,7 @@ class Wire:
         self._stop_writing()
         try:
             self._send(data)
-        except Exception as exc:  # as in _on_readable
+        except Exception as exc:  # noqa: BLE001  (as in _on_readable)
             self._fault(exc)
 
     def _fault(self, exc: Exception) -> None:

@@ -10,14 +10,14 @@ import threading
 import time
 
 import pytest
+from loops import arun, event_loop_kind  # noqa: F401  (every test on both loops)
+from servers import redirect, respond
 from yarl import URL
 
-from loops import arun, event_loop_kind  # noqa: F401  (every test on both loops)
 from probe import http1
 from probe.check import CheckSpec, check
 from probe.http1 import Trace, Wire, connect, request_head
 from probe.spec import tls_context
-from servers import redirect, respond
 
 BUSY = 0.6  # seconds the prober's event loop is held
 
@@ -40,7 +40,7 @@ def test_an_answer_is_timed_when_it_arrived_not_when_a_busy_prober_read_it(serve
     async def go():
         task = asyncio.create_task(check(spec))
         await asyncio.sleep(0.15)
-        time.sleep(BUSY)
+        time.sleep(BUSY)  # noqa: ASYNC251  (holds the loop, on purpose)
         return await task
 
     started = time.perf_counter()
@@ -67,7 +67,7 @@ def test_what_a_redirect_waited_is_kept_when_its_next_hop_fails_in_dns(servers, 
     async def go():
         task = asyncio.create_task(check(spec))
         await asyncio.sleep(0.15)
-        time.sleep(BUSY)
+        time.sleep(BUSY)  # noqa: ASYNC251  (holds the loop, on purpose)
         return await task
 
     started = time.perf_counter()
@@ -101,7 +101,7 @@ def test_a_busy_prober_does_not_lengthen_the_connect(servers, certs):
         wire, trace = _wire(certs)
         try:
             connected = wire.connect(socket.AF_INET, 6, ("127.0.0.1", port))
-            time.sleep(BUSY)  # the SYN-ACK arrives while the loop is held
+            time.sleep(BUSY)  # noqa: ASYNC251  (the SYN-ACK arrives while the loop is held)
             await connected
             assert (await wire.done).status == 200
             return trace
