@@ -268,8 +268,10 @@ class Wire:
         self.sock: socket.socket | None = None
         self.connected: asyncio.Future | None = None
         self.reading = self.writing = False
+        self.resuming = False  # a read is due from the loop's ready callbacks (_on_readable)
         self.unsent = b""
         self.closed = False
+        self.ended = False  # the server's stream has ended (connection_lost was called)
         self.handshaking = True
         self.connect_started = 0.0
         self.connected_at = 0.0
@@ -382,8 +384,9 @@ class Wire:
         # Read until the socket has nothing more to give. Under uvloop, a socket that reports an
         # error (a reset) gets this call once more and is then polled no more: the error must be
         # seen now, behind whatever data came before it, or the check would wait for its deadline.
-        # At most READS_PER_EVENT reads, though: a server that sends without end must not keep
-        # the event loop, and the other checks, from running.
+        # At most READS_PER_EVENT reads at a time, though: a server that sends without end must
+        # not keep the event loop, and the other checks, from running. The rest is read once the
+        # callbacks ready meanwhile have run, whether or not the loop still polls the socket.
         try:
             for _ in range(READS_PER_EVENT):
                 if not self.reading:
@@ -407,9 +410,18 @@ class Wire:
                     self._stop_reading()
                     self.connection_lost(None)
                 self.idle_since = perf_counter()
+            else:  # more may be waiting
+                if self.reading and not self.resuming:
+                    self.resuming = True
+                    self.loop.call_soon(self._resume_reading)
         # a fault of the prober's: the check ends with it, not at its deadline
         except Exception as exc:  # noqa: BLE001
             self._fault(exc)
+
+    def _resume_reading(self) -> None:
+        self.resuming = False
+        if self.reading:
+            self._on_readable()
 
     def _send(self, data: bytes) -> None:
         if self.sock is None:
@@ -476,8 +488,9 @@ class Wire:
             self._read()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.done.done():
+        if self.done.done() or self.ended:
             return
+        self.ended = True
         if self.handshaking:
             if exc is not None:
                 self._settle(_HandshakeFailed(exc))
@@ -536,12 +549,16 @@ class Wire:
                 data = tls.read(65536)
             except ssl.SSLWantReadError:
                 break
-            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):  # the end of the stream, with or
-                break  # without the server's close_notify: what it means is judged by connection_lost
+            except ssl.SSLZeroReturnError:
+                data = b""
+            except ssl.SSLEOFError:  # the end of the connection without the server's close_notify,
+                break  # seen once connection_lost has written it: that judges what it means
             except ssl.SSLError as exc:
                 self._fail("protocol", f"bad HTTP answer: TLS error: {(exc.reason or str(exc)).lower().replace('_', ' ')}")
                 break
-            if not data:
+            if not data:  # the server's close_notify: its stream has ended, whether or not
+                self._stop_reading()  # it closes the connection now or waits for ours
+                self.connection_lost(None)
                 break
             self._parse(data)
         if self.outgoing.pending:

@@ -213,6 +213,21 @@ async def endless_head(reader, writer):
         await asyncio.sleep(0)
 
 
+def close_notify(answer: bytes):
+    """Send `answer` (perhaps nothing), then end TLS as the standard says: close_notify, then wait
+    for the client's before closing TCP (asyncio's TLS does so), which a client may never send."""
+
+    async def handler(reader, writer):
+        await _read_request(reader)
+        if answer:
+            writer.write(answer)
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    return handler
+
+
 async def endless_interim(reader, writer):
     """Interim answers (100 Continue) forever, as fast as the client reads: no cap on the
     answer's size ever applies, and the socket always has more to read."""

@@ -9,9 +9,11 @@ import time
 import pytest
 
 from loops import arun, event_loop_kind  # noqa: F401  (every test on both loops)
+from probe import http1
 from probe.check import BODY_CAP, CheckSpec, check, check_many
 from probe.result import JSON_KEYS
 from servers import (
+    close_notify,
     drip,
     endless,
     endless_head,
@@ -320,6 +322,35 @@ def test_headers_are_sent(servers, certs, spec):
     target = f"https://127.0.0.1:{servers.serve(echo, certs.context())}/"
     assert run(spec(target, headers=(("Authorization", "Bearer s3cret"),))).state == "up"
     assert "Authorization: Bearer s3cret" in seen[0]
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (b"", ("down", "protocol", "bad HTTP answer: server closed the connection without answering")),
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nok", ("up", None, None)),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok",
+         ("down", "protocol", "body broken off: connection closed after 2 of 10 bytes")),
+    ],
+    ids=["no answer", "body to the end", "short body"],
+)
+def test_the_servers_close_notify_ends_its_answer(servers, certs, spec, answer, expected):
+    # The server's TLS close_notify ends its stream, even while it keeps TCP open waiting for
+    # the client's: the check ends then, not at its deadline.
+    target = f"https://127.0.0.1:{servers.serve(close_notify(answer), certs.context())}/"
+    result = run(spec(target, timeout=5))
+    assert (result.state, result.error_class, result.error) == expected
+    assert result.total_ms < 2000
+
+
+def test_a_reset_behind_more_than_one_turn_of_reads_is_seen(url, spec, monkeypatch):
+    # One read per turn: the reset comes behind data that takes more than one turn. Under uvloop
+    # the socket is polled no more after its error, so the rest must be read all the same.
+    monkeypatch.setattr(http1, "READS_PER_EVENT", 1)
+    specs = [spec(url("reset_tls"), timeout=3)] * 10
+    results = arun(check_many(specs, concurrency=8))
+    assert [r.error_class for r in results] == ["protocol"] * 10
+    assert max(r.total_ms for r in results) < 2000
 
 
 def test_a_server_that_never_stops_sending_does_not_hold_the_prober(url, spec):
