@@ -173,8 +173,9 @@ async def check(spec: CheckSpec) -> CheckResult:
         # wire's, into a reference cycle left for the garbage collector
         failure.__traceback__ = failure.__context__ = None
     # a complete answer is timed when it arrived, not when this task was next scheduled; and
-    # the time the check's data waited for the prober (trace.waited) is not the server's
-    ended = trace.ended_at if failure is None and trace.ended_at else perf_counter() - trace.waited
+    # the time the check's data waited for the prober (trace.waited) is not the server's: the
+    # check's clock leaves it out
+    ended = trace.ended_at if failure is None and trace.ended_at else trace.clock()
     result.total_ms = round((ended - started) * 1000, 3)
     _record_facts(result, trace, status)
     verdict(result, spec, failure, body)

@@ -88,6 +88,10 @@ class Trace:
     ended_at: float = 0.0  # when the last answer was complete
     tls: dict = field(default_factory=dict)
 
+    def clock(self) -> float:
+        """The check's clock: perf_counter less the time its data waited for the prober."""
+        return perf_counter() - self.waited
+
 
 @dataclass
 class Response:
@@ -160,13 +164,13 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
     loop = asyncio.get_running_loop()
     wire = Wire(loop, trace, context, host.rstrip("."), head, method, body_cap)
     trace.phase = "connect"
-    wire.connect_started = wire.clock()
+    wire.connect_started = trace.clock()
     try:
         await connect(loop, wire, infos)  # the wire keeps the socket
     except BaseException as exc:  # refused, unreachable, or the check's deadline
         connected = bool(wire.connected_at)
         if not connected:  # the time spent trying is the connect phase's
-            trace.connect_ms += (wire.clock() - wire.connect_started) * 1000
+            trace.connect_ms += (trace.clock() - wire.connect_started) * 1000
         wire.close()
         if isinstance(exc, OSError) and not connected:
             raise CheckFailure("connect", f"cannot connect to {host}:{port}: {os_reason(exc)}") from None
@@ -180,7 +184,7 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
         raise await handshake_failure(trace, failed.exc) from None
     finally:
         if wire.handshaking and wire.connected_at:  # the handshake never ended: its time so far
-            trace.tls_ms += (wire.clock() - wire.connected_at) * 1000
+            trace.tls_ms += (trace.clock() - wire.connected_at) * 1000
         wire.close()
 
 
@@ -270,7 +274,6 @@ class Wire:
         self.reading = self.writing = False
         self.resuming = False  # a read is due from the loop's ready callbacks (_on_readable)
         self.unsent = b""
-        self.closed = False
         self.ended = False  # the server's stream has ended (connection_lost was called)
         self.handshaking = True
         self.connect_started = 0.0
@@ -286,7 +289,6 @@ class Wire:
         """Drop the connection and the references that tie this wire to its parser (which
         refers back to it), so that all of it is freed at once, without waiting for the garbage
         collector: its pauses would show in other checks' timings."""
-        self.closed = True
         if not self.done.done():
             self.done.cancel()  # nobody waits any more
         elif not self.done.cancelled() and self.done.exception() is not None:
@@ -333,9 +335,6 @@ class Wire:
 
     def attach(self, sock: socket.socket) -> None:
         """Take over a socket already connected."""
-        if self.closed:  # closed while the connection was being made
-            sock.close()
-            return
         sock.setblocking(False)
         self.sock = sock
         self._made()
@@ -350,17 +349,13 @@ class Wire:
             if code:
                 connected.set_exception(OSError(code, os.strerror(code)))
                 return
-            self.trace.waited += _connect_wait(self.sock, self.clock() - self.connect_started)
+            self.trace.waited += _connect_wait(self.sock, self.trace.clock() - self.connect_started)
             self._made()
         except Exception as exc:  # noqa: BLE001  (as in _on_readable)
             self._fault(exc)
 
-    def clock(self) -> float:
-        """The check's clock: perf_counter less the time its data waited for the prober."""
-        return perf_counter() - self.trace.waited
-
     def _made(self) -> None:
-        self.connected_at = now = self.clock()
+        self.connected_at = now = self.trace.clock()
         sock = self.sock
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -397,7 +392,6 @@ class Wire:
                     return
                 except OSError as exc:
                     exc.__traceback__ = None  # it would hold this frame, which holds this wire
-                    self._stop_reading()
                     self.connection_lost(exc)
                     return
                 now = perf_counter()
@@ -407,13 +401,11 @@ class Wire:
                 if data:
                     self.data_received(data)
                 else:  # the server closed its side
-                    self._stop_reading()
                     self.connection_lost(None)
                 self.idle_since = perf_counter()
-            else:  # more may be waiting
-                if self.reading and not self.resuming:
-                    self.resuming = True
-                    self.loop.call_soon(self._resume_reading)
+            if self.reading and not self.resuming:  # more may be waiting
+                self.resuming = True
+                self.loop.call_soon(self._resume_reading)
         # a fault of the prober's: the check ends with it, not at its deadline
         except Exception as exc:  # noqa: BLE001
             self._fault(exc)
@@ -435,7 +427,7 @@ class Wire:
             sent = 0
         except OSError as exc:  # reported as the connection's end, as a transport would
             exc.__traceback__ = None  # as in _on_readable
-            self.loop.call_soon(self._broken, exc)
+            self.loop.call_soon(self.connection_lost, exc)
             return
         if sent < len(data):
             self.unsent = data[sent:]
@@ -456,11 +448,6 @@ class Wire:
         if self.connected is not None and not self.connected.done():
             self.connected.set_exception(exc)
         self._settle(exc)
-
-    def _broken(self, exc: OSError) -> None:
-        if self.sock is not None:
-            self._stop_reading()
-            self.connection_lost(exc)
 
     def _start_writing(self, callback) -> None:
         self.writing = True
@@ -488,6 +475,8 @@ class Wire:
             self._read()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """The server's stream has ended (`exc` None) or broken: nothing more is read."""
+        self._stop_reading()
         if self.done.done() or self.ended:
             return
         self.ended = True
@@ -534,7 +523,7 @@ class Wire:
             return
         self.handshaking = False
         trace = self.trace
-        trace.ready_at = now = self.clock()
+        trace.ready_at = now = self.trace.clock()
         trace.tls_ms += (now - self.connected_at) * 1000
         trace.phase = "request"
         self.tls.write(self.head)
@@ -557,8 +546,7 @@ class Wire:
                 self._fail("protocol", f"bad HTTP answer: TLS error: {(exc.reason or str(exc)).lower().replace('_', ' ')}")
                 break
             if not data:  # the server's close_notify: its stream has ended, whether or not
-                self._stop_reading()  # it closes the connection now or waits for ours
-                self.connection_lost(None)
+                self.connection_lost(None)  # it closes the connection now or waits for ours
                 break
             self._parse(data)
         if self.outgoing.pending:

@@ -27,7 +27,7 @@ def _wire(certs, head=None):
     trace = Trace()
     head = head or request_head("GET", URL("https://127.0.0.1/"), (), "test")
     wire = Wire(loop, trace, tls_context(certs.ca_file, "1.2"), "127.0.0.1", head, "GET", 1024)
-    wire.connect_started = wire.clock()
+    wire.connect_started = trace.clock()
     return wire, trace
 
 
