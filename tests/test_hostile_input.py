@@ -212,6 +212,24 @@ def test_names_already_in_a_database_are_shown_escaped_in_terminal_tables(tmp_pa
     assert len(done.stdout.strip().splitlines()) == 3  # the daemon line, the header, one endpoint
 
 
+def test_the_daemons_log_lines_show_control_characters_escaped(monkeypatch):
+    from probe import daemon
+
+    root = logging.getLogger()
+    kept = root.handlers[:], root.level
+    monkeypatch.setenv("JOURNAL_STREAM", "1:2")  # the journal's format: no time stamp
+    try:
+        daemon.setup_logging("INFO")
+        formatter = root.handlers[0].formatter
+    finally:
+        root.handlers[:], _ = kept
+        root.setLevel(kept[1])
+    record = logging.LogRecord("probe.daemon", logging.WARNING, __file__, 1, "endpoint %s: %s",
+                               ("a\u202eb\nWARNING forged", "\x1b[31mred"), None)
+    record.priority = 4
+    assert formatter.format(record) == "<4>probe.daemon: endpoint a\\u202eb\\nWARNING forged: \\x1b[31mred"
+
+
 def test_log_lines_show_control_characters_escaped():
     formatter = PrintableFormatter("%(levelname)s %(message)s")
     record = logging.LogRecord("probe", logging.WARNING, __file__, 1, "endpoint %s: %s", ("a\nb", "\x1b[31mred"), None)
