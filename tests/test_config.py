@@ -163,6 +163,8 @@ E = '[[endpoint]]\nname = "admin"\nurl = "https://admin.example.com/"\n'
          "endpoint 'x': url: 'https://a.example/\\n' holds a control character (\\n)"),
         ('[[endpoint]]\nname = "x"\nurl = "https://a\\u0000.example/"\n',
          "endpoint 'x': url: 'https://a\\x00.example/' holds a control character (\\x00)"),
+        ('[[endpoint]]\nname = "x"\nurl = "https://a|b.example/"\n',
+         "endpoint 'x': url: 'https://a|b.example/' has a bad host name: 'a|b.example' holds a character not allowed"),
         ('[[endpoint]]\nname = "x"\nurl = "https://a..b/"\n', "endpoint 'x': url: 'https://a..b/' has a bad host name: 'a..b' has an empty label"),
         ('[[endpoint]]\nname = "x"\nurl = "https://-bad-.com/"\n',
          "endpoint 'x': url: 'https://-bad-.com/' has a bad host name: '-bad-.com' has a label that begins or ends with '-'"),
@@ -225,6 +227,7 @@ def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path):
 @pytest.mark.parametrize("url", [
     "https://a.example/", "https://a.example./", "https://ex_ample.com/", "https://\u00e9t\u00e9.example/",
     "https://[::1]:8443/", "https://10.0.0.1/", "https://a.1b/", "https://ann:pa%2Fss@a.example/",
+    "https://odd(name).example/",  # browsers take it: only their forbidden characters are refused
 ])
 def test_good_urls(url):
     assert config.check_url(url) == url

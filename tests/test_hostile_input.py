@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from probe.cli import cli as main_cli
 from probe.store import Store, import_jsonl
 from probe.text import PrintableFormatter, printable
+from test_cli_history import one_line_error
 
 EXIT_CANTCREAT = 73  # the daemon's exit status for a database it cannot use
 
@@ -31,16 +32,6 @@ def cli(*args, input=None):
     """The same CLI in this process; an exception escaping it fails the test."""
     result = CliRunner().invoke(main_cli, [str(a) for a in args], input=input, catch_exceptions=False)
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
-
-
-def one_line_error(done, *expected: str) -> str:
-    assert done.returncode != 0, done.stdout
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    for text in expected:
-        assert text in lines[0], lines[0]
-    return lines[0]
 
 
 def line(endpoint="web", **changes) -> str:
