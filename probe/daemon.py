@@ -19,6 +19,7 @@ from probe.alerts import Alerter, is_loopback
 from probe.check import check, loop_factory
 from probe.scheduler import Scheduler
 from probe.store import Store, StoreError, Writer
+from probe.text import PrintableFormatter
 from probe.web import LiveResults, start_web
 from probe.workers import WorkerPool, auto_workers
 
@@ -282,7 +283,7 @@ def setup_logging(level: str = "INFO") -> None:
     else:
         fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(fmt))
+    handler.setFormatter(PrintableFormatter(fmt))  # a name's escape sequence is shown, not obeyed
     handler.addFilter(_Priority())
     root = logging.getLogger()
     root.handlers[:] = [handler]
