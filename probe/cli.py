@@ -442,12 +442,16 @@ def backup(config_path, db_path, dest, rotate):
 @click.option("--endpoint", "endpoints", multiple=True, help="Only these endpoints (repeatable).")
 @click.option("--templates", type=click.Path(exists=True, file_okay=False),
               help="A directory of templates that override the packaged ones.")
-def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints, templates):
-    """Write the monthly availability report against the SLA target.
+@click.option("--as-of", "as_of_text", metavar="TIME",
+              help="Make the report as it was at TIME (ISO 8601; without offset: the SLA's time zone;"
+                   " default: now). The same TIME gives the same report.")
+def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints, templates, as_of_text):
+    """Write the monthly availability report against the SLA target, as of now or --as-of.
 
     \b
     Example:
       probe report --config /etc/probe/probe.toml --month 2026-10 --lang en
+      probe report --month 2026-10 --as-of 2026-11-02T09:00 --format json
     """
     import time as clock
     from pathlib import Path
@@ -457,9 +461,13 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
 
     cfg = load_config(config_path) or _default_config(db_path)
     now = clock.time()
+    as_of = parse_time_option(as_of_text, cfg.sla.timezone) if as_of_text else now
+    if as_of > now:
+        raise ProbeError(f"--as-of {as_of_text} is in the future: a report is made as of now at the latest")
     try:
         year, month_number = (report_module.parse_month(month) if month
-                              else report_module.last_complete_month(now, cfg.sla.timezone))
+                              else report_module.last_complete_month(as_of, cfg.sla.timezone))
+        report_module.check_month_begun(year, month_number, as_of, cfg.sla.timezone)
     except ValueError as exc:
         raise ProbeError(str(exc)) from None
     for name in endpoints:
@@ -472,7 +480,8 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
         for name in names:
             if name not in known and not cfg.endpoints:
                 raise ProbeError(f"no endpoint named {name!r} in {store.path}")
-        context = report_module.ReportContext(cfg, store, year, month_number, now, lang or cfg.report.language)
+        declare_maintenance(store, cfg, now)
+        context = report_module.ReportContext(cfg, store, year, month_number, as_of, lang or cfg.report.language)
         model = report_module.build(context, names)
     if fmt == "json":
         text = json.dumps(model, ensure_ascii=False, indent=2)
@@ -492,6 +501,17 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
     except OSError as exc:
         raise ProbeError(f"cannot write {target}: {exc.strerror}") from None
     click.echo(f"wrote {target}", err=True)
+
+
+def declare_maintenance(store, cfg, now) -> None:
+    """The config's maintenance windows that probe sees for the first time are declared now."""
+    from probe.maintenance import declare_from_config
+    from probe.store import StoreError
+
+    try:
+        declare_from_config(store, cfg, now)
+    except StoreError as exc:
+        raise ProbeError(str(exc)) from None
 
 
 def _default_config(db_path):
@@ -662,3 +682,8 @@ def format_table(results) -> str:
 
 def main():
     cli.main(prog_name="probe")
+
+
+from probe.cli_maintenance import maintenance_group  # noqa: E402  (it uses the helpers above)
+
+cli.add_command(maintenance_group)

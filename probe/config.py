@@ -158,6 +158,7 @@ class SLASettings:
     closed_days: tuple = ()
     confirm: int = 2
     deadlines: dict = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_DEADLINES.items()})
+    late_maintenance: str = "count"  # a window's part before its declaration: "count" or "exclude"
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ ENDPOINT_KEYS = {
     "max_severity",
 }
 PROBE_KEYS = {"database", "site", "retention", "max_in_flight", "rate", "per_host", "retry_interval", "workers"}
-SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines"}
+SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines", "late_maintenance"}
 REPORT_KEYS = {"title", "provider", "client", "language", "support"}
 MAINTENANCE_KEYS = {"start", "end", "endpoints", "reason", "every", "at", "duration"}
 TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts"}
@@ -492,6 +493,7 @@ def _sla_settings(table: dict, where: _Where) -> SLASettings:
         closed_days=_value(table, "closed_days", _dates, where, section, ()),
         confirm=_value(table, "confirm", _int_in(1, 100), where, section, 2),
         deadlines=deadlines,
+        late_maintenance=_value(table, "late_maintenance", _choice(("count", "exclude")), where, section, "count"),
     )
 
 

@@ -177,6 +177,42 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE checks ADD COLUMN wait INTEGER;  -- 0.1 ms
     """,
+    # 4: the paper trail (probe.maintenance, probe.provenance): declared maintenance windows,
+    # where imported history came from, and when each record was made.
+    """
+    CREATE TABLE maintenance (
+        id INTEGER PRIMARY KEY,
+        start INTEGER,                -- one-off window; NULL for a recurring one
+        "end" INTEGER,
+        every TEXT,                   -- recurring: weekdays "0,6" (0 = Monday), local time at
+        at TEXT,
+        duration_ms INTEGER,
+        endpoints TEXT,               -- JSON list of names; NULL: every endpoint
+        reason TEXT NOT NULL DEFAULT '',
+        declared_at INTEGER NOT NULL,
+        declared_by TEXT,
+        source TEXT NOT NULL CHECK (source IN ('command', 'config', 'import')),
+        config_key TEXT UNIQUE,       -- a config window's identity: declared once, when first seen
+        cancelled_at INTEGER,
+        cancelled_by TEXT
+    );
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        file TEXT NOT NULL,
+        imported_at INTEGER NOT NULL
+    );
+    -- Which endpoints' checks an import brought, and over which span.
+    CREATE TABLE imported_spans (
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        endpoint_id INTEGER NOT NULL REFERENCES endpoints(id),
+        first_at INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        checks INTEGER NOT NULL,
+        PRIMARY KEY (import_id, endpoint_id)
+    ) WITHOUT ROWID;
+    ALTER TABLE daemon_runs ADD COLUMN import_id INTEGER;  -- brought by an import, not run here
+    ALTER TABLE incidents ADD COLUMN recorded_at INTEGER;  -- when the record was made
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -344,6 +380,7 @@ class ImportStats:
     added: int = 0
     skipped_duplicates: int = 0
     errors: list[str] = field(default_factory=list)  # "line 17: ..." (with skip_errors)
+    records: int = 0  # paper-trail records added (windows, incidents, daemon runs, imports)
 
 
 # --- connection, schema --------------------------------------------------------------------
@@ -1069,6 +1106,7 @@ class Store:
                 "severity": severity,
                 "summary": summary,
                 "source": "manual",
+                "recorded_at": _ms(time.time()),
             }
         )
         return table.last_pk
@@ -1128,6 +1166,11 @@ class Store:
                 (self._require_endpoint(endpoint), _ms(start), severity),
             )
         return self.detected_incident(endpoint, start)
+
+    def incident_recorded_at(self, incident_id: int) -> float | None:
+        """When the incident's record was made (None for records older than that column)."""
+        row = self.db.conn.execute("SELECT recorded_at FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        return None if row is None else _seconds(row[0])
 
     def incident(self, incident_id: int) -> Incident | None:
         found = self._incidents(" AND i.id = ?", [incident_id])
@@ -1612,13 +1655,26 @@ def export_jsonl(
     until: float | None = None,
 ) -> int:
     """Write checks as JSON Lines: the keys of CheckResult.to_json() plus endpoint,
-    interval_s and site. Returns the number of lines."""
+    interval_s and site; then the paper trail (probe.provenance: maintenance windows,
+    incidents and acknowledgements, daemon runs, earlier imports), one record a line.
+    Returns the number of checks."""
     lines = 0
     for name, interval_s, site, result in store.checks(endpoint, since, until):
         record = {"endpoint": name, **result.to_json(), "interval_s": interval_s, "site": site}
         fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         lines += 1
+    _export_paper_trail(store, fh, endpoint)
     return lines
+
+
+def _export_paper_trail(store: Store, fh: IO[str], endpoint: int | str | None) -> None:
+    from .provenance import export_records  # it imports this module
+
+    name = endpoint
+    if isinstance(endpoint, int):
+        name = store.db.conn.execute("SELECT name FROM endpoints WHERE id = ?", (endpoint,)).fetchone()[0]
+    for record in export_records(store, name):
+        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def _parse_time(key: str, value: str | float | None) -> float | None:
@@ -1682,7 +1738,8 @@ def import_jsonl(store: Store, fh: Iterable[str], *, skip_errors: bool = False) 
                 " WITHOUT ROWID"
             )
             try:
-                lines = _import_lines(conn, codec, fh, stats, skip_errors)
+                trail: list[tuple[int, dict]] = []
+                lines = _import_lines(conn, codec, fh, stats, skip_errors, trail)
                 # Stored already, or in a period pruned since: its runs and rollups are
                 # settled and must not count it twice.
                 conn.execute(
@@ -1706,6 +1763,7 @@ def import_jsonl(store: Store, fh: Iterable[str], *, skip_errors: bool = False) 
                 rollups.apply(conn)
                 for plan in plans:
                     _refold(conn, codec, plan)
+                stats.records = _import_paper_trail(conn, fh, trail)
             finally:
                 conn.execute("DROP TABLE temp.incoming")
     except sqlite3.Error as error:
@@ -1714,7 +1772,19 @@ def import_jsonl(store: Store, fh: Iterable[str], *, skip_errors: bool = False) 
     return stats
 
 
-def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool) -> int:
+def _import_paper_trail(conn, fh, trail: list[tuple[int, dict]]) -> int:
+    """Record where the staged checks came from, then add the file's paper-trail records."""
+    from .provenance import import_records, record_import  # they import this module
+
+    import_id = record_import(conn, str(getattr(fh, "name", None) or "<stdin>"))
+    try:
+        return import_records(conn, trail, import_id)
+    except ValueError as error:
+        raise StoreError(str(error)) from None
+
+
+def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool,
+                  trail: list | None = None) -> int:
     """Parse and stage the lines in the incoming table; returns how many were good."""
     insert = (
         f"INSERT OR IGNORE INTO incoming VALUES ({', '.join('?' * len(_CHECK_COLUMNS))})"
@@ -1725,6 +1795,9 @@ def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool
         if not line.strip():
             continue
         try:
+            if trail is not None and '"record"' in line and (record := _paper_trail_record(line)):
+                trail.append((number, record))
+                continue
             rows.append(codec.row(*_parse_line(line)))
         except ValueError as error:
             if not skip_errors:
@@ -1737,6 +1810,12 @@ def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool
             rows.clear()
     conn.executemany(insert, rows)
     return good
+
+
+def _paper_trail_record(line: str) -> dict | None:
+    from .provenance import parse_record  # it imports this module
+
+    return parse_record(line)
 
 
 def backup(store_path: str | os.PathLike, dest: str | os.PathLike) -> Path:

@@ -275,8 +275,20 @@ def october(tmp_path_factory):
         [*(n for n in timelines if n != "capped"), ("capped", 'max_severity = "major"'), "nodata"],
         MAINTENANCE,
     )
+    # The daemon first saw the config's windows on 30 September (declared ahead of October).
+    declare_config_windows(config, db, paris(2026, 9, 30))
     model = report_json(config, db, "--month", "2026-10")
     return {"db": db, "config": config, "model": model, "tmp": tmp}
+
+
+def declare_config_windows(config: Path, db: Path, at: float) -> None:
+    """What a daemon start at ``at`` does with the config's maintenance windows."""
+    from probe import config as config_module
+    from probe import maintenance
+    from probe.store import Store
+
+    with Store.open(db) as store:
+        maintenance.declare_from_config(store, config_module.load(config), at)
 
 
 def test_json_has_the_documented_keys_and_iso_times(october):
@@ -342,7 +354,7 @@ def test_maintenance_one_off_and_weekly_windows_are_left_out(october):
     assert e["availability_display"] == "99.898"
     assert e["met"] is True
     assert e["allowed_downtime_seconds"] == pytest.approx(0.002 * 2_660_400)
-    windows = [(w["start"], w["end"]) for w in e["maintenance"]]
+    windows = [(w["start"], w["end"]) for w in e["maintenance_windows"]]
     assert windows == [
         ("2026-10-04T02:00:00+02:00", "2026-10-04T03:00:00+02:00"),
         ("2026-10-11T02:00:00+02:00", "2026-10-11T03:00:00+02:00"),
