@@ -265,6 +265,16 @@ def _recorded_by(record, store: Store, as_of: float) -> bool:
     return recorded_at is None or recorded_at <= as_of
 
 
+def _detected_as_of(store: Store, record, as_of: float):
+    """The record (id, acknowledgement) of a detected incident as it stood at ``as_of``: none
+    when it was made later, unless it holds an acknowledgement dated by then."""
+    if record is None:
+        return None
+    if not _recorded_by(record, store, as_of) and not (record.ack_at is not None and record.ack_at <= as_of):
+        return None
+    return _as_of(record, as_of)
+
+
 def _as_of(record, as_of: float):
     """An incident record as it stood at ``as_of``: later acknowledgements and closings
     had not happened yet."""
@@ -317,7 +327,7 @@ def _endpoint_section(context, rules, name, url, runs, figures, days, counted, c
     detected += [(episode, 0.0) for episode in figures.degradations]
     incidents = [
         detected_row(rules, name, episode, downtime, cap,
-                     _as_of(record, rules.now) if (record := context.store.detected_incident(name, episode.start)) else None,
+                     _detected_as_of(context.store, context.store.detected_incident(name, episode.start), rules.now),
                      excused)
         for episode, downtime in detected
     ]

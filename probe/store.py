@@ -1130,12 +1130,12 @@ class Store:
                 raise StoreError("acknowledge an incident by id, or by endpoint and start")
             with _write_transaction(conn):
                 return conn.execute(
-                    "INSERT INTO incidents (endpoint_id, start, source, ack_at, ack_by)"
-                    " VALUES (?, ?, 'detected', ?, ?)"
+                    "INSERT INTO incidents (endpoint_id, start, source, ack_at, ack_by, recorded_at)"
+                    " VALUES (?, ?, 'detected', ?, ?, ?)"
                     " ON CONFLICT (endpoint_id, start) WHERE source = 'detected'"
                     " DO UPDATE SET ack_at = excluded.ack_at, ack_by = excluded.ack_by"
                     " RETURNING id",
-                    (self._require_endpoint(endpoint), _ms(start), at_ms, by),
+                    (self._require_endpoint(endpoint), _ms(start), at_ms, by, _ms(time.time())),
                 ).fetchone()[0]
         changed = self.db.execute(
             "UPDATE incidents SET ack_at = ?, ack_by = ? WHERE id = ?", (at_ms, by, incident_id)
@@ -1161,9 +1161,10 @@ class Store:
         can be acknowledged by id), and return its record."""
         with _write_transaction(self.db.conn) as conn:
             conn.execute(
-                "INSERT INTO incidents (endpoint_id, start, severity, source) VALUES (?, ?, ?, 'detected')"
+                "INSERT INTO incidents (endpoint_id, start, severity, source, recorded_at)"
+                " VALUES (?, ?, ?, 'detected', ?)"
                 " ON CONFLICT (endpoint_id, start) WHERE source = 'detected' DO NOTHING",
-                (self._require_endpoint(endpoint), _ms(start), severity),
+                (self._require_endpoint(endpoint), _ms(start), severity, _ms(time.time())),
             )
         return self.detected_incident(endpoint, start)
 
