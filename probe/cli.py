@@ -172,7 +172,9 @@ def history_options(func):
     return func
 
 
-def load_config(config_path, required=False):
+def load_config(config_path, required=False, secrets=False):
+    """The config, or None without one. Only commands that send or check (``secrets``) need
+    the ${VARIABLES} of alert channels and headers to be set."""
     from probe import config as config_module
 
     if config_path is None:
@@ -180,7 +182,7 @@ def load_config(config_path, required=False):
             raise ProbeError("no config file given (use --config FILE)")
         return None
     try:
-        return config_module.load(config_path)
+        return config_module.load(config_path, secrets=secrets)
     except config_module.ConfigError as exc:
         raise ProbeError(str(exc)) from None
 
@@ -188,9 +190,20 @@ def load_config(config_path, required=False):
 def database_path(cfg, db_path) -> str:
     from probe.config import default_database
 
+    if cfg is None or cfg.path == "<defaults>":
+        _say_defaults(cfg, db_path or (cfg.probe.database if cfg else default_database()))
     if db_path:
         return db_path
     return cfg.probe.database if cfg else default_database()
+
+
+def _say_defaults(cfg, database) -> None:
+    """Without a config file, one line on stderr says what stands in for it."""
+    from probe.config import SLASettings
+
+    sla = cfg.sla if cfg else SLASettings()
+    click.echo(f"probe: no config file (--config or $PROBE_CONFIG): using the defaults: target {sla.target} %,"
+               f" time zone {sla.timezone}, database {os.path.abspath(database)}", err=True)
 
 
 def open_store(cfg, db_path, must_exist=True):
@@ -275,6 +288,9 @@ def config_check(file):
     from probe.config import _say
 
     click.echo(f"{file}: OK")
+    for where in cfg.unset_secrets:
+        click.echo(f"warning: {where} is not set in the environment: `probe run` and `probe alert test`"
+                   " will refuse to start without it", err=True)
     click.echo(f"database: {cfg.probe.database}   site: {cfg.probe.site}   retention: {cfg.probe.retention_days} days")
     click.echo(f"SLA: {cfg.sla.target} % in {cfg.sla.timezone}, holidays {cfg.sla.holidays}, confirm {cfg.sla.confirm}")
     click.echo(f"{len(cfg.endpoints)} endpoint(s):")
@@ -540,7 +556,7 @@ def alert_test(config_path, db_path):
     """
     from probe.alerts import send_test
 
-    cfg = load_config(config_path, required=True)
+    cfg = load_config(config_path, required=True, secrets=True)
     if not cfg.alerts:
         raise ProbeError(f"{cfg.path}: no [[alerts.webhook]] or [[alerts.email]] to test")
     outcomes = send_test(cfg.alerts)

@@ -39,10 +39,14 @@ def ok(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return done
 
 
+# Without --config, a command first says which defaults it uses, on a line of its own.
+DEFAULTS_NOTE = "probe: no config file (--config or $PROBE_CONFIG): using the defaults:"
+
+
 def one_line_error(done: subprocess.CompletedProcess, *expected: str) -> str:
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
+    lines = [line for line in done.stderr.strip().splitlines() if not line.startswith(DEFAULTS_NOTE)]
     assert len(lines) == 1, done.stderr
     for text in expected:
         assert text in lines[0], lines[0]
@@ -116,7 +120,7 @@ def test_export_import_round_trip_is_identical(tmp_path, history):
 
     exported = tmp_path / "export.jsonl"
     done = ok(cli("export", "--db", db, "-o", exported))
-    assert done.stderr.strip() == f"exported {len(history['records'])} checks to {exported}"
+    assert done.stderr.strip().splitlines()[-1] == f"exported {len(history['records'])} checks to {exported}"
     fresh = tmp_path / "two.db"
     ok(cli("import", exported, "--db", fresh))
     assert checks_of(ok(probe("export", "--db", fresh)).stdout) == first
