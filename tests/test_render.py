@@ -512,3 +512,42 @@ def test_browser_dom_shows_hostile_strings_as_text(hostile_page):
     text = "".join(doc.text)
     assert f"api {HOSTILE}" in text and f"title {HOSTILE}" in text
     assert "Méthode de calcul" in text
+
+
+def evidence_model() -> dict:
+    """The month in progress, with a late window, 25 blips and an incident inside maintenance."""
+    model = make_model()
+    model.update(provisional=True, as_of="2026-10-21T09:30:00+02:00")
+    api = model["endpoints"][0]
+    api["blip_events"] = [
+        {"start": f"2026-10-{day:02d}T12:00:00+02:00", "end": f"2026-10-{day:02d}T12:00:05+02:00",
+         "state": "down", "error_class": "timeout", "checks": 1} for day in range(1, 26)]
+    api["incidents"][1].update(in_maintenance=True, acknowledge="none", fix="none",
+                               acknowledge_deadline=None, fix_deadline=None)
+    return model
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_browser_shows_the_evidence_of_the_record(tmp_path):
+    page = tmp_path / "evidence.html"
+    page.write_text(render_html(evidence_model()), encoding="utf-8")
+    run = browser.dump_dom(page)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.console_messages() == []
+    text = " ".join(parse(run.stdout).text)
+    # the month in progress is provisional, with its as-of time
+    assert "Rapport provisoire : le mois n’est pas terminé. Les chiffres sont ceux du 21 octobre 2026 à 09:30" in text
+    # the late window is marked, with its declaration; the budget is cut down (5 356.8 s)
+    assert "déclarée en retard" in text and "21 octobre 2026 à 01:30" in text
+    assert "1\u00a0h\u00a029\u00a0min\u00a016\u00a0s" in text and "29\u00a0min\u00a017\u00a0s" not in text
+    # 20 blips shown, the other 5 folded to a count
+    assert "… et 5 autres (tous sont listés dans le rapport JSON)." in text
+    assert "20 octobre 2026 à 12:00" in text and "21 octobre 2026 à 12:00" not in text
+    # the incident inside maintenance has no deadline to miss
+    assert "sans objet (maintenance)" in text
+    # the probe's record: the interruption, the runs, the imported history
+    assert "sonde arrêtée" in text and "9140" in text and "www-2026.jsonl" in text
+    assert "Aucune interruption de la sonde" not in text
+    shot = tmp_path / "evidence.png"
+    assert browser.screenshot(page, shot, 1280, 2600).returncode == 0
