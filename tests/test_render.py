@@ -551,3 +551,15 @@ def test_browser_shows_the_evidence_of_the_record(tmp_path):
     assert "Aucune interruption de la sonde" not in text
     shot = tmp_path / "evidence.png"
     assert browser.screenshot(page, shot, 1280, 2600).returncode == 0
+
+
+@pytest.mark.parametrize("policy, fr, en", [
+    ("count", "est comptée comme du temps ordinaire", "counts as ordinary time"),
+    ("exclude", "le contrat admet les déclarations tardives", "the contract allows late declarations"),
+])
+def test_the_rules_state_how_late_maintenance_is_counted(policy, fr, en):
+    model = make_model()
+    model["rules"]["late_maintenance"] = policy
+    assert fr in render_html(model, lang="fr") and en in render_html(model, lang="en")
+    assert "de quand à quand la sonde" in render_html(model, lang="fr")
+    assert "ran without interruption only when its runs cover the whole month" in render_html(model, lang="en")
