@@ -360,17 +360,22 @@ def status(config_path, db_path, as_json):
 @click.option("--output", "-o", type=click.File("w"), default="-", help="File to write (default: stdout).")
 def export_command(config_path, db_path, endpoint, since, until, output):
     """Write checks as JSON Lines: the keys of `probe check --json` plus endpoint,
-    interval_s and site.
+    interval_s and site; then the paper trail (maintenance windows, incidents recorded by hand,
+    acknowledgements, daemon runs, imports), one record a line, for `probe import`.
 
     \b
     Example:
       probe export --since 2026-10-01 --until 2026-11-01 -o october.jsonl
     """
+    import time as clock
+
     from probe.store import export_jsonl
 
     cfg = load_config(config_path)
     store = open_store(cfg, db_path)
     with store:
+        if cfg:
+            declare_maintenance(store, cfg, clock.time())
         lines = export_jsonl(store, output, endpoint, parse_time_option(since), parse_time_option(until))
     if output is not sys.stdout and output.name != "<stdout>":
         click.echo(f"exported {lines} checks to {output.name}", err=True)
@@ -609,6 +614,7 @@ def incident_list(config_path, db_path, days, as_json):
     cfg = load_config(config_path) or _default_config(db_path)
     store = open_store(cfg, db_path)
     with store:
+        declare_maintenance(store, cfg, clock.time())
         rows = incidents.recent(store, cfg, clock.time(), days)
     if as_json:
         for row in rows:

@@ -231,3 +231,11 @@ def test_cancelling_twice_is_refused(api):
     again = probe("maintenance", "cancel", window_id, "--db", api["db"])
     assert again.returncode == 3
     assert again.stderr.strip().splitlines()[-1] == f"probe: maintenance window {window_id} is already cancelled"
+
+
+def test_incident_list_knows_an_incident_inside_maintenance(api):
+    declare(api["db"], *WINDOW, at=paris(2026, 10, 1, 9))
+    done = probe("incident", "list", "--config", api["config"], "--db", api["db"], "--days", "3650", "--json")
+    assert done.returncode == 0, done.stderr
+    [row] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert (row["acknowledge"], row["fix"], row["in_maintenance"]) == ("none", "none", True)
