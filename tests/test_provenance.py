@@ -58,8 +58,10 @@ def test_imported_history_is_said_so_and_never_called_uninterrupted(tmp_path):
     assert (span["first_check"], span["last_check"]) == ("2026-10-01T00:00:00+02:00", "2026-10-31T23:55:00+01:00")
     # recorded from the first check to the end of the last one's coverage (capped at the month's end)
     assert (e["recorded_from"], e["recorded_until"]) == ("2026-10-01T00:00:00+02:00", "2026-11-01T00:00:00+01:00")
-    for lang, imported, uninterrupted in (("en", "History imported from the file", "ran without interruption"),
-                                          ("fr", "Historique importé du fichier", "Aucune interruption")):
+    for lang, imported, uninterrupted in (("en", "History imported from the file",
+                                           "The probe ran without interruption this month."),
+                                          ("fr", "Historique importé du fichier",
+                                           "Aucune interruption de la sonde ce mois-ci.")):
         out = tmp_path / f"r-{lang}.html"
         assert run("report", "--config", config, "--db", db, "--month", "2026-10", "--lang", lang,
                    "-o", out).exit_code == 0
