@@ -163,3 +163,20 @@ def test_a_bad_paper_trail_record_is_one_line_and_imports_nothing(tmp_path):
     assert "line 13: maintenance: maintenance: start must be int or null, not 'tomorrow'" in done.output
     with Store.open(db) as store:
         assert store.endpoints() == []
+
+
+def test_a_daemon_that_fell_silent_is_an_interruption_from_its_last_heartbeat(tmp_path):
+    db, path, config = october(tmp_path)
+    with Store.open(db) as store:  # a daemon started on 30 Sep, killed on 20 Oct at 03:00 (kill -9)
+        run_id = store.start_daemon_run(pid=4242, version="1.4.0", site="paris-1")
+        store.heartbeat(run_id, at=paris(2026, 10, 20, 3))
+        store.db.execute("UPDATE daemon_runs SET started_at = ? WHERE id = ?", (ms(paris(2026, 9, 30)), run_id))
+    model = report_json(config, db, "--month", "2026-10")
+    # no heartbeat for more than 60 s after 03:00, and no later run: not running from 03:00
+    assert model["daemon_gaps"] == [{"start": "2026-10-20T03:00:00+02:00", "end": "2026-11-01T00:00:00+01:00",
+                                     "seconds": 11 * 86400 + 21 * 3600 + 3600, "reason": "silent"}]
+    # 20 Oct 03:00 -> 31 Oct 03:00 is 11 days, then 21 h to 1 Nov 00:00, plus the hour that
+    # summer time's end adds on 25 October: 1 029 600 s
+    # as of 30 s after that heartbeat, it was still running
+    then = report_json(config, db, "--month", "2026-10", "--as-of", "2026-10-20T03:00:30")
+    assert then["daemon_gaps"] == [] and then["probe_ran_throughout"] is True
