@@ -1010,3 +1010,22 @@ def test_the_html_lists_blips_and_folds_them_past_twenty(tmp_path):
     assert "1er octobre 2026 à 12:00" in table and "20 octobre 2026 à 12:00" in table
     assert "21 octobre 2026 à 12:00" not in table
     assert "… et 5 autres (tous sont listés dans le rapport JSON)." in html
+
+
+def test_as_of_inside_a_run_reads_only_the_checks_made_by_then(tmp_path):
+    # api, Wed 7 Oct: down at 10:00, 10:00:05, 10:05 and 10:10, up at 10:15
+    timeline = Timeline("api", paris(2026, 10, 7), paris(2026, 10, 7, 12)).episode(
+        paris(2026, 10, 7, 10), paris(2026, 10, 7, 10, 15), "http_status")
+    db = tmp_path / "probe.db"
+    import_history(db, write_jsonl(tmp_path / "h.jsonl", timeline))
+    config = write_config(tmp_path / "probe.toml", ["api"])
+    e = section(report_json(config, db, "--month", "2026-10", "--as-of", "2026-10-07T10:07"), "api")
+    # as of 10:07 only the down checks of 10:00, 10:00:05 and 10:05 were made: the outage is
+    # under way, known until 10:05 + 450 s = 10:12:30 (750 s); the month counts up to 10:07,
+    # so 420 s of downtime
+    [incident] = e["incidents"]
+    assert (incident["end"], incident["duration_seconds"], incident["fix"]) == (None, 750, "open")
+    assert e["downtime_seconds"] == 420
+    # as of 10:20 it was over: 10:00 -> 10:15, 900 s
+    later = section(report_json(config, db, "--month", "2026-10", "--as-of", "2026-10-07T10:20"), "api")
+    assert (later["incidents"][0]["end"], later["downtime_seconds"]) == ("2026-10-07T10:15:00+02:00", 900)
