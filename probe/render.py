@@ -355,7 +355,7 @@ def format_date(value: str | date, lang: str) -> str:
     return f"{number} {MONTHS[lang][day.month - 1]} {day.year}"
 
 
-def format_datetime(value: str, lang: str, timezone: str | None = None) -> str:
+def format_datetime(value: str, lang: str, timezone: str | None = None, seconds: bool = False) -> str:
     """``2026-10-07T10:00:00+02:00`` -> ``7 octobre 2026 à 10:00`` / ``7 October 2026, 10:00``.
 
     The time is shown as written (the model's times are already in the SLA time zone). When
@@ -365,7 +365,7 @@ def format_datetime(value: str, lang: str, timezone: str | None = None) -> str:
     if value is None:
         return "—"
     moment = datetime.fromisoformat(value)
-    clock = moment.strftime("%H:%M")
+    clock = moment.strftime("%H:%M:%S" if seconds else "%H:%M")
     if timezone and moment.utcoffset() is not None and _ambiguous(moment, timezone):
         offset = moment.strftime("%z")
         clock += f" (UTC{offset[:3]}:{offset[3:]})"
@@ -655,6 +655,7 @@ def make_environment(lang: str, template_dir=None, timezone: str | None = None) 
         duration_down=lambda seconds: format_duration(seconds, lang, down=True),
         date=lambda value: format_date(value, lang),
         datetime=lambda value: format_datetime(value, lang, timezone),
+        datetime_s=lambda value: format_datetime(value, lang, timezone, seconds=True),
         month=lambda value: format_month(value, lang),
         deadline=lambda value: format_deadline(value, lang),
         error_class=lambda value: ERROR_CLASSES[lang].get(value, value),

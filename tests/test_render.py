@@ -543,7 +543,8 @@ def test_browser_shows_the_evidence_of_the_record(tmp_path):
     assert "1\u00a0h\u00a029\u00a0min\u00a016\u00a0s" in text and "29\u00a0min\u00a017\u00a0s" not in text
     # 20 blips shown, the other 5 folded to a count
     assert "… et 5 autres (tous sont listés dans le rapport JSON)." in text
-    assert "20 octobre 2026 à 12:00" in text and "21 octobre 2026 à 12:00" not in text
+    assert "20 octobre 2026 à 12:00:00" in text and "21 octobre 2026 à 12:00:00" not in text
+    assert "20 octobre 2026 à 12:00:05" in text  # a blip lasts seconds: they are shown
     # the incident inside maintenance has no deadline to miss
     assert "sans objet (maintenance)" in text
     # the probe's record: the interruption, the runs, the imported history

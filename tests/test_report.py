@@ -1007,7 +1007,7 @@ def test_the_html_lists_blips_and_folds_them_past_twenty(tmp_path):
     table = html[html.index('class="data blips"'):]
     table = table[:table.index("</table>")]
     assert table.count("<tr>") == 21  # the header and 20 rows
-    assert "1er octobre 2026 à 12:00" in table and "20 octobre 2026 à 12:00" in table
+    assert "1er octobre 2026 à 12:00:00" in table and "20 octobre 2026 à 12:00:05" in table
     assert "21 octobre 2026 à 12:00" not in table
     assert "… et 5 autres (tous sont listés dans le rapport JSON)." in html
 
