@@ -173,7 +173,9 @@ def history_options(func):
     return func
 
 
-def load_config(config_path, required=False):
+def load_config(config_path, required=False, secrets=False):
+    """The config, or None without one. Only commands that send or check (``secrets``) need
+    the ${VARIABLES} of alert channels and headers to be set."""
     from probe import config as config_module
 
     if config_path is None:
@@ -181,7 +183,7 @@ def load_config(config_path, required=False):
             raise ProbeError("no config file given (use --config FILE)")
         return None
     try:
-        return config_module.load(config_path)
+        return config_module.load(config_path, secrets=secrets)
     except config_module.ConfigError as exc:
         raise ProbeError(str(exc)) from None
 
@@ -189,9 +191,20 @@ def load_config(config_path, required=False):
 def database_path(cfg, db_path) -> str:
     from probe.config import default_database
 
+    if cfg is None or cfg.path == "<defaults>":
+        _say_defaults(cfg, db_path or (cfg.probe.database if cfg else default_database()))
     if db_path:
         return db_path
     return cfg.probe.database if cfg else default_database()
+
+
+def _say_defaults(cfg, database) -> None:
+    """Without a config file, one line on stderr says what stands in for it."""
+    from probe.config import SLASettings
+
+    sla = cfg.sla if cfg else SLASettings()
+    click.echo(f"probe: no config file (--config or $PROBE_CONFIG): using the defaults: target {sla.target} %,"
+               f" time zone {sla.timezone}, database {os.path.abspath(database)}", err=True)
 
 
 def open_store(cfg, db_path, must_exist=True):
@@ -283,6 +296,9 @@ def config_check(file):
     from probe.config import _say
 
     click.echo(f"{file}: OK")
+    for where in cfg.unset_secrets:
+        click.echo(f"warning: {where} is not set in the environment: `probe run` and `probe alert test`"
+                   " will refuse to start without it", err=True)
     click.echo(f"database: {cfg.probe.database}   site: {cfg.probe.site}   retention: {cfg.probe.retention_days} days")
     click.echo(f"SLA: {cfg.sla.target} % in {cfg.sla.timezone}, holidays {cfg.sla.holidays}, confirm {cfg.sla.confirm}")
     click.echo(f"{len(cfg.endpoints)} endpoint(s):")
@@ -352,18 +368,23 @@ def status(config_path, db_path, as_json):
 @click.option("--output", "-o", type=click.File("w"), default="-", help="File to write (default: stdout).")
 def export_command(config_path, db_path, endpoint, since, until, output):
     """Write checks as JSON Lines: the keys of `probe check --json` plus endpoint,
-    interval_s and site.
+    interval_s and site; then the paper trail (maintenance windows, incidents recorded by hand,
+    acknowledgements, daemon runs, imports), one record a line, for `probe import`.
 
     \b
     Example:
       probe export --since 2026-10-01 --until 2026-11-01 -o october.jsonl
     """
+    import time as clock
+
     from probe.store import StoreError, export_jsonl
 
     cfg = load_config(config_path)
     since, until = parse_time_option(since), parse_time_option(until)
     store = open_store(cfg, db_path)
     with store:
+        if cfg:
+            declare_maintenance(store, cfg, clock.time())
         try:
             lines = export_jsonl(store, output, endpoint, since, until)
         except StoreError as exc:
@@ -461,12 +482,16 @@ def backup(config_path, db_path, dest, rotate):
 @click.option("--endpoint", "endpoints", multiple=True, help="Only these endpoints (repeatable).")
 @click.option("--templates", type=click.Path(exists=True, file_okay=False),
               help="A directory of templates that override the packaged ones.")
-def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints, templates):
-    """Write the monthly availability report against the SLA target.
+@click.option("--as-of", "as_of_text", metavar="TIME",
+              help="Make the report as it was at TIME (ISO 8601; without offset: the SLA's time zone;"
+                   " default: now). The same TIME gives the same report.")
+def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints, templates, as_of_text):
+    """Write the monthly availability report against the SLA target, as of now or --as-of.
 
     \b
     Example:
       probe report --config /etc/probe/probe.toml --month 2026-10 --lang en
+      probe report --month 2026-10 --as-of 2026-11-02T09:00 --format json
     """
     import time as clock
     from pathlib import Path
@@ -476,9 +501,13 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
 
     cfg = load_config(config_path) or _default_config(db_path)
     now = clock.time()
+    as_of = parse_time_option(as_of_text, cfg.sla.timezone) if as_of_text else now
+    if as_of > now:
+        raise ProbeError(f"--as-of {as_of_text} is in the future: a report is made as of now at the latest")
     try:
         year, month_number = (report_module.parse_month(month) if month
-                              else report_module.last_complete_month(now, cfg.sla.timezone))
+                              else report_module.last_complete_month(as_of, cfg.sla.timezone))
+        report_module.check_month_begun(year, month_number, as_of, cfg.sla.timezone)
     except ValueError as exc:
         raise ProbeError(str(exc)) from None
     for name in endpoints:
@@ -491,7 +520,8 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
         for name in names:
             if name not in known and not cfg.endpoints:
                 raise ProbeError(f"no endpoint named {name!r} in {store.path}")
-        context = report_module.ReportContext(cfg, store, year, month_number, now, lang or cfg.report.language)
+        declare_maintenance(store, cfg, now)
+        context = report_module.ReportContext(cfg, store, year, month_number, as_of, lang or cfg.report.language)
         model = report_module.build(context, names)
     if fmt == "json":
         text = json.dumps(model, ensure_ascii=False, indent=2)
@@ -511,6 +541,17 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
     except OSError as exc:
         raise ProbeError(f"cannot write {target}: {exc.strerror}") from None
     click.echo(f"wrote {target}", err=True)
+
+
+def declare_maintenance(store, cfg, now) -> None:
+    """The config's maintenance windows that probe sees for the first time are declared now."""
+    from probe.maintenance import declare_from_config
+    from probe.store import StoreError
+
+    try:
+        declare_from_config(store, cfg, now)
+    except StoreError as exc:
+        raise ProbeError(str(exc)) from None
 
 
 def _default_config(db_path):
@@ -539,7 +580,7 @@ def alert_test(config_path, db_path):
     """
     from probe.alerts import send_test
 
-    cfg = load_config(config_path, required=True)
+    cfg = load_config(config_path, required=True, secrets=True)
     if not cfg.alerts:
         raise ProbeError(f"{cfg.path}: no [[alerts.webhook]] or [[alerts.email]] to test")
     outcomes = send_test(cfg.alerts)
@@ -592,6 +633,7 @@ def incident_list(config_path, db_path, days, as_json):
     cfg = load_config(config_path) or _default_config(db_path)
     store = open_store(cfg, db_path)
     with store:
+        declare_maintenance(store, cfg, clock.time())
         rows = incidents.recent(store, cfg, clock.time(), days)
     if as_json:
         for row in rows:
@@ -697,3 +739,8 @@ def format_table(results) -> str:
 
 def main():
     cli.main(prog_name="probe")
+
+
+from probe.cli_maintenance import maintenance_group  # noqa: E402  (it uses the helpers above)
+
+cli.add_command(maintenance_group)

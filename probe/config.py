@@ -237,6 +237,7 @@ class SLASettings:
     closed_days: tuple = ()
     confirm: int = 2
     deadlines: dict = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_DEADLINES.items()})
+    late_maintenance: str = "count"  # a window's part before its declaration: "count" or "exclude"
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,9 @@ class Config:
     # probe.alerts.AlertSettings (not typed here: probe.alerts imports this module); false
     # when no alert channel is configured
     alerts: object = None
+    # loaded without secrets: the ${VARIABLES} that are not set, where ("alerts.webhook #1
+    # url: HOOK_URL"); their values are placeholders that must never be used
+    unset_secrets: tuple[str, ...] = ()
 
     def endpoint(self, name: str) -> Endpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)
@@ -279,7 +283,7 @@ ENDPOINT_KEYS = {
     "max_severity",
 }
 PROBE_KEYS = {"database", "site", "retention", "max_in_flight", "rate", "per_host", "retry_interval", "workers"}
-SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines"}
+SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines", "late_maintenance"}
 REPORT_KEYS = {"title", "provider", "client", "language", "support"}
 MAINTENANCE_KEYS = {"start", "end", "endpoints", "reason", "every", "at", "duration"}
 TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts"}
@@ -307,8 +311,12 @@ def _unknown(table: dict, allowed: set, where: _Where, section: str | None) -> N
             raise where.error(f"unknown key (expected one of: {hint})", section, key)
 
 
-def load(path: str | os.PathLike, environ=os.environ) -> Config:
-    """Read and validate a config file; raises ConfigError with a one-line message."""
+def load(path: str | os.PathLike, environ=os.environ, secrets: bool = True) -> Config:
+    """Read and validate a config file; raises ConfigError with a one-line message.
+
+    ``secrets=False`` is for the commands that send nothing and check nothing (report,
+    status, export...): a ${VARIABLE} of an alert channel or a header that is not set does not
+    stop them; it is listed in ``Config.unset_secrets`` and its value is a placeholder."""
     name = str(path)
     try:
         with open(path, "rb") as handle:
@@ -331,10 +339,13 @@ def load(path: str | os.PathLike, environ=os.environ) -> Config:
         raise ConfigError(f"{name}: not valid TOML: a number too large") from None
     except OSError as exc:
         raise ConfigError(f"{name}: cannot read: {exc.strerror}") from None
-    return from_dict(raw, name, environ)
+    return from_dict(raw, name, environ, secrets)
 
 
-def from_dict(raw: dict, name: str = "<config>", environ=os.environ) -> Config:
+def from_dict(raw: dict, name: str = "<config>", environ=os.environ, secrets: bool = True) -> Config:
+    unset: list[str] = []
+    if not secrets:
+        raw = _defer_secrets(raw, environ, unset)
     where = _Where(name)
     _unknown(raw, TOP_KEYS, where, None)
     probe = _probe_settings(_table(raw, "probe", where), where)
@@ -369,7 +380,56 @@ def from_dict(raw: dict, name: str = "<config>", environ=os.environ) -> Config:
         report=_report_settings(_table(raw, "report", where), where),
         maintenance=maintenance,
         alerts=alerts,
+        unset_secrets=tuple(unset),
     )
+
+
+UNSET_URL = "https://unset.invalid/"  # stands for a whole URL taken from an unset variable
+UNSET_VALUE = "unset"
+
+
+def _defer_secrets(raw: dict, environ, unset: list[str]) -> dict:
+    """A copy of ``raw`` in which each ${VARIABLE} of alert channels and headers that is not set
+    is replaced by a placeholder (noted in ``unset``), so that loading does not need it."""
+
+    def replace(text, where: str, key: str):
+        if not isinstance(text, str):
+            return text
+        missing = [m.group(1) for m in _ENV.finditer(text) if m.group(1) not in environ]
+        if not missing:
+            return text
+        unset.extend(f"{where} {key}: {name}" for name in missing)
+        if key == "url" and _ENV.fullmatch(text.strip()):
+            return UNSET_URL
+        return _ENV.sub(lambda m: m.group(0) if m.group(1) in environ else UNSET_VALUE, text)
+
+    def table(item, where: str):
+        if not isinstance(item, dict):
+            return item
+        copy = {key: replace(value, where, key) for key, value in item.items()}
+        if isinstance(copy.get("headers"), dict):
+            copy["headers"] = {name: replace(value, where, f"headers.{name}")
+                               for name, value in copy["headers"].items()}
+        return copy
+
+    raw = dict(raw)
+    if isinstance(raw.get("defaults"), dict) and isinstance(raw["defaults"].get("headers"), dict):
+        raw["defaults"] = {**raw["defaults"], "headers": table({"headers": raw["defaults"]["headers"]},
+                                                               "defaults")["headers"]}
+    if isinstance(raw.get("endpoint"), list):
+        raw["endpoint"] = [
+            {**item, "headers": table({"headers": item["headers"]}, f"endpoint {item.get('name', index)!r}")["headers"]}
+            if isinstance(item, dict) and isinstance(item.get("headers"), dict) else item
+            for index, item in enumerate(raw["endpoint"], start=1)
+        ]
+    alerts = raw.get("alerts")
+    if isinstance(alerts, dict):
+        alerts = dict(alerts)
+        for kind in ("webhook", "email"):
+            if isinstance(alerts.get(kind), list):
+                alerts[kind] = [table(item, f"alerts.{kind} #{index}") for index, item in enumerate(alerts[kind], 1)]
+        raw["alerts"] = alerts
+    return raw
 
 
 def _table(raw: dict, key: str, where: _Where) -> dict:
@@ -587,6 +647,7 @@ def _sla_settings(table: dict, where: _Where) -> SLASettings:
         closed_days=_value(table, "closed_days", _dates, where, section, ()),
         confirm=_value(table, "confirm", _int_in(1, 100), where, section, 2),
         deadlines=deadlines,
+        late_maintenance=_value(table, "late_maintenance", _choice(("count", "exclude")), where, section, "count"),
     )
 
 

@@ -3,7 +3,7 @@ acknowledged) and those recorded by hand."""
 
 from __future__ import annotations
 
-from probe import sla
+from probe import maintenance, sla
 from probe.config import Config
 from probe.report import IncidentRules, detected_row, manual_row, runs_around
 from probe.store import Store
@@ -13,21 +13,25 @@ from probe.table import text_table
 def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:
     since = now - days * 86400
     rules = IncidentRules.from_config(cfg, store, now, cfg.report.language)
+    windows = maintenance.occurrences(maintenance.declared(store, now), (since - 31 * 86400, now), cfg.sla.timezone)
     rows = []
     for known in store.endpoints():
         endpoint = cfg.endpoint(known.name)
         confirm = endpoint.confirm if endpoint else cfg.sla.confirm
         cap = endpoint.severity_cap if endpoint else None
         runs = runs_around(store, known.name, (since, now), known.first_seen)
+        excused = maintenance.excused_intervals(windows, known.name, cfg.sla.late_maintenance, now)
         for episode in sla.episodes(runs, confirm):
             if episode.kind == sla.BLIP or not episode.overlaps((since, now)):
                 continue
             severity = str(sla.incident_severity(episode, cap))
             record = store.register_detected(known.name, episode.start, severity)
-            rows.append({"endpoint": known.name, **detected_row(rules, known.name, episode, None, cap, record)})
+            rows.append({"endpoint": known.name, **detected_row(rules, known.name, episode, None, cap, record,
+                                                                 excused)})
     for record in store.list_incidents(since=since, until=now):
         if record.source == "manual":
-            rows.append({"endpoint": record.endpoint, **manual_row(rules, record)})
+            excused = maintenance.excused_intervals(windows, record.endpoint, cfg.sla.late_maintenance, now)
+            rows.append({"endpoint": record.endpoint, **manual_row(rules, record, excused)})
     rows.sort(key=lambda row: row["start"])
     for row in rows:
         row.pop("downtime_seconds")
@@ -42,7 +46,7 @@ def format_text(rows: list[dict]) -> str:
     for row in rows:
         table.append((
             str(row["id"]), row["endpoint"], row["severity"], _short(row["start"]), _short(row["end"]) or "ongoing",
-            _short(row["acknowledge_deadline"]), row["acknowledge"], _short(row["fix_deadline"]), row["fix"],
+            _short(row["acknowledge_deadline"]) or "-", row["acknowledge"], _short(row["fix_deadline"]) or "-", row["fix"],
             row["summary"],
         ))
     return text_table(table)

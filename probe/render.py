@@ -47,7 +47,7 @@ MESSAGES = {
         "provider": "Prestataire",
         "client": "Client",
         "support": "Support",
-        "generated_at": "Généré le",
+        "generated_at": "État au",
         "probe_sites": "Sites de mesure",
         "timezone": "Fuseau horaire",
         "period": "Période",
@@ -112,13 +112,44 @@ MESSAGES = {
         "minor": "Mineur",
         "url": "Adresse",
         "times_note": "Toutes les heures sont données dans le fuseau {tz}.",
+        "as_of": "État au",
+        "provisional": "Rapport provisoire : le mois n’est pas terminé. Les chiffres sont ceux du {at} et changeront d’ici la fin du mois.",
+        "recorded_range": "Mesuré du {start} au {end}",
+        "not_recorded": "Aucune mesure de ce service ce mois-ci.",
+        "recorded_by_daemon": "Mesures enregistrées par la sonde (site {site}).",
+        "imported_from": "Historique importé du fichier {file} le {at} : {checks} mesures du {start} au {end}.",
+        "history_imported": "Une partie de l’historique de ce mois a été importée (voir chaque service).",
+        "gap_stopped": "sonde arrêtée",
+        "gap_crashed": "sonde interrompue (arrêt brutal)",
+        "gap_silent": "sonde muette (plus de signal de vie)",
+        "gap_not_recorded": "aucune exécution de la sonde enregistrée",
+        "probe_runs": "Exécutions de la sonde",
+        "run_site": "Site",
+        "run_host": "Machine",
+        "run_process": "Processus",
+        "run_version": "Version",
+        "running": "en cours",
+        "imported": "importé",
+        "declared": "Déclarée",
+        "excluded": "Exclu",
+        "late": "déclarée en retard",
+        "cancelled": "annulée",
+        "recurring": "récurrente",
+        "blip_events": "Échecs isolés",
+        "no_blips": "Aucun échec isolé ce mois-ci.",
+        "blips_more": "… et {n} autres (tous sont listés dans le rapport JSON).",
+        "state": "État",
+        "checks": "Mesures",
+        "state_down": "indisponible",
+        "state_degraded": "dégradé",
+        "deadline_none": "sans objet (maintenance)",
     },
     "en": {
         "report": "Availability report",
         "provider": "Provider",
         "client": "Client",
         "support": "Support",
-        "generated_at": "Generated",
+        "generated_at": "As of",
         "probe_sites": "Probe sites",
         "timezone": "Time zone",
         "period": "Period",
@@ -183,6 +214,37 @@ MESSAGES = {
         "minor": "Minor",
         "url": "URL",
         "times_note": "All times are in the {tz} time zone.",
+        "as_of": "As of",
+        "provisional": "Provisional report: the month is not over. Figures are as of {at} and will change until the month ends.",
+        "recorded_range": "Recorded from {start} to {end}",
+        "not_recorded": "No check of this service was recorded this month.",
+        "recorded_by_daemon": "Checks recorded by the probe daemon (site {site}).",
+        "imported_from": "History imported from the file {file} on {at}: {checks} checks from {start} to {end}.",
+        "history_imported": "Part of this month’s history was imported (see each service).",
+        "gap_stopped": "probe stopped",
+        "gap_crashed": "probe crashed",
+        "gap_silent": "probe silent (no heartbeat)",
+        "gap_not_recorded": "no probe run recorded",
+        "probe_runs": "Probe runs",
+        "run_site": "Site",
+        "run_host": "Host",
+        "run_process": "Process",
+        "run_version": "Version",
+        "running": "running",
+        "imported": "imported",
+        "declared": "Declared",
+        "excluded": "Excluded",
+        "late": "declared late",
+        "cancelled": "cancelled",
+        "recurring": "recurring",
+        "blip_events": "Isolated failures",
+        "no_blips": "No isolated failure this month.",
+        "blips_more": "… and {n} more (all are listed in the JSON report).",
+        "state": "State",
+        "checks": "Checks",
+        "state_down": "down",
+        "state_degraded": "degraded",
+        "deadline_none": "none (maintenance)",
     },
 }
 
@@ -266,10 +328,11 @@ def format_integer(value, lang: str) -> str:
     return text.replace(",", NNBSP) if lang == "fr" else text
 
 
-def format_duration(seconds, lang: str) -> str:
+def format_duration(seconds, lang: str, down: bool = False) -> str:
     """Seconds as days, hours, minutes and seconds, the zero parts left out:
-    3900 -> ``1 h 05 min``; 183600 -> ``2 j 3 h`` (fr) / ``2 d 3 h`` (en). Rounded to the second."""
-    total = round(seconds)
+    3900 -> ``1 h 05 min``; 183600 -> ``2 j 3 h`` (fr) / ``2 d 3 h`` (en). Rounded to the second,
+    or cut down to it with ``down`` (a budget is never shown larger than it is)."""
+    total = math.floor(seconds) if down else round(seconds)
     if total == 0:
         return f"0{NBSP}min"
     days, rest = divmod(total, 86400)
@@ -292,7 +355,7 @@ def format_date(value: str | date, lang: str) -> str:
     return f"{number} {MONTHS[lang][day.month - 1]} {day.year}"
 
 
-def format_datetime(value: str, lang: str, timezone: str | None = None) -> str:
+def format_datetime(value: str, lang: str, timezone: str | None = None, seconds: bool = False) -> str:
     """``2026-10-07T10:00:00+02:00`` -> ``7 octobre 2026 à 10:00`` / ``7 October 2026, 10:00``.
 
     The time is shown as written (the model's times are already in the SLA time zone). When
@@ -302,7 +365,7 @@ def format_datetime(value: str, lang: str, timezone: str | None = None) -> str:
     if value is None:
         return "—"
     moment = datetime.fromisoformat(value)
-    clock = moment.strftime("%H:%M")
+    clock = moment.strftime("%H:%M:%S" if seconds else "%H:%M")
     if timezone and moment.utcoffset() is not None and _ambiguous(moment, timezone):
         offset = moment.strftime("%z")
         clock += f" (UTC{offset[:3]}:{offset[3:]})"
@@ -589,8 +652,10 @@ def make_environment(lang: str, template_dir=None, timezone: str | None = None) 
         number=lambda value, places=None: format_number(value, lang, places),
         integer=lambda value: format_integer(value, lang),
         duration=lambda seconds: format_duration(seconds, lang),
+        duration_down=lambda seconds: format_duration(seconds, lang, down=True),
         date=lambda value: format_date(value, lang),
         datetime=lambda value: format_datetime(value, lang, timezone),
+        datetime_s=lambda value: format_datetime(value, lang, timezone, seconds=True),
         month=lambda value: format_month(value, lang),
         deadline=lambda value: format_deadline(value, lang),
         error_class=lambda value: ERROR_CLASSES[lang].get(value, value),

@@ -4,14 +4,15 @@ incidents with their deadlines, maintenance and probe gaps. Rendering is `probe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 from functools import partial
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from probe import sla
+from probe import maintenance as maintenance_records
+from probe import provenance, sla
 from probe.render import ERROR_CLASSES
 from probe.spec import public_url
 from probe.store import Store, percentile_from_histogram
@@ -44,6 +45,12 @@ def last_complete_month(now: float, tz: str) -> tuple[int, int]:
     return first.year, first.month
 
 
+def check_month_begun(year: int, month: int, as_of: float, tz: str) -> None:
+    """A month not yet begun (as of ``as_of``) has no report: ValueError says so."""
+    if sla.month_period(year, month, tz)[0] > as_of:
+        raise ValueError(f"{year:04d}-{month:02d} has not begun yet: no report for a month in the future")
+
+
 def iso_local(epoch: float | None, zone: ZoneInfo) -> str | None:
     if epoch is None:
         return None
@@ -57,7 +64,7 @@ class ReportContext:
     store: Store
     year: int
     month: int
-    now: float
+    now: float  # the as-of time: every figure is the database's and the config's as of then
     language: str
 
     @property
@@ -134,17 +141,17 @@ def local_days(period: sla.Interval, zone: ZoneInfo) -> list[tuple[date, float, 
 
 
 def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
-    """The report model (JSON-able) for one month."""
+    """The report model (JSON-able) for one month, as of ``context.now``."""
     cfg = context.config
     zone = context.zone
     store = context.store
     period = sla.month_period(context.year, context.month, cfg.sla.timezone)
-    # A month still under way is reported up to now; the rest is not yet due.
-    counted = (period[0], min(period[1], max(period[0], context.now)))
+    counted = _counted(period, context.now)
     names = endpoints or [e.name for e in cfg.endpoints]
     stored = {e.name: e for e in store.endpoints()}
     sections = _sections_in_parallel(context, names) if len(names) >= PARALLEL_MIN else _sections(context, names)
     lang = context.language
+    record = provenance.daemon_record(store, counted, context.now)
     return {
         "month": f"{context.year:04d}-{context.month:02d}",
         "timezone": cfg.sla.timezone,
@@ -152,7 +159,9 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
         "period_seconds": period[1] - period[0],
         "period_start": iso_local(period[0], zone),
         "period_end": iso_local(period[1], zone),
-        "generated_at": iso_local(context.now, zone),
+        "as_of": iso_local(context.now, zone),
+        "generated_at": iso_local(context.now, zone),  # the as-of time, under its former name
+        "provisional": context.now < period[1],
         "title": cfg.report.title or DEFAULT_TITLES[lang],
         "provider": cfg.report.provider,
         "client": cfg.report.client,
@@ -164,10 +173,24 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
             "coverage_factor": sla.COVERAGE_FACTOR,
             "holidays": cfg.sla.holidays,
             "deadlines": {k: dict(v) for k, v in cfg.sla.deadlines.items()},
+            "late_maintenance": cfg.sla.late_maintenance,
         },
-        "daemon_gaps": _daemon_gaps(store, counted, zone),
+        "daemon_runs": [provenance.run_json(run, zone) for run in record.runs],
+        "daemon_gaps": [
+            {"start": iso_local(start, zone), "end": iso_local(end, zone),
+             "seconds": sla.total_ms([(start, end)]) / 1000, "reason": reason}
+            for start, end, reason in record.gaps
+        ],
+        "probe_ran_throughout": record.throughout,
+        "history_imported": any(section["imported"] for section in sections),
         "endpoints": sections,
     }
+
+
+def _counted(period: sla.Interval, as_of: float) -> sla.Interval:
+    """The part of the period that is due as of ``as_of``: a month under way is reported up
+    to then; the rest is not yet due."""
+    return period[0], min(period[1], max(period[0], as_of))
 
 
 def _sections(context: ReportContext, names: list[str]) -> list[dict]:
@@ -175,32 +198,111 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
     cfg = context.config
     zone = context.zone
     store = context.store
+    as_of = context.now
     period = sla.month_period(context.year, context.month, cfg.sla.timezone)
-    counted = (period[0], min(period[1], max(period[0], context.now)))
-    windows = maintenance_windows(cfg.maintenance, period, cfg.sla.timezone)
+    counted = _counted(period, as_of)
+    windows = maintenance_records.occurrences(maintenance_records.declared(store, as_of), period,
+                                              cfg.sla.timezone)
     configured = {e.name: e for e in cfg.endpoints}
     stored = {e.name: e for e in store.endpoints()}
     # What every section shares, worked out once: the contract's clock, the days, the
     # incidents recorded by hand.
-    rules = IncidentRules.from_config(cfg, store, context.now, context.language)
+    rules = IncidentRules.from_config(cfg, store, as_of, context.language)
     days = local_days(period, zone)
     manual: dict[str, list] = {}
     for record in store.list_incidents(since=counted[0], until=counted[1]):
-        if record.source == "manual":
-            manual.setdefault(record.endpoint, []).append(record)
+        if record.source == "manual" and _recorded_by(record, store, as_of):
+            manual.setdefault(record.endpoint, []).append(_as_of(record, as_of))
+    imports = provenance.imported_spans(store, counted)
     sections = []
     for name in names:
         endpoint = configured.get(name)
         known = stored.get(name)
         confirm = endpoint.confirm if endpoint else cfg.sla.confirm
         cap = endpoint.severity_cap if endpoint else None
-        runs = runs_around(store, name, period, known.first_seen) if known else []
-        maintenance = sla.maintenance_for(windows, name)
-        figures = sla.availability(runs, counted, maintenance, confirm, cfg.sla.target)
+        runs = runs_as_of(store, name, runs_around(store, name, period, known.first_seen), as_of) if known else []
+        excused = maintenance_records.excused_intervals(windows, name, cfg.sla.late_maintenance, as_of)
+        figures = sla.availability(runs, counted, excused, confirm, cfg.sla.target)
         url = public_url(endpoint.spec.url) if endpoint else (known.url if known else None)
-        sections.append(_endpoint_section(context, rules, name, url, runs, figures, days, counted,
-                                          windows, cap, manual.get(name, []), zone))
+        section = _endpoint_section(context, rules, name, url, runs, figures, days, counted,
+                                    cap, manual.get(name, []), zone, excused)
+        section["maintenance_windows"] = [
+            _window_json(window, counted, cfg.sla.late_maintenance, as_of, zone)
+            for window in windows if window.applies_to(name)
+        ]
+        covered = sla.monitored(runs, counted)
+        section["recorded_from"] = iso_local(covered[0][0], zone) if covered else None
+        section["recorded_until"] = iso_local(covered[-1][1], zone) if covered else None
+        section["site"] = known.site if known else None
+        section["imports"] = [provenance.span_json(span, zone) for span in imports.get(name, [])]
+        section["imported"] = bool(section["imports"])
+        sections.append(section)
     return sections
+
+
+def _window_json(window, counted: sla.Interval, late_policy: str, as_of: float, zone: ZoneInfo) -> dict:
+    excused = window.excused(late_policy, as_of)
+    record = window.record
+    cancelled = record.cancelled_by_then(as_of)
+    return {
+        "id": record.id,
+        "start": iso_local(window.start, zone),
+        "end": iso_local(window.end, zone),
+        "reason": record.reason,
+        "declared_at": iso_local(record.declared_at, zone),
+        "declared_by": record.declared_by,
+        "source": record.source,
+        "recurring": bool(record.every),
+        "late": window.late,
+        "cancelled_at": iso_local(record.cancelled_at, zone) if cancelled else None,
+        "excluded_seconds": sla.total_ms(sla.clip([excused], counted)) / 1000 if excused else 0.0,
+    }
+
+
+def _recorded_by(record, store: Store, as_of: float) -> bool:
+    """A record made after the as-of time was not there then (records of old have no time)."""
+    recorded_at = store.incident_recorded_at(record.id)
+    return recorded_at is None or recorded_at <= as_of
+
+
+def _detected_as_of(store: Store, record, as_of: float):
+    """The record (id, acknowledgement) of a detected incident as it stood at ``as_of``: none
+    when it was made later, unless it holds an acknowledgement dated by then."""
+    if record is None:
+        return None
+    if not _recorded_by(record, store, as_of) and not (record.ack_at is not None and record.ack_at <= as_of):
+        return None
+    return _as_of(record, as_of)
+
+
+def _as_of(record, as_of: float):
+    """An incident record as it stood at ``as_of``: later acknowledgements and closings
+    had not happened yet."""
+    if record.ack_at is not None and record.ack_at > as_of:
+        record = replace(record, ack_at=None, ack_by=None)
+    if record.closed_at is not None and record.closed_at > as_of:
+        record = replace(record, closed_at=None, end=None)
+    return record
+
+
+def runs_as_of(store: Store, name: str, runs: list[sla.Run], as_of: float) -> list[sla.Run]:
+    """``runs`` as the checks made by ``as_of`` (included) give them: later checks are left
+    out, and the newest run's end is where its last check's coverage ends (no later check
+    had come yet). The run under way at ``as_of`` is folded again from its raw checks (when
+    they have been pruned, it is kept whole)."""
+    kept = [run for run in runs if run.start <= as_of]
+    if not kept:
+        return kept
+    newest = kept[-1]
+    if newest.last > as_of:
+        checks = [sla.Check(result.at, result.state, result.error_class, interval_s)
+                  for _, interval_s, _, result in store.checks(name, since=newest.start, until=as_of + 0.001)]
+        if checks:
+            return kept[:-1] + sla.runs_from_checks(checks)
+        return kept
+    if len(kept) < len(runs):
+        kept[-1] = replace(newest, end=sla.coverage_end(newest.last, newest.interval))
+    return kept
 
 
 def _sections_in_parallel(context: ReportContext, names: list[str]) -> list[dict]:
@@ -218,16 +320,18 @@ def _sections_of(store_path, config, year, month, now, language, names) -> list[
 
 
 
-def _endpoint_section(context, rules, name, url, runs, figures, days, counted, windows, cap,
-                      manual, zone) -> dict:
+def _endpoint_section(context, rules, name, url, runs, figures, days, counted, cap, manual, zone,
+                      excused) -> dict:
     shown = figures.availability_shown(3)
     detected = list(zip(figures.outages, figures.outage_downtime_seconds))
     detected += [(episode, 0.0) for episode in figures.degradations]
     incidents = [
-        detected_row(rules, name, episode, downtime, cap, context.store.detected_incident(name, episode.start))
+        detected_row(rules, name, episode, downtime, cap,
+                     _detected_as_of(context.store, context.store.detected_incident(name, episode.start), rules.now),
+                     excused)
         for episode, downtime in detected
     ]
-    incidents += [manual_row(rules, record) for record in manual]
+    incidents += [manual_row(rules, record, excused) for record in manual]
     incidents.sort(key=lambda i: i["start"])
     return {
         "name": name,
@@ -244,17 +348,22 @@ def _endpoint_section(context, rules, name, url, runs, figures, days, counted, w
         "allowed_downtime_seconds": figures.allowed_downtime_seconds,
         "coverage_percent": float(sla.truncate_percent(figures.coverage_exact, 2)),
         "blips": figures.blip_count,
+        "blip_events": [
+            {"start": iso_local(blip.start, zone), "end": iso_local(blip.end, zone), "state": blip.state,
+             "error_class": _highest_class(blip), "checks": blip.checks}
+            for blip in figures.blips
+        ],
         "days": _days(context, name, runs, figures, days, counted),
         "incidents": incidents,
-        "maintenance": [
-            {"start": iso_local(w.start, zone), "end": iso_local(w.end, zone), "reason": w.reason}
-            for w in windows if w.applies_to(name)
-        ],
         "unmonitored": [
-            {"start": iso_local(a, zone), "end": iso_local(b, zone), "seconds": round(b - a, 3)}
+            {"start": iso_local(a, zone), "end": iso_local(b, zone), "seconds": sla.total_ms([(a, b)]) / 1000}
             for a, b in figures.unmonitored
         ],
     }
+
+
+def _highest_class(episode: sla.Episode) -> str | None:
+    return max(episode.error_classes, key=lambda c: sla.classify(c, episode.state))
 
 
 def _days(context, name, runs, figures, days, counted) -> list[dict]:
@@ -355,10 +464,22 @@ class IncidentRules:
         )
 
 
-def _incident_row(rules: IncidentRules, *, record, start, fixed_at, severity, error_class, source,
-                  summary, downtime) -> dict:
-    acknowledge_by, fix_by = sla.incident_deadlines(start, severity, rules.calendar, rules.deadlines)
+def _incident_row(rules: IncidentRules, *, record, start, fixed_at, last_seen, severity, error_class,
+                  source, summary, downtime, excused) -> dict:
+    """``last_seen``: where an incident not fixed (as of the as-of time) is known to last
+    until: its last check's coverage, or the as-of time for one recorded by hand."""
+    end = fixed_at if fixed_at is not None else last_seen
+    # An incident entirely inside maintenance has no deadline to miss.
+    in_maintenance = bool(excused) and not sla.subtract([(start, max(end, start + 0.001))], excused)
+    if in_maintenance:
+        acknowledge_by = fix_by = None
+        acknowledge = fix = NO_DEADLINE
+    else:
+        acknowledge_by, fix_by = sla.incident_deadlines(start, severity, rules.calendar, rules.deadlines)
     ack_at = record.ack_at if record else None
+    if not in_maintenance:
+        acknowledge = sla.deadline_status(acknowledge_by, ack_at, rules.now)
+        fix = sla.deadline_status(fix_by, fixed_at, rules.now)
     zone = rules.zone
     return {
         "id": record.id if record else None,
@@ -369,45 +490,34 @@ def _incident_row(rules: IncidentRules, *, record, start, fixed_at, severity, er
         "source": source,
         "summary": summary,
         "downtime_seconds": downtime,
-        "duration_seconds": (fixed_at or rules.now) - start,
+        "duration_seconds": sla.total_ms([(start, end)]) / 1000,
+        "in_maintenance": in_maintenance,
         "acknowledge_deadline": iso_local(acknowledge_by, zone),
         "acknowledged": iso_local(ack_at, zone),
         "acknowledged_by": record.ack_by if record else None,
-        "acknowledge": sla.deadline_status(acknowledge_by, ack_at, rules.now),
+        "acknowledge": acknowledge,
         "fix_deadline": iso_local(fix_by, zone),
-        "fix": sla.deadline_status(fix_by, fixed_at, rules.now),
+        "fix": fix,
     }
 
 
-def detected_row(rules: IncidentRules, name: str, episode: sla.Episode, downtime: float, cap, record) -> dict:
+NO_DEADLINE = "none"  # the status of both deadlines of an incident entirely inside maintenance
+
+
+def detected_row(rules: IncidentRules, name: str, episode: sla.Episode, downtime: float, cap, record,
+                 excused=()) -> dict:
     """An outage or degradation as an incident: its class, cause, deadlines and their status."""
-    error_class = max(episode.error_classes, key=lambda c: sla.classify(c, episode.state))
+    error_class = _highest_class(episode)
     summary = _first_error(rules.store, name, episode.start) or ERROR_CLASSES[rules.language].get(
         error_class, error_class or "")
     return _incident_row(rules, record=record, start=episode.start, fixed_at=sla.fix_time(episode),
-                         severity=sla.incident_severity(episode, cap), error_class=error_class,
-                         source="detected", summary=summary, downtime=downtime)
+                         last_seen=episode.end, severity=sla.incident_severity(episode, cap),
+                         error_class=error_class, source="detected", summary=summary, downtime=downtime,
+                         excused=excused)
 
 
-def manual_row(rules: IncidentRules, record) -> dict:
+def manual_row(rules: IncidentRules, record, excused=()) -> dict:
     """An incident recorded by hand: fixed when closed."""
     return _incident_row(rules, record=record, start=record.start, fixed_at=record.closed_at,
-                         severity=record.severity, error_class=None, source="manual",
-                         summary=record.summary or "", downtime=0.0)
-
-
-def _daemon_gaps(store: Store, period: sla.Interval, zone: ZoneInfo) -> list[dict]:
-    """When the probe itself was not running: between one daemon run's end and the next one's
-    start, with why the run ended (stopped, or crashed at its last heartbeat)."""
-    gaps = []
-    runs = store.daemon_runs(period[0] - MAX_LOOKBACK, period[1])
-    for previous, following in zip(runs, runs[1:] + [None]):
-        ended = previous.stopped_at
-        if ended is None:
-            continue
-        resumed = following.started_at if following else period[1]
-        start, end = max(ended, period[0]), min(resumed, period[1])
-        if end > start:
-            reason = "probe crashed" if previous.stop_reason == "crash" else "probe stopped"
-            gaps.append({"start": iso_local(start, zone), "end": iso_local(end, zone), "reason": reason})
-    return gaps
+                         last_seen=max(rules.now, record.start), severity=record.severity, error_class=None,
+                         source="manual", summary=record.summary or "", downtime=0.0, excused=excused)

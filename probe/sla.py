@@ -4,6 +4,7 @@ incidents. No database, clock or network here; times are float seconds since the
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -386,7 +387,7 @@ class EndpointFigures:
     unmonitored_seconds: float  # vouched for by no check, outside maintenance
     eligible_seconds: float  # monitored and outside maintenance
     downtime_seconds: float
-    allowed_downtime_seconds: float  # the error budget: (1 - target / 100) x eligible
+    allowed_downtime_seconds: float  # the error budget: (1 - target / 100) x eligible, cut to the ms
     target: float
     availability_exact: Fraction | None  # percent; None when nothing is eligible
     availability_percent: float | None
@@ -445,7 +446,8 @@ def availability(
         unmonitored_seconds=total_ms(holes) / 1000,
         eligible_seconds=eligible_ms / 1000,
         downtime_seconds=downtime_ms / 1000,
-        allowed_downtime_seconds=float((1 - exact_target / 100) * eligible_ms / 1000),
+        # cut down to the millisecond: the budget is never shown larger than it is
+        allowed_downtime_seconds=math.floor((1 - exact_target / 100) * eligible_ms) / 1000,
         target=target,
         availability_exact=ratio,
         availability_percent=None if ratio is None else float(ratio),

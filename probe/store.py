@@ -178,6 +178,42 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE checks ADD COLUMN wait INTEGER;  -- 0.1 ms
     """,
+    # 4: the paper trail (probe.maintenance, probe.provenance): declared maintenance windows,
+    # where imported history came from, and when each record was made.
+    """
+    CREATE TABLE maintenance (
+        id INTEGER PRIMARY KEY,
+        start INTEGER,                -- one-off window; NULL for a recurring one
+        "end" INTEGER,
+        every TEXT,                   -- recurring: weekdays "0,6" (0 = Monday), local time at
+        at TEXT,
+        duration_ms INTEGER,
+        endpoints TEXT,               -- JSON list of names; NULL: every endpoint
+        reason TEXT NOT NULL DEFAULT '',
+        declared_at INTEGER NOT NULL,
+        declared_by TEXT,
+        source TEXT NOT NULL CHECK (source IN ('command', 'config', 'import')),
+        config_key TEXT UNIQUE,       -- a config window's identity: declared once, when first seen
+        cancelled_at INTEGER,
+        cancelled_by TEXT
+    );
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        file TEXT NOT NULL,
+        imported_at INTEGER NOT NULL
+    );
+    -- Which endpoints' checks an import brought, and over which span.
+    CREATE TABLE imported_spans (
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        endpoint_id INTEGER NOT NULL REFERENCES endpoints(id),
+        first_at INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        checks INTEGER NOT NULL,
+        PRIMARY KEY (import_id, endpoint_id)
+    ) WITHOUT ROWID;
+    ALTER TABLE daemon_runs ADD COLUMN import_id INTEGER;  -- brought by an import, not run here
+    ALTER TABLE incidents ADD COLUMN recorded_at INTEGER;  -- when the record was made
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -346,6 +382,7 @@ class ImportStats:
     skipped_duplicates: int = 0
     skipped_pruned: int = 0  # older than the raw checks kept: their runs and rollups are settled
     errors: list[str] = field(default_factory=list)  # "line 17: ..." (with skip_errors)
+    records: int = 0  # paper-trail records added (windows, incidents, daemon runs, imports)
 
 
 # --- connection, schema --------------------------------------------------------------------
@@ -1107,6 +1144,7 @@ class Store:
                 "severity": severity,
                 "summary": summary,
                 "source": "manual",
+                "recorded_at": _ms(time.time()),
             }
         )
         return table.last_pk
@@ -1130,12 +1168,12 @@ class Store:
                 raise StoreError("acknowledge an incident by id, or by endpoint and start")
             with _write_transaction(conn):
                 return conn.execute(
-                    "INSERT INTO incidents (endpoint_id, start, source, ack_at, ack_by)"
-                    " VALUES (?, ?, 'detected', ?, ?)"
+                    "INSERT INTO incidents (endpoint_id, start, source, ack_at, ack_by, recorded_at)"
+                    " VALUES (?, ?, 'detected', ?, ?, ?)"
                     " ON CONFLICT (endpoint_id, start) WHERE source = 'detected'"
                     " DO UPDATE SET ack_at = excluded.ack_at, ack_by = excluded.ack_by"
                     " RETURNING id",
-                    (self._require_endpoint(endpoint), _ms(start), at_ms, by),
+                    (self._require_endpoint(endpoint), _ms(start), at_ms, by, _ms(time.time())),
                 ).fetchone()[0]
         changed = self.db.execute(
             "UPDATE incidents SET ack_at = ?, ack_by = ? WHERE id = ?", (at_ms, by, incident_id)
@@ -1161,11 +1199,17 @@ class Store:
         can be acknowledged by id), and return its record."""
         with _write_transaction(self.db.conn) as conn:
             conn.execute(
-                "INSERT INTO incidents (endpoint_id, start, severity, source) VALUES (?, ?, ?, 'detected')"
+                "INSERT INTO incidents (endpoint_id, start, severity, source, recorded_at)"
+                " VALUES (?, ?, ?, 'detected', ?)"
                 " ON CONFLICT (endpoint_id, start) WHERE source = 'detected' DO NOTHING",
-                (self._require_endpoint(endpoint), _ms(start), severity),
+                (self._require_endpoint(endpoint), _ms(start), severity, _ms(time.time())),
             )
         return self.detected_incident(endpoint, start)
+
+    def incident_recorded_at(self, incident_id: int) -> float | None:
+        """When the incident's record was made (None for records older than that column)."""
+        row = self.db.conn.execute("SELECT recorded_at FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        return None if row is None else _seconds(row[0])
 
     def incident(self, incident_id: int) -> Incident | None:
         found = self._incidents(" AND i.id = ?", [incident_id])
@@ -1662,7 +1706,9 @@ def export_jsonl(
     until: float | None = None,
 ) -> int:
     """Write checks as JSON Lines: the keys of CheckResult.to_json() plus endpoint,
-    interval_s and site. Returns the number of lines."""
+    interval_s and site; then the paper trail (probe.provenance: maintenance windows,
+    incidents and acknowledgements, daemon runs, earlier imports), one record a line.
+    Returns the number of checks."""
     lines = 0
     try:
         for name, interval_s, site, result in store.checks(endpoint, since, until):
@@ -1673,9 +1719,20 @@ def export_jsonl(
                                  " outside the years 1970 to 9999") from None
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             lines += 1
+        _export_paper_trail(store, fh, endpoint)
     except sqlite3.Error as error:
         raise StoreError(f"cannot read {store.path}: {error}") from None
     return lines
+
+
+def _export_paper_trail(store: Store, fh: IO[str], endpoint: int | str | None) -> None:
+    from .provenance import export_records  # it imports this module
+
+    name = endpoint
+    if isinstance(endpoint, int):
+        name = store.db.conn.execute("SELECT name FROM endpoints WHERE id = ?", (endpoint,)).fetchone()[0]
+    for record in export_records(store, name):
+        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def _parse_time(key: str, value: str | float | None) -> float | None:
@@ -1687,14 +1744,20 @@ def _parse_time(key: str, value: str | float | None) -> float | None:
         raise ValueError(f"{key} must be an ISO 8601 time, not {_shown(value)}") from None
 
 
+def _decoded(line: str | bytes) -> str:
+    """A line of an import file as text; ValueError names the first byte that is not UTF-8."""
+    if isinstance(line, str):
+        return line
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8 text (byte 0x{line[error.start]:02x} at column {error.start + 1})") from None
+
+
 def _parse_line(line: str | bytes, latest: float = math.inf) -> tuple[str, CheckResult, float, str | None]:
     """One JSON Lines record -> (endpoint, CheckResult, interval_s, site); ValueError says
     what is wrong. Checks at `latest` or after are refused (and any before 1970)."""
-    if isinstance(line, bytes):
-        try:
-            line = line.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise ValueError(f"not UTF-8 text (byte 0x{line[error.start]:02x} at column {error.start + 1})") from None
+    line = _decoded(line)
     try:
         record = json.loads(line)
     except json.JSONDecodeError as error:
@@ -1770,7 +1833,8 @@ def import_jsonl(
                 " WITHOUT ROWID"
             )
             try:
-                lines = _import_lines(conn, codec, fh, stats, skip_errors, latest)
+                trail: list[tuple[int, dict]] = []
+                lines = _import_lines(conn, codec, fh, stats, skip_errors, latest, trail)
                 # Stored already, or in a period pruned since: its runs and rollups are
                 # settled and must not count it twice.
                 stats.skipped_pruned = conn.execute(
@@ -1796,6 +1860,7 @@ def import_jsonl(
                 rollups.apply(conn)
                 for plan in plans:
                     _refold(conn, codec, plan)
+                stats.records = _import_paper_trail(conn, fh, trail)
             finally:
                 conn.execute("DROP TABLE temp.incoming")
     except sqlite3.Error as error:
@@ -1804,7 +1869,19 @@ def import_jsonl(
     return stats
 
 
-def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool, latest: float) -> int:
+def _import_paper_trail(conn, fh, trail: list[tuple[int, dict]]) -> int:
+    """Record where the staged checks came from, then add the file's paper-trail records."""
+    from .provenance import import_records, record_import  # they import this module
+
+    import_id = record_import(conn, str(getattr(fh, "name", None) or "<stdin>"))
+    try:
+        return import_records(conn, trail, import_id)
+    except ValueError as error:
+        raise StoreError(str(error)) from None
+
+
+def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool, latest: float,
+                  trail: list | None = None) -> int:
     """Parse and stage the lines in the incoming table; returns how many were good."""
     insert = (
         f"INSERT OR IGNORE INTO incoming VALUES ({', '.join('?' * len(_CHECK_COLUMNS))})"
@@ -1815,6 +1892,10 @@ def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool
         if not line.strip():
             continue
         try:
+            line = _decoded(line)
+            if trail is not None and '"record"' in line and (record := _paper_trail_record(line)):
+                trail.append((number, record))
+                continue
             rows.append(codec.row(*_parse_line(line, latest)))
         except ValueError as error:
             if not skip_errors:
@@ -1827,6 +1908,12 @@ def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool
             rows.clear()
     conn.executemany(insert, rows)
     return good
+
+
+def _paper_trail_record(line: str) -> dict | None:
+    from .provenance import parse_record  # it imports this module
+
+    return parse_record(line)
 
 
 def backup(store_path: str | os.PathLike, dest: str | os.PathLike) -> Path:

@@ -85,8 +85,26 @@ def make_model() -> dict:
              "acknowledged": None, "acknowledged_by": None, "acknowledge": "open",
              "fix_deadline": "2026-11-06T16:00:00+01:00", "fix": "open"},
         ],
-        "maintenance": [{"start": "2026-10-14T22:00:00+02:00", "end": "2026-10-14T22:50:00+02:00",
-                         "reason": "database upgrade"}],
+        "maintenance_windows": [
+            {"id": 1, "start": "2026-10-14T22:00:00+02:00", "end": "2026-10-14T22:50:00+02:00",
+             "reason": "database upgrade", "declared_at": "2026-10-01T09:00:00+02:00",
+             "declared_by": "alice", "source": "command", "recurring": False, "late": False,
+             "cancelled_at": None, "excluded_seconds": 3000},
+            {"id": 2, "start": "2026-10-21T01:00:00+02:00", "end": "2026-10-21T02:00:00+02:00",
+             "reason": "emergency patch", "declared_at": "2026-10-21T01:30:00+02:00",
+             "declared_by": "bob", "source": "command", "recurring": False, "late": True,
+             "cancelled_at": None, "excluded_seconds": 1800},
+        ],
+        "blip_events": [
+            {"start": "2026-10-09T04:00:00+02:00", "end": "2026-10-09T04:00:05+02:00", "state": "down",
+             "error_class": "connect", "checks": 1},
+            {"start": "2026-10-12T11:00:00+02:00", "end": "2026-10-12T11:00:05+02:00", "state": "degraded",
+             "error_class": "too_slow", "checks": 1},
+            {"start": "2026-10-16T18:00:00+02:00", "end": "2026-10-16T18:00:05+02:00", "state": "down",
+             "error_class": "timeout", "checks": 1},
+        ],
+        "recorded_from": "2026-10-01T00:00:00+02:00", "recorded_until": "2026-11-01T00:00:00+01:00",
+        "site": "paris-1", "imports": [], "imported": False,
         "unmonitored": [{"start": "2026-10-20T03:00:00+02:00", "end": "2026-10-20T03:10:00+02:00",
                          "seconds": 600}],
     }
@@ -101,7 +119,12 @@ def make_model() -> dict:
                                "latency_p95_ms": None},
                            17: {"availability_percent": 99.5, "downtime_seconds": 432},
                            21: {"availability_percent": 95.2, "downtime_seconds": 4147}}),
-        "incidents": [], "maintenance": [],
+        "incidents": [], "maintenance_windows": [], "blip_events": [],
+        "recorded_from": "2026-10-01T00:00:00+02:00", "recorded_until": "2026-11-01T00:00:00+01:00",
+        "site": None, "imported": True,
+        "imports": [{"file": "www-2026.jsonl", "imported_at": "2026-10-05T10:00:00+02:00",
+                     "first_check": "2026-10-01T00:00:00+02:00", "last_check": "2026-10-05T09:55:00+02:00",
+                     "checks": 1152}],
         "unmonitored": [{"start": "2026-10-03T00:00:00+02:00", "end": "2026-10-04T00:00:00+02:00",
                          "seconds": 86400}],
     }
@@ -113,7 +136,8 @@ def make_model() -> dict:
         "coverage_percent": 0.0, "blips": 0,
         "days": make_days({n: {"availability_percent": None, "eligible_seconds": 0,
                                "unmonitored_seconds": 86400} for n in range(31)}, latency=False),
-        "incidents": [], "maintenance": [],
+        "incidents": [], "maintenance_windows": [], "blip_events": [],
+        "recorded_from": None, "recorded_until": None, "site": None, "imports": [], "imported": False,
         "unmonitored": [{"start": "2026-10-01T00:00:00+02:00", "end": "2026-11-01T00:00:00+01:00",
                          "seconds": 2682000}],
     }
@@ -123,13 +147,23 @@ def make_model() -> dict:
     return {
         "month": "2026-10", "timezone": "Europe/Paris", "target_percent": 99.8,
         "period_seconds": 2682000, "period_start": "2026-10-01T00:00:00+02:00",
-        "period_end": "2026-11-01T00:00:00+01:00", "generated_at": "2026-11-01T06:00:00+01:00",
+        "period_end": "2026-11-01T00:00:00+01:00", "as_of": "2026-11-01T06:00:00+01:00",
+        "generated_at": "2026-11-01T06:00:00+01:00", "provisional": False,
         "title": "Disponibilité du service", "provider": "Exemple SAS", "client": "Client SA",
         "support": "support@example.com · +33 1 23 45 67 89 (lun.–ven. 9:00–17:00)",
         "language": "fr", "probe_sites": ["paris-1"],
-        "rules": {"confirm": 2, "coverage_factor": 1.5, "holidays": "FR", "deadlines": deadlines},
+        "rules": {"confirm": 2, "coverage_factor": 1.5, "holidays": "FR", "deadlines": deadlines,
+                  "late_maintenance": "count"},
         "daemon_gaps": [{"start": "2026-10-20T03:00:00+02:00", "end": "2026-10-20T03:10:00+02:00",
-                         "reason": "probe stopped"}],
+                         "seconds": 600, "reason": "stopped"}],
+        "daemon_runs": [
+            {"started": "2026-09-28T10:00:00+02:00", "ended": "2026-10-20T03:00:00+02:00",
+             "end_reason": "stopped", "pid": 812, "host": "probe-1", "version": "1.4.0", "site": "paris-1",
+             "imported_from": None},
+            {"started": "2026-10-20T03:10:00+02:00", "ended": None, "end_reason": None, "pid": 9140,
+             "host": "probe-1", "version": "1.4.0", "site": "paris-1", "imported_from": None},
+        ],
+        "probe_ran_throughout": False, "history_imported": True,
         "endpoints": [api, www, legacy],
     }
 
@@ -147,8 +181,15 @@ def hostile_model() -> dict:
         for incident in endpoint["incidents"]:
             incident["summary"] = f"summary {HOSTILE}"
             incident["acknowledged_by"] = f"who {HOSTILE}"
-        for window in endpoint["maintenance"]:
+        for window in endpoint["maintenance_windows"]:
             window["reason"] = f"reason {HOSTILE}"
+            window["declared_by"] = f"by {HOSTILE}"
+        for span in endpoint["imports"]:
+            span["file"] = f"file {HOSTILE}"
+        endpoint["site"] = f"site {HOSTILE}"
+    for run in model["daemon_runs"]:
+        run["host"] = f"host {HOSTILE}"
+        run["version"] = f"version {HOSTILE}"
     return model
 
 
@@ -304,7 +345,7 @@ def test_french_report_contents(html_fr):
         "7 octobre 2026 à 10:00", "1er octobre 2026 à 00:00", "1er novembre 2026 à 00:00",
         "Méthode de calcul", "1,5 fois", "au moins 2 mesures", "tronquée, jamais arrondie",
         "jours fériés de France", "24\u00a0heures ouvrées", "5\u00a0jours ouvrés",
-        "database upgrade", "probe stopped", "HTTP 503", "statut HTTP", "alice",
+        "database upgrade", "sonde arrêtée", "HTTP 503", "statut HTTP", "alice",
         "saisi manuellement", "en cours", "dépassée", "respectée", "Majeur",
         "(UTC+01:00)", "31\u00a0j\u00a01\u00a0h", "machine de la sonde avant d’y être lue en est exclu",
     ):
@@ -471,3 +512,55 @@ def test_browser_dom_shows_hostile_strings_as_text(hostile_page):
     text = "".join(doc.text)
     assert f"api {HOSTILE}" in text and f"title {HOSTILE}" in text
     assert "Méthode de calcul" in text
+
+
+def evidence_model() -> dict:
+    """The month in progress, with a late window, 25 blips and an incident inside maintenance."""
+    model = make_model()
+    model.update(provisional=True, as_of="2026-10-21T09:30:00+02:00")
+    api = model["endpoints"][0]
+    api["blip_events"] = [
+        {"start": f"2026-10-{day:02d}T12:00:00+02:00", "end": f"2026-10-{day:02d}T12:00:05+02:00",
+         "state": "down", "error_class": "timeout", "checks": 1} for day in range(1, 26)]
+    api["incidents"][1].update(in_maintenance=True, acknowledge="none", fix="none",
+                               acknowledge_deadline=None, fix_deadline=None)
+    return model
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_browser_shows_the_evidence_of_the_record(tmp_path):
+    page = tmp_path / "evidence.html"
+    page.write_text(render_html(evidence_model()), encoding="utf-8")
+    run = browser.dump_dom(page)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.console_messages() == []
+    text = " ".join(parse(run.stdout).text)
+    # the month in progress is provisional, with its as-of time
+    assert "Rapport provisoire : le mois n’est pas terminé. Les chiffres sont ceux du 21 octobre 2026 à 09:30" in text
+    # the late window is marked, with its declaration; the budget is cut down (5 356.8 s)
+    assert "déclarée en retard" in text and "21 octobre 2026 à 01:30" in text
+    assert "1\u00a0h\u00a029\u00a0min\u00a016\u00a0s" in text and "29\u00a0min\u00a017\u00a0s" not in text
+    # 20 blips shown, the other 5 folded to a count
+    assert "… et 5 autres (tous sont listés dans le rapport JSON)." in text
+    assert "20 octobre 2026 à 12:00:00" in text and "21 octobre 2026 à 12:00:00" not in text
+    assert "20 octobre 2026 à 12:00:05" in text  # a blip lasts seconds: they are shown
+    # the incident inside maintenance has no deadline to miss
+    assert "sans objet (maintenance)" in text
+    # the probe's record: the interruption, the runs, the imported history
+    assert "sonde arrêtée" in text and "9140" in text and "www-2026.jsonl" in text
+    assert "Aucune interruption de la sonde" not in text
+    shot = tmp_path / "evidence.png"
+    assert browser.screenshot(page, shot, 1280, 2600).returncode == 0
+
+
+@pytest.mark.parametrize("policy, fr, en", [
+    ("count", "est comptée comme du temps ordinaire", "counts as ordinary time"),
+    ("exclude", "le contrat admet les déclarations tardives", "the contract allows late declarations"),
+])
+def test_the_rules_state_how_late_maintenance_is_counted(policy, fr, en):
+    model = make_model()
+    model["rules"]["late_maintenance"] = policy
+    assert fr in render_html(model, lang="fr") and en in render_html(model, lang="en")
+    assert "de quand à quand la sonde" in render_html(model, lang="fr")
+    assert "ran without interruption only when its runs cover the whole month" in render_html(model, lang="en")

@@ -275,8 +275,20 @@ def october(tmp_path_factory):
         [*(n for n in timelines if n != "capped"), ("capped", 'max_severity = "major"'), "nodata"],
         MAINTENANCE,
     )
+    # The daemon first saw the config's windows on 30 September (declared ahead of October).
+    declare_config_windows(config, db, paris(2026, 9, 30))
     model = report_json(config, db, "--month", "2026-10")
     return {"db": db, "config": config, "model": model, "tmp": tmp}
+
+
+def declare_config_windows(config: Path, db: Path, at: float) -> None:
+    """What a daemon start at ``at`` does with the config's maintenance windows."""
+    from probe import config as config_module
+    from probe import maintenance
+    from probe.store import Store
+
+    with Store.open(db) as store:
+        maintenance.declare_from_config(store, config_module.load(config), at)
 
 
 def test_json_has_the_documented_keys_and_iso_times(october):
@@ -342,7 +354,7 @@ def test_maintenance_one_off_and_weekly_windows_are_left_out(october):
     assert e["availability_display"] == "99.898"
     assert e["met"] is True
     assert e["allowed_downtime_seconds"] == pytest.approx(0.002 * 2_660_400)
-    windows = [(w["start"], w["end"]) for w in e["maintenance"]]
+    windows = [(w["start"], w["end"]) for w in e["maintenance_windows"]]
     assert windows == [
         ("2026-10-04T02:00:00+02:00", "2026-10-04T03:00:00+02:00"),
         ("2026-10-11T02:00:00+02:00", "2026-10-11T03:00:00+02:00"),
@@ -818,3 +830,202 @@ def test_day_histograms_are_the_merged_hourly_rollups(tmp_path):
         # 00:00 -> 04:00 on the 25th is 5 hours (02:00-03:00 happens twice), every 10 s
         assert sum(fast[1].values()) == 5 * 360
         assert store.latency_histograms("nope", days) == [{}, {}]
+
+
+# ------------------------------------------------------------------ as of a time
+
+
+@pytest.fixture
+def running(tmp_path):
+    """api, Wed 7 Oct 2026: up every 300 s from 00:00; down at 10:00, 10:00:05 and 10:05;
+    then the data stops (the probe stopped while the service was down)."""
+    timeline = Timeline("api", paris(2026, 10, 7), paris(2026, 10, 7, 10, 5) + 1).episode(
+        paris(2026, 10, 7, 10), paris(2026, 10, 7, 10, 10), "http_status")
+    timeline.checks.pop(paris(2026, 10, 7, 10, 10))  # no check after 10:05
+    db = tmp_path / "probe.db"
+    import_history(db, write_jsonl(tmp_path / "h.jsonl", timeline))
+    return {"db": db, "tmp": tmp_path, "config": write_config(tmp_path / "probe.toml", ["api"])}
+
+
+def test_an_outage_running_when_the_data_stops_ends_at_its_coverage_never_now(running):
+    model = report_json(running["config"], running["db"], "--month", "2026-10")
+    [incident] = section(model, "api")["incidents"]
+    # the last down check (10:05) vouches until 10:05 + 1.5 x 300 s = 10:12:30: the outage is
+    # known to have lasted 750 s; its end is unknown (no check since), so it is not fixed
+    assert incident["end"] is None and incident["duration_seconds"] == 750
+    assert section(model, "api")["downtime_seconds"] == 750
+    # as of a week later, the same
+    later = report_json(running["config"], running["db"], "--month", "2026-10", "--as-of", "2026-10-14T10:00")
+    assert section(later, "api")["incidents"][0]["duration_seconds"] == 750
+
+
+def test_deadlines_are_met_missed_or_open_as_of_the_as_of_time(running):
+    config, db = running["config"], running["db"]
+    # blocking, from Wed 7 Oct 10:00: acknowledge by 15:00 (5 h), fix by Thu 8 Oct 10:00 (24 wh)
+    done = run("incident", "list", "--config", config, "--db", db, "--days", "3650")
+    assert done.exit_code == 0
+    number = int(done.stdout.splitlines()[1].split()[0])
+    assert run("incident", "ack", number, "--config", config, "--db", db, "--at", "2026-10-07T14:30",
+               "--by", "alice").exit_code == 0
+
+    def incident(as_of):
+        model = report_json(config, db, "--month", "2026-10", "--as-of", as_of)
+        return section(model, "api")["incidents"][0]
+
+    at_two = incident("2026-10-07T14:00")  # before the acknowledgement: open, not yet acknowledged
+    assert (at_two["acknowledge"], at_two["acknowledged"], at_two["fix"]) == ("open", None, "open")
+    at_four = incident("2026-10-07T16:00")  # acknowledged at 14:30, by 15:00: met
+    assert (at_four["acknowledge"], at_four["acknowledged"]) == ("met", "2026-10-07T14:30:00+02:00")
+    assert at_four["fix"] == "open"
+    next_day = incident("2026-10-08T10:00:01")  # never fixed (as far as the data go): missed
+    assert next_day["fix"] == "missed"
+
+
+def test_same_as_of_gives_the_same_report_whatever_happens_after(running, tmp_path):
+    config, db = running["config"], running["db"]
+    args = ("--month", "2026-10", "--as-of", "2026-10-07T12:00")
+
+    def reports():
+        made = {}
+        for fmt in ("json", "html"):
+            out = tmp_path / f"r.{fmt}"
+            done = run("report", "--config", config, "--db", db, "--format", fmt, "-o", out, *args)
+            assert done.exit_code == 0, done.output
+            made[fmt] = out.read_bytes()
+        return made
+
+    before = reports()
+    model = json.loads(before["json"])
+    assert model["as_of"] == "2026-10-07T12:00:00+02:00" and model["provisional"] is True
+    assert "État au" in before["html"].decode() and "7 octobre 2026 à 12:00" in before["html"].decode()
+    # then: the clock moves on, the service comes back (checks at 12:30...), someone
+    # acknowledges, a window is declared: none of it existed as of 12:00
+    later = Timeline("api", paris(2026, 10, 7, 12, 30), paris(2026, 10, 7, 14))
+    import_history(db, write_jsonl(tmp_path / "later.jsonl", later))
+    listed = run("incident", "list", "--config", config, "--db", db, "--days", "3650")
+    number = int(listed.stdout.splitlines()[1].split()[0])
+    assert run("incident", "ack", number, "--db", db, "--by", "bob").exit_code == 0
+    assert run("maintenance", "add", "--db", db, "--start", "2026-10-07T09:00", "--end", "2026-10-07T11:00",
+               "--reason", "after the fact").exit_code == 0
+    import time
+    time.sleep(1.1)
+    after = reports()
+    assert json.loads(after["json"]) == json.loads(before["json"])
+    assert after == before
+    # and as of now the outage has ended (10:00 -> 12:30)
+    now = section(report_json(config, db, "--month", "2026-10"), "api")
+    assert now["incidents"][0]["end"] == "2026-10-07T12:30:00+02:00"
+
+
+def test_a_month_under_way_is_provisional_and_a_future_month_is_refused(running, tmp_path):
+    from datetime import datetime as clock_datetime
+
+    today = clock_datetime.now(PARIS)
+    this_month = f"{today.year:04d}-{today.month:02d}"
+    model = report_json(running["config"], running["db"], "--month", this_month)
+    assert model["provisional"] is True
+    assert report_json(running["config"], running["db"], "--month", "2026-10",
+                       "--as-of", "2026-11-01T00:00")["provisional"] is False
+    out = tmp_path / "now.html"
+    assert run("report", "--config", running["config"], "--db", running["db"], "--month", this_month,
+               "-o", out, "--lang", "en").exit_code == 0
+    assert "Provisional report: the month is not over" in out.read_text()
+    closed = tmp_path / "oct.html"
+    assert run("report", "--config", running["config"], "--db", running["db"], "--month", "2026-10",
+               "--as-of", "2026-11-02T00:00", "-o", closed).exit_code == 0
+    assert "Rapport provisoire" not in closed.read_text() and 'role="note"' not in closed.read_text()
+    future = today.year + 1
+    done = probe("report", "--db", running["db"], "--month", f"{future}-01")
+    assert done.returncode == 3
+    assert done.stderr.strip() == (f"probe: {future}-01 has not begun yet: no report for a month in the future")
+    done = probe("report", "--db", running["db"], "--month", "2026-10", "--as-of", f"{future}-01-01")
+    assert done.returncode == 3 and done.stderr.count("\n") == 1 and "in the future" in done.stderr
+
+
+# ------------------------------------------------------------------ no figure more favourable
+
+
+def test_the_budget_is_truncated_and_json_seconds_are_exact_to_the_millisecond(october, tmp_path):
+    e = section(october["model"], "maint")
+    # eligible 2 660 400 s x 0.2 % = 5 320.8 s: shown 1 h 28 min 40 s (cut), never 41 s
+    assert e["allowed_downtime_seconds"] == 5320.8
+    out = tmp_path / "maint.html"
+    done = run("report", "--config", october["config"], "--db", october["db"], "--month", "2026-10",
+               "--endpoint", "maint", "-o", out)
+    assert done.exit_code == 0, done.output
+    html = out.read_text()
+    assert "1\u00a0h\u00a028\u00a0min\u00a040\u00a0s" in html and "28\u00a0min\u00a041\u00a0s" not in html
+
+
+def test_a_duration_is_exact_to_the_millisecond(tmp_path):
+    # down at 10:00:00.000 and 10:00:05, up at 10:18:15.180: 1 095.18 s (a float subtraction
+    # of the epoch times would give 1095.1800000667572)
+    start = paris(2026, 10, 7, 10)
+    lines = [{"endpoint": "api", "at": utc(start - 300), "state": "up", "interval_s": 300},
+             {"endpoint": "api", "at": utc(start), "state": "down", "error_class": "connect", "interval_s": 300},
+             {"endpoint": "api", "at": utc(start + 5), "state": "down", "error_class": "connect", "interval_s": 300},
+             {"endpoint": "api", "at": utc(start + 300), "state": "down", "error_class": "connect", "interval_s": 300},
+             {"endpoint": "api", "at": utc(start + 600), "state": "down", "error_class": "connect", "interval_s": 300},
+             {"endpoint": "api", "at": utc(start + 900), "state": "down", "error_class": "connect", "interval_s": 300},
+             {"endpoint": "api", "at": "2026-10-07T08:18:15.180Z", "state": "up", "interval_s": 300}]
+    db = tmp_path / "probe.db"
+    import_history(db, write_jsonl(tmp_path / "h.jsonl", lines))
+    model = report_json(write_config(tmp_path / "probe.toml", ["api"]), db, "--month", "2026-10")
+    [incident] = section(model, "api")["incidents"]
+    assert incident["duration_seconds"] == 1095.18 and incident["downtime_seconds"] == 1095.18
+    assert "1095.18," in json.dumps(incident).replace(" ", "")
+
+
+# ------------------------------------------------------------------ blips are listed
+
+
+def test_blips_are_listed_in_the_json(october):
+    e = section(october["model"], "outage")
+    # Wed 14 Oct 15:00 one down check (connect), its re-check up at 15:00:05; Thu 15 Oct
+    # 09:00 one slow check, its re-check up at 09:00:05
+    assert e["blips"] == 2
+    assert e["blip_events"] == [
+        {"start": "2026-10-14T15:00:00+02:00", "end": "2026-10-14T15:00:05+02:00", "state": "down",
+         "error_class": "connect", "checks": 1},
+        {"start": "2026-10-15T09:00:00+02:00", "end": "2026-10-15T09:00:05+02:00", "state": "degraded",
+         "error_class": "too_slow", "checks": 1},
+    ]
+
+
+def test_the_html_lists_blips_and_folds_them_past_twenty(tmp_path):
+    # 25 isolated failures, one a day from 1 to 25 October at 12:00
+    timeline = Timeline("api", OCT_START, OCT_END)
+    for day in range(1, 26):
+        timeline.blip(paris(2026, 10, day, 12), "timeout")
+    db = tmp_path / "probe.db"
+    import_history(db, write_jsonl(tmp_path / "h.jsonl", timeline))
+    config = write_config(tmp_path / "probe.toml", ["api"])
+    assert len(section(report_json(config, db, "--month", "2026-10"), "api")["blip_events"]) == 25
+    out = tmp_path / "r.html"
+    assert run("report", "--config", config, "--db", db, "--month", "2026-10", "-o", out).exit_code == 0
+    html = out.read_text()
+    table = html[html.index('class="data blips"'):]
+    table = table[:table.index("</table>")]
+    assert table.count("<tr>") == 21  # the header and 20 rows
+    assert "1er octobre 2026 à 12:00:00" in table and "20 octobre 2026 à 12:00:05" in table
+    assert "21 octobre 2026 à 12:00" not in table
+    assert "… et 5 autres (tous sont listés dans le rapport JSON)." in html
+
+
+def test_as_of_inside_a_run_reads_only_the_checks_made_by_then(tmp_path):
+    # api, Wed 7 Oct: down at 10:00, 10:00:05, 10:05 and 10:10, up at 10:15
+    timeline = Timeline("api", paris(2026, 10, 7), paris(2026, 10, 7, 12)).episode(
+        paris(2026, 10, 7, 10), paris(2026, 10, 7, 10, 15), "http_status")
+    db = tmp_path / "probe.db"
+    import_history(db, write_jsonl(tmp_path / "h.jsonl", timeline))
+    config = write_config(tmp_path / "probe.toml", ["api"])
+    e = section(report_json(config, db, "--month", "2026-10", "--as-of", "2026-10-07T10:07"), "api")
+    # as of 10:07 only the down checks of 10:00, 10:00:05 and 10:05 were made: the outage is
+    # under way, known until 10:05 + 450 s = 10:12:30 (750 s); the month counts up to 10:07,
+    # so 420 s of downtime
+    [incident] = e["incidents"]
+    assert (incident["end"], incident["duration_seconds"], incident["fix"]) == (None, 750, "open")
+    assert e["downtime_seconds"] == 420
+    # as of 10:20 it was over: 10:00 -> 10:15, 900 s
+    later = section(report_json(config, db, "--month", "2026-10", "--as-of", "2026-10-07T10:20"), "api")
+    assert (later["incidents"][0]["end"], later["downtime_seconds"]) == ("2026-10-07T10:15:00+02:00", 900)

@@ -587,3 +587,14 @@ def test_weekly_window_errors(args, message):
     with pytest.raises(ValueError, match=message):
         expand_weekly(*args, OCTOBER)
 
+
+
+def test_the_budget_is_cut_down_to_the_millisecond():
+    # 1.001 s eligible, target 99.8: the budget is 0.2 % x 1 001 ms = 2.002 ms, shown 0.002 s
+    # (never 0.002002, nor rounded up)
+    t = 1_790_000_000.0
+    runs = [Run(t, t, t + 1.001, "up", None, 1, 60)]
+    assert availability(runs, (t, t + 1.001), target=99.8).allowed_downtime_seconds == 0.002
+    # 2 678 401 ms eligible: 0.2 % is 5 356.802 ms, cut to 5 356 ms = 5.356 s
+    runs = [Run(t, t, t + 2678.401, "up", None, 1, 3600)]
+    assert availability(runs, (t, t + 2678.401), target=99.8).allowed_downtime_seconds == 5.356
