@@ -282,10 +282,10 @@ def config_check(file):
     from probe.spec import describe_status_list, public_url
     from probe.config import _say
 
-    click.echo(f"{file}: OK")
-    click.echo(f"database: {cfg.probe.database}   site: {cfg.probe.site}   retention: {cfg.probe.retention_days} days")
-    click.echo(f"SLA: {cfg.sla.target} % in {cfg.sla.timezone}, holidays {cfg.sla.holidays}, confirm {cfg.sla.confirm}")
-    click.echo(f"{len(cfg.endpoints)} endpoint(s):")
+    _echo_lines(f"{file}: OK")
+    _echo_lines(f"database: {cfg.probe.database}   site: {cfg.probe.site}   retention: {cfg.probe.retention_days} days")
+    _echo_lines(f"SLA: {cfg.sla.target} % in {cfg.sla.timezone}, holidays {cfg.sla.holidays}, confirm {cfg.sla.confirm}")
+    _echo_lines(f"{len(cfg.endpoints)} endpoint(s):")
     for e in cfg.endpoints:
         spec = e.spec
         expect = [f"status {describe_status_list(spec.expect_status)}"]
@@ -294,12 +294,12 @@ def config_check(file):
         if spec.max_latency:
             expect.append(f"degraded over {_say(spec.max_latency)}")
         headers = ", ".join(f"{name}: ***" for name, _ in spec.headers)
-        click.echo(f"  {e.name}: {spec.method} {public_url(spec.url)} every {_say(e.interval)}, timeout {_say(spec.timeout)},"
-                   f" TLS >= {spec.min_tls}, {'; '.join(expect)}; outage after {e.confirm} down checks"
-                   + (f"; at most {e.severity_cap}" if e.severity_cap else "")
-                   + (f"; headers {headers}" if headers else ""))
+        _echo_lines(f"  {e.name}: {spec.method} {public_url(spec.url)} every {_say(e.interval)}, timeout {_say(spec.timeout)},"
+                    f" TLS >= {spec.min_tls}, {'; '.join(expect)}; outage after {e.confirm} down checks"
+                    + (f"; at most {e.severity_cap}" if e.severity_cap else "")
+                    + (f"; headers {headers}" if headers else ""))
     if not cfg.endpoints:
-        click.echo("  (none: `probe run` needs at least one [[endpoint]])")
+        _echo_lines("  (none: `probe run` needs at least one [[endpoint]])")
     for m in cfg.maintenance:
         who = ", ".join(m.endpoints) if m.endpoints else "all endpoints"
         if m.every:

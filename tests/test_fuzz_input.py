@@ -1,0 +1,97 @@
+"""Hostile input tried as a fuzzer would, through the real command line: URLs, headers,
+configs and import lines that must each give one clear line with no secret in it, and the
+legitimate inputs next to them that must keep working."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from probe.config import check_url
+from test_cli_history import one_line_error
+from test_hostile_input import cli
+
+SECRET = "s3cret-T0ken"
+
+
+def shown(done: subprocess.CompletedProcess) -> str:
+    return done.stdout + done.stderr
+
+
+# ---------------------------------------------------------------- URLs
+
+
+@pytest.mark.parametrize("url, message", [
+    # a '#' or '?' in a password ends the authority (RFC 3986): explained, the password unseen
+    (f"https://ann:pa#{SECRET}@example.com/", "in its user name or password: write them %2F, %3F, %23"),
+    (f"https://ann:pa?{SECRET}@example.com/", "in its user name or password: write them %2F, %3F, %23"),
+    (f"https://ann:{SECRET}@exa mple.com:99999/", "has a bad port"),
+    # a port is digits (RFC 3986); browsers and curl refuse these, a lenient parser reads 443
+    ("https://example.com:+443/", "has a bad port"),
+    ("https://example.com: 443/", "has a bad port"),
+    ("https://[::1]:+443/", "has a bad port"),
+    ("https://xn--zz.example/", "has a bad host name: not a valid international (IDNA) name"),
+    ("https://example.com/\udcff", "holds a byte that is not UTF-8 text (\\udcff)"),
+])
+def test_bad_urls_are_one_line_without_the_password(url, message):
+    done = cli("check", "--timeout", "1s", url)
+    line = one_line_error(done, message)
+    assert SECRET not in shown(done) and "Traceback" not in line
+
+
+@pytest.mark.parametrize("url", [
+    "https://bücher.example/", "https://xn--bcher-kva.example/", "https://[::1]/", "https://[::1]:8443/",
+    "https://EXAMPLE.com./", "https://example.com:443/", "https://example.com:/", "https://foo_bar.example.com/",
+    "https://ann:p%40ss@example.com/", "https://ann:pässwörd@example.com/", "https://1.2.3.4:1/",
+])
+def test_legitimate_urls_still_pass(url):
+    assert check_url(url) == url
+
+
+# ---------------------------------------------------------------- headers
+
+
+@pytest.mark.parametrize("header, message", [
+    (f"Authorization Bearer {SECRET}", "no ':' after its name (the text is not shown"),
+    (f"Bad Name: {SECRET}", "'Bad Name' is not a header name"),
+    (f"X-Api-Key: {SECRET}\x1b[2J", "header 'X-Api-Key' holds a control character (\\x1b)"),
+    (f"X-Api-Key: {SECRET}\udcff", "header 'X-Api-Key' holds a byte that is not UTF-8 text (\\udcff)"),
+])
+def test_a_bad_header_never_prints_its_value(header, message):
+    done = cli("check", "--timeout", "1s", "--header", header, "https://127.0.0.1:1/")
+    one_line_error(done, message)
+    assert SECRET not in shown(done)
+
+
+def test_a_header_from_the_environment_that_is_not_utf8_is_refused_at_load(tmp_path):
+    """A secret in bytes that are not UTF-8 would fail every check as the service's downtime."""
+    config = tmp_path / "probe.toml"
+    config.write_text('[[endpoint]]\nname = "web"\nurl = "https://127.0.0.1:1/"\n'
+                      'headers = { Authorization = "${PROBE_TEST_TOKEN}" }\n')
+    env = {**os.environ, "PROBE_TEST_TOKEN": "x"}
+    env_bytes = {os.fsencode(k): os.fsencode(v) for k, v in env.items()}
+    env_bytes[b"PROBE_TEST_TOKEN"] = SECRET.encode() + b"\xff"
+    done = subprocess.run([sys.executable, "-m", "probe", "config", "check", str(config)], env=env_bytes,
+                          capture_output=True, text=True, timeout=60)
+    one_line_error(done, "header 'Authorization' holds a byte that is not UTF-8 text")
+    assert SECRET not in shown(done)
+
+
+# ---------------------------------------------------------------- configs
+
+
+def test_a_database_path_with_a_nul_is_refused_by_config_check(tmp_path):
+    config = tmp_path / "probe.toml"
+    config.write_text('[probe]\ndatabase = "a\\u0000b"\n[[endpoint]]\nname = "web"\nurl = "https://127.0.0.1:1/"\n')
+    one_line_error(cli("config", "check", config), "probe: database: holds a control character (\\x00)")
+
+
+def test_config_check_shows_a_file_name_escaped(tmp_path):
+    config = tmp_path / "probe\x1b[31m.toml"
+    config.write_text('[[endpoint]]\nname = "web"\nurl = "https://127.0.0.1:1/"\n')
+    done = cli("config", "check", config)
+    assert done.returncode == 0 and "\x1b" not in done.stdout and "probe\\x1b[31m.toml: OK" in done.stdout
