@@ -12,7 +12,7 @@ import click
 from probe import __version__
 from probe.spec import CheckSpec
 from probe.table import text_table
-from probe.text import printable, refuse_controls
+from probe.text import json_text, printable, refuse_controls
 from probe.config import (
     TLS_VERSIONS,
     _duration_in,
@@ -150,7 +150,7 @@ def check(urls, as_json, ca_file, timeout, expect_status, expect_body, max_laten
     results = run_many(specs, concurrency=concurrency, workers=workers)
     if as_json:
         for result in results:
-            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+            click.echo(json_text(result.to_json()))
     else:
         click.echo(format_table(results))
     states = {result.state for result in results}
@@ -334,9 +334,9 @@ def status(config_path, db_path, as_json):
     with store:
         report = status_module.collect(store, cfg, clock.time())
     if as_json:
-        click.echo(json.dumps(report["daemon"], ensure_ascii=False))
+        click.echo(json_text(report["daemon"]))
         for row in report["endpoints"]:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json_text(row))
     else:
         _echo_lines(status_module.format_text(report))
 
@@ -494,7 +494,7 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
         context = report_module.ReportContext(cfg, store, year, month_number, now, lang or cfg.report.language)
         model = report_module.build(context, names)
     if fmt == "json":
-        text = json.dumps(model, ensure_ascii=False, indent=2)
+        text = json_text(model, indent=2)
         if output is None and output_dir is None:
             click.echo(text)
             return
@@ -595,7 +595,7 @@ def incident_list(config_path, db_path, days, as_json):
         rows = incidents.recent(store, cfg, clock.time(), days)
     if as_json:
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json_text(row))
         return
     _echo_lines(incidents.format_text(rows))
 

@@ -30,7 +30,7 @@ import sqlite_utils
 from .result import ERROR_CLASSES, JSON_KEYS, STATES, CheckResult, parse_iso
 from .sla import Check, Run, fold_check
 from .sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
-from .text import refuse_controls
+from .text import json_text, refuse_controls
 
 log = logging.getLogger("probe.store")
 
@@ -1671,7 +1671,7 @@ def export_jsonl(
             except (ValueError, OverflowError):
                 raise StoreError(f"cannot export from {store.path}: a check of {name!r} is dated"
                                  " outside the years 1970 to 9999") from None
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            fh.write(json_text(record) + "\n")
             lines += 1
     except sqlite3.Error as error:
         raise StoreError(f"cannot read {store.path}: {error}") from None

@@ -4,6 +4,7 @@ obeyed (no escape sequence, line break, NUL or bidirectional override gets throu
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -41,6 +42,15 @@ def refuse_controls_message(char: str) -> str:
 def printable(text: str) -> str:
     """text with every control character shown as its escape: safe on a terminal, one line."""
     return _CONTROL.sub(_escape, text)
+
+
+def json_text(value, **options) -> str:
+    """JSON as probe writes it: UTF-8 text kept as it is, but every character that printable
+    escapes written as its \\u escape (JSON escapes only C0 controls itself): the same data
+    for any JSON reader, and nothing a terminal would obey when the JSON is shown on one."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    # outside strings, JSON holds none of these characters: each one found is inside a string
+    return _CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _escape(match: re.Match) -> str:

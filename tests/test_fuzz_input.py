@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import ssl
 import subprocess
 import sys
 
 import pytest
+import trustme
 
 from probe.config import check_url
+from servers import respond
 from test_cli_history import one_line_error
-from test_hostile_input import cli
+from test_hostile_input import cli, probe
 
 SECRET = "s3cret-T0ken"
+# what a terminal obeys or that reorders what it shows, raw (JSON escapes the C0 controls itself)
+RAW_CONTROL = re.compile("[\x1b\x7f-\x9f\u202a-\u202e\u2028\u2029]")
 
 
 def shown(done: subprocess.CompletedProcess) -> str:
@@ -95,3 +101,48 @@ def test_config_check_shows_a_file_name_escaped(tmp_path):
     config.write_text('[[endpoint]]\nname = "web"\nurl = "https://127.0.0.1:1/"\n')
     done = cli("config", "check", config)
     assert done.returncode == 0 and "\x1b" not in done.stdout and "probe\\x1b[31m.toml: OK" in done.stdout
+
+
+# ---------------------------------------------------------------- JSON on a terminal
+
+HOSTILE = "Evil\x1b[2J\u202eCA\x9b\u2028"
+
+
+@pytest.fixture
+def hostile_server(tmp_path, servers):
+    """A real TLS server whose CA's name holds an escape sequence, a bidi override, a C1 CSI
+    and a line separator: what a server's operator, not the user, chooses."""
+    authority = trustme.CA(organization_name=HOSTILE)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    return ca_file, servers.serve(respond(), context)
+
+
+def test_check_shows_a_hostile_certificate_name_as_escapes(hostile_server):
+    ca_file, port = hostile_server
+    done = probe("check", "--json", "--ca-file", ca_file, f"https://127.0.0.1:{port}/")
+    assert done.returncode == 0, done.stderr
+    assert RAW_CONTROL.search(done.stdout) is None
+    assert HOSTILE in json.loads(done.stdout)["cert_issuer"]  # the same data for a JSON reader
+    table = probe("check", "--ca-file", ca_file, f"https://127.0.0.1:{port}/")
+    assert table.returncode == 0 and RAW_CONTROL.search(table.stdout) is None
+
+
+def test_export_writes_controls_as_escapes_and_imports_them_back(tmp_path):
+    source = tmp_path / "in.jsonl"
+    record = {"endpoint": "web", "at": "2026-10-01T00:00:00Z", "state": "down", "error_class": "protocol",
+              "error": f"bad answer: {HOSTILE}\x7f", "interval_s": 60, "url": "https://example.com/"}
+    source.write_text(json.dumps(record) + "\n")
+    assert cli("import", "--db", tmp_path / "a.db", source).returncode == 0
+    exported = cli("export", "--db", tmp_path / "a.db")
+    assert exported.returncode == 0 and RAW_CONTROL.search(exported.stdout) is None
+    assert json.loads(exported.stdout)["error"] == record["error"]
+    for command in (("status",), ("status", "--json"), ("incident", "list"), ("incident", "list", "--json")):
+        done = cli(*command, "--db", tmp_path / "a.db")
+        assert done.returncode == 0 and RAW_CONTROL.search(done.stdout) is None, command
+    (tmp_path / "out.jsonl").write_text(exported.stdout)
+    assert cli("import", "--db", tmp_path / "b.db", tmp_path / "out.jsonl").returncode == 0
+    again = cli("export", "--db", tmp_path / "b.db")
+    assert again.stdout == exported.stdout
