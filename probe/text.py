@@ -49,8 +49,9 @@ def json_text(value, **options) -> str:
     escapes written as its \\u escape (JSON escapes only C0 controls itself): the same data
     for any JSON reader, and nothing a terminal would obey when the JSON is shown on one."""
     text = json.dumps(value, ensure_ascii=False, **options)
-    # outside strings, JSON holds none of these characters: each one found is inside a string
-    return _CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    # json.dumps escapes C0 controls inside strings itself, so a line break or tab left is
+    # whitespace between values (indent); any other of these characters is inside a string
+    return _CONTROL.sub(lambda m: m.group() if m.group() in "\t\n\r" else f"\\u{ord(m.group()):04x}", text)
 
 
 def _escape(match: re.Match) -> str:

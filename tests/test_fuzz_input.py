@@ -15,6 +15,7 @@ import pytest
 import trustme
 
 from probe.config import check_url
+from probe.text import json_text
 from servers import respond
 from test_cli_history import one_line_error
 from test_hostile_input import cli, probe
@@ -146,3 +147,10 @@ def test_export_writes_controls_as_escapes_and_imports_them_back(tmp_path):
     assert cli("import", "--db", tmp_path / "b.db", tmp_path / "out.jsonl").returncode == 0
     again = cli("export", "--db", tmp_path / "b.db")
     assert again.stdout == exported.stdout
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_json_text_is_the_same_data_with_nothing_raw(indent):
+    value = {"name": f"a{HOSTILE}\x00\t\n\udcff é 日本", "list": [1.5, None, {"k": "\u2066x\u2069"}]}
+    text = json_text(value, indent=indent)
+    assert json.loads(text) == value and RAW_CONTROL.search(text) is None and "\udcff" not in text
