@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import queue
+import re
 import sys
 import sqlite3
 import threading
@@ -30,7 +31,7 @@ import sqlite_utils
 from .result import ERROR_CLASSES, JSON_KEYS, STATES, CheckResult, parse_iso
 from .sla import Check, Run, fold_check
 from .sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
-from .text import json_text, refuse_controls
+from .text import json_text, refuse_controls, refuse_controls_message
 
 log = logging.getLogger("probe.store")
 
@@ -1640,6 +1641,7 @@ assert set(_LINE_TYPES) == {*JSON_KEYS, "endpoint", "interval_s", "site"}
 _ALLOWED_TYPES = {key: frozenset((*types, type(None))) for key, (types, _) in _LINE_TYPES.items()}
 _REQUIRED_KEYS = ("endpoint", "at", "state", "interval_s")
 _ERROR_CLASSES = frozenset((None, *ERROR_CLASSES))
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # The bounds of each number a line may hold, with how a message says them: a value outside
 # them is a mistake (milliseconds read as seconds, say) that would break every later export.
 _DAY_MS = 86_400_000.0
@@ -1701,24 +1703,30 @@ def _parse_line(line: str | bytes, latest: float = math.inf) -> tuple[str, Check
         raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
     except RecursionError:
         raise ValueError("not valid JSON (nested too deeply)") from None
+    except ValueError:  # an integer of more than 4 300 digits
+        raise ValueError("not valid JSON (a number too large)") from None
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
     unknown = record.keys() - _LINE_TYPES.keys()
     if unknown:
-        raise ValueError(f"unknown key {min(unknown)!r}")
+        raise ValueError(f"unknown key {_shown(min(unknown))}")
     # type(), not isinstance(): a bool is no integer here
     wrong = [key for key, value in record.items() if type(value) not in _ALLOWED_TYPES[key]]
     if wrong:
         key = wrong[0]
-        raise ValueError(f"{key} must be {_LINE_TYPES[key][1]} or null, not {record[key]!r}")
+        raise ValueError(f"{key} must be {_LINE_TYPES[key][1]} or null, not {_shown(record[key])}")
     for key in _REQUIRED_KEYS:
-        if record.get(key) in (None, ""):
+        if record.get(key) is None or isinstance(record[key], str) and not record[key].strip():
             raise ValueError(f"missing {key}")
+    for key, value in record.items():
+        found = _SURROGATE.search(value) if isinstance(value, str) else None
+        if found is not None:  # "\ud800" in JSON: no database or terminal can take it
+            raise ValueError(f"{key} {refuse_controls_message(found.group())}")
     record_at = record["at"]
     if record["state"] not in STATE_CODES:
-        raise ValueError(f"state must be one of {', '.join(STATES)}, not {record['state']!r}")
+        raise ValueError(f"state must be one of {', '.join(STATES)}, not {_shown(record['state'])}")
     if record.get("error_class") not in _ERROR_CLASSES:
-        raise ValueError(f"unknown error_class {record['error_class']!r}")
+        raise ValueError(f"unknown error_class {_shown(record['error_class'])}")
     for key in ("endpoint", "site"):
         if record.get(key) is not None:
             refuse_controls(record[key], key)
@@ -1812,6 +1820,8 @@ def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool
     rows: list[tuple] = []
     good = 0
     for number, line in enumerate(fh, start=1):
+        if number == 1:  # a byte order mark, as some tools write UTF-8, is no part of the JSON
+            line = line.removeprefix(b"\xef\xbb\xbf" if isinstance(line, bytes) else "\ufeff")
         if not line.strip():
             continue
         try:

@@ -154,3 +154,40 @@ def test_json_text_is_the_same_data_with_nothing_raw(indent):
     value = {"name": f"a{HOSTILE}\x00\t\n\udcff é 日本", "list": [1.5, None, {"k": "\u2066x\u2069"}]}
     text = json_text(value, indent=indent)
     assert json.loads(text) == value and RAW_CONTROL.search(text) is None and "\udcff" not in text
+
+
+# ---------------------------------------------------------------- import lines
+
+
+def import_line(**changes) -> str:
+    return json.dumps({"endpoint": "web", "at": "2026-10-01T00:00:00Z", "state": "up", "interval_s": 60, **changes})
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"endpoint": "web", "at": ' + "9" * 5000 + ', "state": "up", "interval_s": 60}',
+     "line 1: not valid JSON (a number too large)"),
+    (import_line(endpoint="   "), "line 1: missing endpoint"),
+    (import_line(endpoint="w\ud800"), "line 1: endpoint holds a byte that is not UTF-8 text (\\ud800)"),
+    (import_line(error="e\udfff"), "line 1: error holds a byte that is not UTF-8 text (\\udfff)"),
+    (import_line(url="https://example.com/\ud800"), "line 1: url holds a byte that is not UTF-8 text (\\ud800)"),
+    (import_line(at=list(range(20000))), "line 1: at must be an ISO 8601 time or null, not [0, 1, 2"),
+    (import_line(state="x" * 20000), "line 1: state must be one of up, degraded, down, not 'xxx"),
+    (json.dumps({"k" * 20000: 1}), "line 1: unknown key 'kkk"),
+])
+def test_a_bad_import_line_is_one_short_line_and_imports_nothing(tmp_path, text, message):
+    (tmp_path / "seed.jsonl").write_text(import_line(at="2026-09-30T00:00:00Z") + "\n")
+    assert cli("import", "--db", tmp_path / "probe.db", tmp_path / "seed.jsonl").returncode == 0
+    before = cli("export", "--db", tmp_path / "probe.db").stdout
+    source = tmp_path / "in.jsonl"
+    source.write_text(import_line(at="2026-09-30T00:01:00Z") + "\n" + text + "\n", errors="surrogatepass")
+    done = cli("import", "--db", tmp_path / "probe.db", source)
+    line = one_line_error(done, message.replace("line 1", "line 2"), "nothing was imported")
+    assert len(line) < 300
+    assert cli("export", "--db", tmp_path / "probe.db").stdout == before
+
+
+def test_an_import_file_saved_with_a_byte_order_mark_is_read(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text("\ufeff" + import_line() + "\n", encoding="utf-8")
+    done = cli("import", "--db", tmp_path / "probe.db", source)
+    assert done.returncode == 0 and done.stdout.startswith("imported 1 checks"), done.stderr
