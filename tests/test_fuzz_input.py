@@ -4,6 +4,7 @@ legitimate inputs next to them that must keep working."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -14,11 +15,14 @@ import sys
 import pytest
 import trustme
 
+from probe.check import check
 from probe.config import check_url
+from probe.spec import CheckSpec
 from probe.text import json_text
 from servers import respond
 from test_cli_history import one_line_error
 from test_hostile_input import cli, probe
+from test_redirect_headers import SECRETS, Origin, _fields, _ok, _redirect
 
 SECRET = "s3cret-T0ken"
 # what a terminal obeys or that reorders what it shows, raw (JSON escapes the C0 controls itself)
@@ -191,3 +195,36 @@ def test_an_import_file_saved_with_a_byte_order_mark_is_read(tmp_path):
     source.write_text("\ufeff" + import_line() + "\n", encoding="utf-8")
     done = cli("import", "--db", tmp_path / "probe.db", source)
     assert done.returncode == 0 and done.stdout.startswith("imported 1 checks"), done.stderr
+
+
+# ---------------------------------------------------------------- redirects and origins
+
+
+@pytest.mark.parametrize("location, same_origin", [
+    ("https://LOCALHOST:{port}/next", True),  # host names compare without case (RFC 9110 4.2.3)
+    ("https://LocalHost:{port}/next?x=1", True),
+    ("https://127.0.0.1:{port}/next", False),  # the same server under another name: another origin
+])
+def test_headers_follow_a_redirect_by_origin_as_browsers_compare_them(tmp_path, location, same_origin):
+    authority = trustme.CA()
+    authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost", "127.0.0.1").configure_cert(context)
+
+    async def go():
+        origin = Origin(context, [])
+        origin.answers = [_redirect(lambda: location.format(port=origin.port)), _ok]
+        server = await origin.start()
+        try:
+            spec = CheckSpec(url=f"https://localhost:{origin.port}/", headers=SECRETS,
+                             ca_file=str(tmp_path / "ca.pem"), timeout=5)
+            return await check(spec), origin.heads
+        finally:
+            server.close()
+
+    result, heads = asyncio.run(go())
+    assert result.state == "up", result.error
+    assert len(heads) == 2 and {"authorization", "x-api-key"} <= _fields(heads[0])
+    assert ({"authorization", "x-api-key"} <= _fields(heads[1])) is same_origin
+    if not same_origin:
+        assert "s3cret" not in heads[1] and "k3y" not in heads[1]
