@@ -481,6 +481,8 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
                               else report_module.last_complete_month(now, cfg.sla.timezone))
     except ValueError as exc:
         raise ProbeError(str(exc)) from None
+    if not (1970, 1) <= (year, month_number) <= (9999, 11):  # the month after must be a date too
+        raise ProbeError(f"{month!r} is not a month probe reports on (1970-01 to 9999-11)")
     for name in endpoints:
         if cfg.endpoints and cfg.endpoint(name) is None:
             raise ProbeError(f"no endpoint named {name!r} in {cfg.path}")
@@ -602,7 +604,7 @@ def incident_list(config_path, db_path, days, as_json):
 
 @incident.command("ack")
 @history_options
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=click.IntRange(1, 2**63 - 1))
 @click.option("--by", default=None, help="Who acknowledges (default: $USER).")
 @click.option("--at", "at_text", help="When (ISO 8601; default: now).")
 def incident_ack(config_path, db_path, incident_id, by, at_text):
@@ -646,7 +648,7 @@ def incident_open(config_path, db_path, endpoint, severity, summary, start_text)
 
 @incident.command("close")
 @history_options
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=click.IntRange(1, 2**63 - 1))
 @click.option("--at", "at_text", help="When it was fixed (ISO 8601; default: now).")
 def incident_close(config_path, db_path, incident_id, at_text):
     """Close (fix) incident ID recorded by hand.

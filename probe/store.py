@@ -28,7 +28,7 @@ from typing import IO, Iterable, Iterator, Mapping, NamedTuple
 
 import sqlite_utils
 
-from .result import ERROR_CLASSES, JSON_KEYS, STATES, CheckResult, parse_iso
+from .result import ERROR_CLASSES, JSON_KEYS, STATES, CheckResult, iso_utc, parse_iso
 from .sla import Check, Run, fold_check
 from .sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
 from .text import json_text, refuse_controls, refuse_controls_message
@@ -1138,6 +1138,7 @@ class Store:
                     " RETURNING id",
                     (self._require_endpoint(endpoint), _ms(start), at_ms, by),
                 ).fetchone()[0]
+        self._not_before_start(incident_id, at_ms, "acknowledged")
         changed = self.db.execute(
             "UPDATE incidents SET ack_at = ?, ack_by = ? WHERE id = ?", (at_ms, by, incident_id)
         ).rowcount
@@ -1172,9 +1173,20 @@ class Store:
         found = self._incidents(" AND i.id = ?", [incident_id])
         return found[0] if found else None
 
+    def _not_before_start(self, incident_id: int, at_ms: int, done: str) -> None:
+        """An incident is acknowledged or closed at its start or after: an end before the
+        start would be a negative duration in the evidence."""
+        row = self.db.execute("SELECT start FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no incident {incident_id} in {self.path}")
+        if at_ms < row[0]:
+            raise StoreError(f"incident {incident_id} started at {iso_utc(row[0] / 1000)}:"
+                             f" it cannot be {done} before")
+
     def close_incident(self, incident_id: int, at: float | None = None) -> None:
         """Close an incident recorded by hand; its end defaults to the closing time."""
         at_ms = _ms(time.time() if at is None else at)
+        self._not_before_start(incident_id, at_ms, "closed")
         changed = self.db.execute(
             'UPDATE incidents SET closed_at = ?, "end" = coalesce("end", ?) WHERE id = ?',
             (at_ms, at_ms, incident_id),

@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import re
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -228,3 +229,41 @@ def test_headers_follow_a_redirect_by_origin_as_browsers_compare_them(tmp_path, 
     assert ({"authorization", "x-api-key"} <= _fields(heads[1])) is same_origin
     if not same_origin:
         assert "s3cret" not in heads[1] and "k3y" not in heads[1]
+
+
+# ---------------------------------------------------------------- incidents and reports
+
+
+@pytest.fixture
+def one_incident(tmp_path):
+    """A database with one check of web and incident 1, opened on 2026-10-10 at noon UTC."""
+    db = tmp_path / "probe.db"
+    (tmp_path / "seed.jsonl").write_text(import_line() + "\n")
+    assert cli("import", "--db", db, tmp_path / "seed.jsonl").returncode == 0
+    done = cli("incident", "open", "--db", db, "--endpoint", "web", "--severity", "major",
+               "--summary", "totals wrong", "--start", "2026-10-10T12:00Z")
+    assert done.returncode == 0, done.stderr
+    return db
+
+
+@pytest.mark.parametrize("command", ["ack", "close"])
+def test_an_incident_is_not_acknowledged_or_closed_before_it_started(one_incident, command):
+    def recorded():
+        with sqlite3.connect(one_incident) as conn:
+            return conn.execute('SELECT ack_at, ack_by, closed_at, "end" FROM incidents').fetchall()
+
+    before = recorded()
+    done = cli("incident", command, "--db", one_incident, "1", "--at", "2026-10-10T11:59Z")
+    one_line_error(done, "incident 1 started at 2026-10-10T12:00:00Z: it cannot be")
+    assert recorded() == before == [(None, None, None, None)]
+    assert cli("incident", command, "--db", one_incident, "1", "--at", "2026-10-10T12:00Z").returncode == 0
+
+
+@pytest.mark.parametrize("command", ["ack", "close"])
+def test_an_incident_id_too_large_for_the_database_is_one_line(one_incident, command):
+    one_line_error(cli("incident", command, "--db", one_incident, "9" * 30), "is not in the range")
+
+
+def test_a_report_for_a_month_past_9999_11_is_one_line(one_incident):
+    one_line_error(cli("report", "--db", one_incident, "--month", "9999-12", "--format", "json"),
+                   "'9999-12' is not a month probe reports on (1970-01 to 9999-11)")
