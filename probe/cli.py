@@ -369,7 +369,7 @@ def export_command(config_path, db_path, endpoint, since, until, output):
         except StoreError as exc:
             raise ProbeError(str(exc)) from None
     if output is not sys.stdout and output.name != "<stdout>":
-        click.echo(f"exported {lines} checks to {output.name}", err=True)
+        click.echo(printable(f"exported {lines} checks to {output.name}"), err=True)
 
 
 @cli.command("import")
@@ -439,7 +439,7 @@ def backup(config_path, db_path, dest, rotate):
         written = backup_database(source, target)
     except StoreError as exc:
         raise ProbeError(str(exc)) from None
-    click.echo(f"backed up {source} to {written} ({os.path.getsize(written)} bytes, integrity ok)")
+    click.echo(printable(f"backed up {source} to {written} ({os.path.getsize(written)} bytes, integrity ok)"))
     if rotate:
         copies = sorted(Path(dest).glob("probe-*.db"))
         for old in copies[:-rotate]:
@@ -512,7 +512,7 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ProbeError(f"cannot write {target}: {exc.strerror}") from None
-    click.echo(f"wrote {target}", err=True)
+    click.echo(printable(f"wrote {target}"), err=True)
 
 
 def _default_config(db_path):

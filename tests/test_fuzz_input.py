@@ -267,3 +267,13 @@ def test_an_incident_id_too_large_for_the_database_is_one_line(one_incident, com
 def test_a_report_for_a_month_past_9999_11_is_one_line(one_incident):
     one_line_error(cli("report", "--db", one_incident, "--month", "9999-12", "--format", "json"),
                    "'9999-12' is not a month probe reports on (1970-01 to 9999-11)")
+
+
+def test_file_names_given_on_the_command_line_are_shown_escaped(one_incident, tmp_path):
+    """A real process: click strips escape sequences only from output that is not a terminal."""
+    for args in (("export", "--db", one_incident, "-o", tmp_path / "out\x1b[2J.jsonl"),
+                 ("backup", "--db", one_incident, tmp_path / "copy\x1b[2J.db"),
+                 ("report", "--db", one_incident, "--month", "2026-10", "-o", tmp_path / "r\x1b[2J.html")):
+        done = probe(*args)
+        assert done.returncode == 0, done.stderr
+        assert "\x1b" not in done.stdout + done.stderr and "\\x1b[2J" in done.stdout + done.stderr
