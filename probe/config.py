@@ -683,7 +683,7 @@ def _maintenance(table: dict, index: int, where: _Where, tz: str, endpoint_names
         for name in endpoints:
             if name not in endpoint_names:
                 raise where.error(f"no endpoint named {name!r}", section, "endpoints")
-    reason = _value(table, "reason", _string, where, section, "")
+    reason = _value(table, "reason", _name, where, section, "")
     if "every" in table:
         for key in ("start", "end"):
             if key in table:

@@ -277,3 +277,10 @@ def test_file_names_given_on_the_command_line_are_shown_escaped(one_incident, tm
         done = probe(*args)
         assert done.returncode == 0, done.stderr
         assert "\x1b" not in done.stdout + done.stderr and "\\x1b[2J" in done.stdout + done.stderr
+
+
+def test_a_maintenance_reason_with_a_control_character_is_refused(tmp_path):
+    config = tmp_path / "probe.toml"
+    config.write_text('[[endpoint]]\nname = "web"\nurl = "https://127.0.0.1:1/"\n[[maintenance]]\nevery = "sunday"\n'
+                      'at = "02:00"\nduration = "1h"\nreason = "upgrade\\u001b[2J\\u202e"\n')
+    one_line_error(cli("config", "check", config), "maintenance #1: reason: holds a control character (\\x1b)")
