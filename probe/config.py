@@ -137,12 +137,22 @@ def check_url(url: str) -> str:
     if port is None or not 0 < port < 65536 or not _port_digits(url):
         raise ValueError(f"{shown} has a bad port")
     problem = _host_problem(parsed.raw_host)
-    if problem:
-        if _userinfo_cut_short(url):
+    cut_short = _userinfo_cut_short(url)
+    if problem or cut_short and _single_label(parsed.raw_host):
+        # 'https://ann:123/pw@example.com/' is host ann, port 123: not what was meant, and the
+        # rest of the password would be stored and shown as the path
+        if cut_short:
             raise ValueError(f"{shown} has a '/', '?' or '#' in its user name or password:"
                              " write them %2F, %3F, %23 (RFC 3986)")
         raise ValueError(f"{shown} has a bad host name: {problem}")
     return url
+
+
+def _single_label(host: str) -> bool:
+    """A host name of one label other than localhost: what a user name before a raw '/' or
+    '?' becomes; a real host with an '@' further on nearly always has a domain."""
+    name = host.rstrip(".").lower()
+    return "." not in name and name != "localhost" and not is_ip_address(host)
 
 
 # What browsers refuse in a domain name (the WHATWG URL standard's forbidden domain code

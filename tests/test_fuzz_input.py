@@ -43,6 +43,10 @@ def shown(done: subprocess.CompletedProcess) -> str:
     (f"https://ann:pa?{SECRET}@example.com/", "in its user name or password: write them %2F, %3F, %23"),
     (f"https://ann:{SECRET}@exa mple.com:99999/", "has a bad port"),
     # a port is digits (RFC 3986); browsers and curl refuse these, a lenient parser reads 443
+    # a raw '/' after a password of digits: host ann, port 123, the rest of it a path that
+    # would be stored and shown; a user name before a raw '/' likewise
+    (f"https://ann:123/{SECRET}@example.com/", "in its user name or password: write them %2F, %3F, %23"),
+    (f"https://ann/{SECRET}:pw@example.com/", "in its user name or password: write them %2F, %3F, %23"),
     ("https://example.com:+443/", "has a bad port"),
     ("https://example.com: 443/", "has a bad port"),
     ("https://[::1]:+443/", "has a bad port"),
@@ -59,6 +63,7 @@ def test_bad_urls_are_one_line_without_the_password(url, message):
     "https://bücher.example/", "https://xn--bcher-kva.example/", "https://[::1]/", "https://[::1]:8443/",
     "https://EXAMPLE.com./", "https://example.com:443/", "https://example.com:/", "https://foo_bar.example.com/",
     "https://ann:p%40ss@example.com/", "https://ann:pässwörd@example.com/", "https://1.2.3.4:1/",
+    "https://medium.example/@ann.lee/post", "https://example.com/?mail=ann@example.com", "https://localhost:8443/@x",
 ])
 def test_legitimate_urls_still_pass(url):
     assert check_url(url) == url
