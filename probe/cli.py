@@ -3,7 +3,6 @@ messages. Exit statuses follow monitoring plugins: 0 ok, 1 warning, 2 critical, 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
