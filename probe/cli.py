@@ -3,7 +3,6 @@ messages. Exit statuses follow monitoring plugins: 0 ok, 1 warning, 2 critical, 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -12,7 +11,7 @@ import click
 from probe import __version__
 from probe.spec import CheckSpec
 from probe.table import text_table
-from probe.text import printable, refuse_controls
+from probe.text import json_text, printable, refuse_controls
 from probe.config import (
     TLS_VERSIONS,
     _duration_in,
@@ -150,7 +149,7 @@ def check(urls, as_json, ca_file, timeout, expect_status, expect_body, max_laten
     results = run_many(specs, concurrency=concurrency, workers=workers)
     if as_json:
         for result in results:
-            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+            click.echo(json_text(result.to_json()))
     else:
         click.echo(format_table(results))
     states = {result.state for result in results}
@@ -295,13 +294,13 @@ def config_check(file):
     from probe.spec import describe_status_list, public_url
     from probe.config import _say
 
-    click.echo(f"{file}: OK")
+    _echo_lines(f"{file}: OK")
     for where in cfg.unset_secrets:
-        click.echo(f"warning: {where} is not set in the environment: `probe run` and `probe alert test`"
-                   " will refuse to start without it", err=True)
-    click.echo(f"database: {cfg.probe.database}   site: {cfg.probe.site}   retention: {cfg.probe.retention_days} days")
-    click.echo(f"SLA: {cfg.sla.target} % in {cfg.sla.timezone}, holidays {cfg.sla.holidays}, confirm {cfg.sla.confirm}")
-    click.echo(f"{len(cfg.endpoints)} endpoint(s):")
+        click.echo(printable(f"warning: {where} is not set in the environment: `probe run` and `probe alert test`"
+                             " will refuse to start without it"), err=True)
+    _echo_lines(f"database: {cfg.probe.database}   site: {cfg.probe.site}   retention: {cfg.probe.retention_days} days")
+    _echo_lines(f"SLA: {cfg.sla.target} % in {cfg.sla.timezone}, holidays {cfg.sla.holidays}, confirm {cfg.sla.confirm}")
+    _echo_lines(f"{len(cfg.endpoints)} endpoint(s):")
     for e in cfg.endpoints:
         spec = e.spec
         expect = [f"status {describe_status_list(spec.expect_status)}"]
@@ -310,12 +309,12 @@ def config_check(file):
         if spec.max_latency:
             expect.append(f"degraded over {_say(spec.max_latency)}")
         headers = ", ".join(f"{name}: ***" for name, _ in spec.headers)
-        click.echo(f"  {e.name}: {spec.method} {public_url(spec.url)} every {_say(e.interval)}, timeout {_say(spec.timeout)},"
-                   f" TLS >= {spec.min_tls}, {'; '.join(expect)}; outage after {e.confirm} down checks"
-                   + (f"; at most {e.severity_cap}" if e.severity_cap else "")
-                   + (f"; headers {headers}" if headers else ""))
+        _echo_lines(f"  {e.name}: {spec.method} {public_url(spec.url)} every {_say(e.interval)}, timeout {_say(spec.timeout)},"
+                    f" TLS >= {spec.min_tls}, {'; '.join(expect)}; outage after {e.confirm} down checks"
+                    + (f"; at most {e.severity_cap}" if e.severity_cap else "")
+                    + (f"; headers {headers}" if headers else ""))
     if not cfg.endpoints:
-        click.echo("  (none: `probe run` needs at least one [[endpoint]])")
+        _echo_lines("  (none: `probe run` needs at least one [[endpoint]])")
     for m in cfg.maintenance:
         who = ", ".join(m.endpoints) if m.endpoints else "all endpoints"
         if m.every:
@@ -350,9 +349,9 @@ def status(config_path, db_path, as_json):
     with store:
         report = status_module.collect(store, cfg, clock.time())
     if as_json:
-        click.echo(json.dumps(report["daemon"], ensure_ascii=False))
+        click.echo(json_text(report["daemon"]))
         for row in report["endpoints"]:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json_text(row))
     else:
         _echo_lines(status_module.format_text(report))
 
@@ -390,7 +389,7 @@ def export_command(config_path, db_path, endpoint, since, until, output):
         except StoreError as exc:
             raise ProbeError(str(exc)) from None
     if output is not sys.stdout and output.name != "<stdout>":
-        click.echo(f"exported {lines} checks to {output.name}", err=True)
+        click.echo(printable(f"exported {lines} checks to {output.name}"), err=True)
 
 
 @cli.command("import")
@@ -460,7 +459,7 @@ def backup(config_path, db_path, dest, rotate):
         written = backup_database(source, target)
     except StoreError as exc:
         raise ProbeError(str(exc)) from None
-    click.echo(f"backed up {source} to {written} ({os.path.getsize(written)} bytes, integrity ok)")
+    click.echo(printable(f"backed up {source} to {written} ({os.path.getsize(written)} bytes, integrity ok)"))
     if rotate:
         copies = sorted(Path(dest).glob("probe-*.db"))
         for old in copies[:-rotate]:
@@ -510,6 +509,8 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
         report_module.check_month_begun(year, month_number, as_of, cfg.sla.timezone)
     except ValueError as exc:
         raise ProbeError(str(exc)) from None
+    if not (1970, 1) <= (year, month_number) <= (9999, 11):  # the month after must be a date too
+        raise ProbeError(f"{month!r} is not a month probe reports on (1970-01 to 9999-11)")
     for name in endpoints:
         if cfg.endpoints and cfg.endpoint(name) is None:
             raise ProbeError(f"no endpoint named {name!r} in {cfg.path}")
@@ -524,7 +525,7 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
         context = report_module.ReportContext(cfg, store, year, month_number, as_of, lang or cfg.report.language)
         model = report_module.build(context, names)
     if fmt == "json":
-        text = json.dumps(model, ensure_ascii=False, indent=2)
+        text = json_text(model, indent=2)
         if output is None and output_dir is None:
             click.echo(text)
             return
@@ -540,7 +541,7 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ProbeError(f"cannot write {target}: {exc.strerror}") from None
-    click.echo(f"wrote {target}", err=True)
+    click.echo(printable(f"wrote {target}"), err=True)
 
 
 def declare_maintenance(store, cfg, now) -> None:
@@ -637,14 +638,14 @@ def incident_list(config_path, db_path, days, as_json):
         rows = incidents.recent(store, cfg, clock.time(), days)
     if as_json:
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json_text(row))
         return
     _echo_lines(incidents.format_text(rows))
 
 
 @incident.command("ack")
 @history_options
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=click.IntRange(1, 2**63 - 1))
 @click.option("--by", default=None, help="Who acknowledges (default: $USER).")
 @click.option("--at", "at_text", help="When (ISO 8601; default: now).")
 def incident_ack(config_path, db_path, incident_id, by, at_text):
@@ -688,7 +689,7 @@ def incident_open(config_path, db_path, endpoint, severity, summary, start_text)
 
 @incident.command("close")
 @history_options
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=click.IntRange(1, 2**63 - 1))
 @click.option("--at", "at_text", help="When it was fixed (ISO 8601; default: now).")
 def incident_close(config_path, db_path, incident_id, at_text):
     """Close (fix) incident ID recorded by hand.

@@ -4,12 +4,13 @@ declared, so that the report can tell a window planned ahead from one added afte
 from __future__ import annotations
 
 import getpass
-import json
+from probe.text import json_text
 import time
 
 import click
 
-from probe.cli import ProbeError, declare_maintenance, history_options, load_config, open_store, parse_time_option
+from probe.cli import (ProbeError, _no_controls, declare_maintenance, history_options, load_config, open_store,
+                       parse_time_option)
 
 
 @click.group("maintenance")
@@ -50,6 +51,8 @@ def maintenance_add(config_path, db_path, start_text, end_text, endpoints, reaso
         raise ProbeError(f"--end {end_text} must be after --start {start_text}")
     if not reason.strip():
         raise ProbeError("--reason must say why (it is shown in the report)")
+    _no_controls("--reason", reason)
+    _no_controls("--by", by)
     now = time.time()
     with store:
         known = {e.name for e in cfg.endpoints} | {e.name for e in store.endpoints()}
@@ -113,7 +116,7 @@ def maintenance_list(config_path, db_path, month, as_json):
         })
     if as_json:
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json_text(row))
         return
     if not rows:
         click.echo("no maintenance windows")
@@ -145,7 +148,7 @@ def _short(iso: str | None) -> str | None:
 
 @maintenance_group.command("cancel")
 @history_options
-@click.argument("window_id", type=int)
+@click.argument("window_id", type=click.IntRange(1, 2**63 - 1))
 @click.option("--by", default=None, help="Who cancels it (default: $USER).")
 def maintenance_cancel(config_path, db_path, window_id, by):
     """Cancel window ID (from `probe maintenance list`): it then excuses nothing, and the
@@ -158,6 +161,7 @@ def maintenance_cancel(config_path, db_path, window_id, by):
     from probe.maintenance import cancel
     from probe.store import StoreError
 
+    _no_controls("--by", by)
     cfg, store = _store_and_config(config_path, db_path)
     with store:
         try:

@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from probe.spec import TLS_VERSIONS, CheckSpec, is_ip_address, tls_context
-from probe.text import control_character, refuse_controls
+from probe.text import control_character, refuse_controls, refuse_controls_message
 
 SEVERITIES = ("minor", "major", "blocking")
 DEFAULT_DEADLINES = {
@@ -86,8 +86,13 @@ def parse_status_list(text) -> tuple[tuple[int, int], ...]:
 
 def parse_header(text: str) -> tuple[str, str]:
     name, sep, value = text.partition(":")
-    if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip()):
-        raise ValueError(f"{text!r} is not a header (like 'Name: value')")
+    # the text is never quoted whole: what follows a name is a value, often a secret
+    if not sep:
+        raise ValueError("the text is not a header (like 'Name: value'): no ':' after its name"
+                         " (the text is not shown: it may hold a secret)")
+    if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip()):
+        raise ValueError(f"{_shown(name.strip())} is not a header name (like 'Name: value';"
+                         " letters, digits and !#$%&'*+.^_`|~-)")
     _check_header_value(name.strip(), value)
     return name.strip(), value.strip()
 
@@ -97,9 +102,9 @@ def _check_header_value(name: str, value: str) -> None:
     header of its own, a NUL or another control character a request no server reads alike."""
     if "\r" in value or "\n" in value:
         raise ValueError(f"header {name!r} holds a line break")
-    found = re.search(r"[\x00-\x08\x0a-\x1f\x7f]", value)
+    found = re.search("[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]", value)
     if found is not None:
-        raise ValueError(f"header {name!r} holds a control character ({control_character(found.group())})")
+        raise ValueError(f"header {name!r} {refuse_controls_message(found.group())}")
 
 
 def check_url(url: str) -> str:
@@ -109,12 +114,16 @@ def check_url(url: str) -> str:
     from yarl import URL
 
     shown = repr(_without_userinfo(url))
-    found = control_character(url)
-    if found is not None:
-        raise ValueError(f"{shown} holds a control character ({found})")
+    try:
+        refuse_controls(url)
+    except ValueError as exc:
+        raise ValueError(f"{shown} {exc}") from None
     try:
         parsed = URL(url)
         port = parsed.port
+        parsed.host  # an IDNA name that does not decode ('xn--zz') fails here
+    except UnicodeError:
+        raise ValueError(f"{shown} has a bad host name: not a valid international (IDNA) name") from None
     except (ValueError, TypeError) as exc:
         if _userinfo_cut_short(url):
             raise ValueError(f"{shown} has a '/', '?' or '#' in its user name or password:"
@@ -125,15 +134,25 @@ def check_url(url: str) -> str:
         raise ValueError(f"{shown} is plain HTTP; probe checks https:// URLs only")
     if parsed.scheme != "https" or not parsed.host:
         raise ValueError(f"{shown} is not an https:// URL")
-    if port is None or not 0 < port < 65536:
+    if port is None or not 0 < port < 65536 or not _port_digits(url):
         raise ValueError(f"{shown} has a bad port")
     problem = _host_problem(parsed.raw_host)
-    if problem:
-        if _userinfo_cut_short(url):
+    cut_short = _userinfo_cut_short(url)
+    if problem or cut_short and _single_label(parsed.raw_host):
+        # 'https://ann:123/pw@example.com/' is host ann, port 123: not what was meant, and the
+        # rest of the password would be stored and shown as the path
+        if cut_short:
             raise ValueError(f"{shown} has a '/', '?' or '#' in its user name or password:"
                              " write them %2F, %3F, %23 (RFC 3986)")
         raise ValueError(f"{shown} has a bad host name: {problem}")
     return url
+
+
+def _single_label(host: str) -> bool:
+    """A host name of one label other than localhost: what a user name before a raw '/' or
+    '?' becomes; a real host with an '@' further on nearly always has a domain."""
+    name = host.rstrip(".").lower()
+    return "." not in name and name != "localhost" and not is_ip_address(host)
 
 
 # What browsers refuse in a domain name (the WHATWG URL standard's forbidden domain code
@@ -166,8 +185,19 @@ def _host_problem(host: str) -> str | None:
 
 def _without_userinfo(url: str) -> str:
     """The URL as a message may show it: whatever could be a user name or password (up to the
-    last '@' before any '?' or '#') replaced by ***, even where the URL cannot be parsed."""
-    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^?#]*@", r"\1***@", url)
+    last '@', even one after a '#' or '?' that a password holds raw) replaced by ***, even
+    where the URL cannot be parsed."""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://).*@", r"\1***@", url, flags=re.DOTALL)
+
+
+def _port_digits(url: str) -> bool:
+    """The port, when written, is digits only (RFC 3986 port = *DIGIT): browsers and curl
+    refuse ':+443' or ': 443', which a lenient parser reads as 443."""
+    authority = re.split(r"[/?#]", url.partition("://")[2], maxsplit=1)[0]
+    host_port = authority.rpartition("@")[2]
+    port = host_port.rpartition("]")[2] if host_port.startswith("[") else host_port
+    _, colon, digits = port.rpartition(":")
+    return not colon or digits.isascii() and (digits == "" or digits.isdigit())
 
 
 def _userinfo_cut_short(url: str) -> bool:
@@ -529,7 +559,7 @@ def _probe_settings(table: dict, where: _Where) -> ProbeSettings:
     section = "probe"
     retention = _value(table, "retention", _duration_in(86400, 36500 * 86400), where, section, 400 * 86400)
     return ProbeSettings(
-        database=_value(table, "database", _string, where, section) or default_database(),
+        database=_value(table, "database", _name, where, section) or default_database(),
         site=_value(table, "site", _name, where, section, "default"),
         retention_days=int(retention // 86400),
         max_in_flight=_value(table, "max_in_flight", _int_in(1, 100000), where, section, 256),
@@ -724,7 +754,7 @@ def _maintenance(table: dict, index: int, where: _Where, tz: str, endpoint_names
         for name in endpoints:
             if name not in endpoint_names:
                 raise where.error(f"no endpoint named {name!r}", section, "endpoints")
-    reason = _value(table, "reason", _string, where, section, "")
+    reason = _value(table, "reason", _name, where, section, "")
     if "every" in table:
         for key in ("start", "end"):
             if key in table:

@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import queue
+import re
 import sys
 import sqlite3
 import threading
@@ -27,10 +28,10 @@ from typing import IO, Iterable, Iterator, Mapping, NamedTuple
 
 import sqlite_utils
 
-from .result import ERROR_CLASSES, JSON_KEYS, STATES, CheckResult, parse_iso
+from .result import ERROR_CLASSES, JSON_KEYS, STATES, CheckResult, iso_utc, parse_iso
 from .sla import Check, Run, fold_check
 from .sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
-from .text import refuse_controls
+from .text import json_text, refuse_controls, refuse_controls_message
 
 log = logging.getLogger("probe.store")
 
@@ -1175,6 +1176,7 @@ class Store:
                     " RETURNING id",
                     (self._require_endpoint(endpoint), _ms(start), at_ms, by, _ms(time.time())),
                 ).fetchone()[0]
+        self._not_before_start(incident_id, at_ms, "acknowledged")
         changed = self.db.execute(
             "UPDATE incidents SET ack_at = ?, ack_by = ? WHERE id = ?", (at_ms, by, incident_id)
         ).rowcount
@@ -1215,9 +1217,20 @@ class Store:
         found = self._incidents(" AND i.id = ?", [incident_id])
         return found[0] if found else None
 
+    def _not_before_start(self, incident_id: int, at_ms: int, done: str) -> None:
+        """An incident is acknowledged or closed at its start or after: an end before the
+        start would be a negative duration in the evidence."""
+        row = self.db.execute("SELECT start FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no incident {incident_id} in {self.path}")
+        if at_ms < row[0]:
+            raise StoreError(f"incident {incident_id} started at {iso_utc(row[0] / 1000)}:"
+                             f" it cannot be {done} before")
+
     def close_incident(self, incident_id: int, at: float | None = None) -> None:
         """Close an incident recorded by hand; its end defaults to the closing time."""
         at_ms = _ms(time.time() if at is None else at)
+        self._not_before_start(incident_id, at_ms, "closed")
         changed = self.db.execute(
             'UPDATE incidents SET closed_at = ?, "end" = coalesce("end", ?) WHERE id = ?',
             (at_ms, at_ms, incident_id),
@@ -1684,6 +1697,7 @@ assert set(_LINE_TYPES) == {*JSON_KEYS, "endpoint", "interval_s", "site"}
 _ALLOWED_TYPES = {key: frozenset((*types, type(None))) for key, (types, _) in _LINE_TYPES.items()}
 _REQUIRED_KEYS = ("endpoint", "at", "state", "interval_s")
 _ERROR_CLASSES = frozenset((None, *ERROR_CLASSES))
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # The bounds of each number a line may hold, with how a message says them: a value outside
 # them is a mistake (milliseconds read as seconds, say) that would break every later export.
 _DAY_MS = 86_400_000.0
@@ -1717,7 +1731,7 @@ def export_jsonl(
             except (ValueError, OverflowError):
                 raise StoreError(f"cannot export from {store.path}: a check of {name!r} is dated"
                                  " outside the years 1970 to 9999") from None
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            fh.write(json_text(record) + "\n")
             lines += 1
         _export_paper_trail(store, fh, endpoint)
     except sqlite3.Error as error:
@@ -1764,24 +1778,30 @@ def _parse_line(line: str | bytes, latest: float = math.inf) -> tuple[str, Check
         raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
     except RecursionError:
         raise ValueError("not valid JSON (nested too deeply)") from None
+    except ValueError:  # an integer of more than 4 300 digits
+        raise ValueError("not valid JSON (a number too large)") from None
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
     unknown = record.keys() - _LINE_TYPES.keys()
     if unknown:
-        raise ValueError(f"unknown key {min(unknown)!r}")
+        raise ValueError(f"unknown key {_shown(min(unknown))}")
     # type(), not isinstance(): a bool is no integer here
     wrong = [key for key, value in record.items() if type(value) not in _ALLOWED_TYPES[key]]
     if wrong:
         key = wrong[0]
-        raise ValueError(f"{key} must be {_LINE_TYPES[key][1]} or null, not {record[key]!r}")
+        raise ValueError(f"{key} must be {_LINE_TYPES[key][1]} or null, not {_shown(record[key])}")
     for key in _REQUIRED_KEYS:
-        if record.get(key) in (None, ""):
+        if record.get(key) is None or isinstance(record[key], str) and not record[key].strip():
             raise ValueError(f"missing {key}")
+    for key, value in record.items():
+        found = _SURROGATE.search(value) if isinstance(value, str) else None
+        if found is not None:  # "\ud800" in JSON: no database or terminal can take it
+            raise ValueError(f"{key} {refuse_controls_message(found.group())}")
     record_at = record["at"]
     if record["state"] not in STATE_CODES:
-        raise ValueError(f"state must be one of {', '.join(STATES)}, not {record['state']!r}")
+        raise ValueError(f"state must be one of {', '.join(STATES)}, not {_shown(record['state'])}")
     if record.get("error_class") not in _ERROR_CLASSES:
-        raise ValueError(f"unknown error_class {record['error_class']!r}")
+        raise ValueError(f"unknown error_class {_shown(record['error_class'])}")
     for key in ("endpoint", "site"):
         if record.get(key) is not None:
             refuse_controls(record[key], key)
@@ -1889,6 +1909,8 @@ def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool
     rows: list[tuple] = []
     good = 0
     for number, line in enumerate(fh, start=1):
+        if number == 1:  # a byte order mark, as some tools write UTF-8, is no part of the JSON
+            line = line.removeprefix(b"\xef\xbb\xbf" if isinstance(line, bytes) else "\ufeff")
         if not line.strip():
             continue
         try:

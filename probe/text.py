@@ -4,13 +4,17 @@ obeyed (no escape sequence, line break, NUL or bidirectional override gets throu
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
 # C0 and C1 controls and DEL; the bidirectional embeddings, overrides and isolates
 # (U+202A-202E, U+2066-2069) and marks, the line and paragraph separators, and the BOM
-# (U+FEFF): each can hide, reorder or forge what a terminal shows.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+# (U+FEFF): each can hide, reorder or forge what a terminal shows. Lone surrogates too: they
+# are bytes that were not UTF-8 (as Python decodes them from argv and the environment) and no
+# file, database or terminal can take them.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
+                      "\ud800-\udfff]")
 
 
 def control_character(text: str) -> str | None:
@@ -21,15 +25,33 @@ def control_character(text: str) -> str | None:
 
 def refuse_controls(text: str, what: str = "") -> str:
     """text itself, or ValueError naming `what` and the first control character found."""
-    found = control_character(text)
+    found = _CONTROL.search(text)
     if found is not None:
-        raise ValueError(f"{what + ' ' if what else ''}holds a control character ({found})")
+        raise ValueError(f"{what + ' ' if what else ''}{refuse_controls_message(found.group())}")
     return text
+
+
+def refuse_controls_message(char: str) -> str:
+    """What a message says of a character that refuse_controls refuses."""
+    escaped = printable(char)
+    if "\ud800" <= char <= "\udfff":
+        return f"holds a byte that is not UTF-8 text ({escaped})"
+    return f"holds a control character ({escaped})"
 
 
 def printable(text: str) -> str:
     """text with every control character shown as its escape: safe on a terminal, one line."""
     return _CONTROL.sub(_escape, text)
+
+
+def json_text(value, **options) -> str:
+    """JSON as probe writes it: UTF-8 text kept as it is, but every character that printable
+    escapes written as its \\u escape (JSON escapes only C0 controls itself): the same data
+    for any JSON reader, and nothing a terminal would obey when the JSON is shown on one."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    # json.dumps escapes C0 controls inside strings itself, so a line break or tab left is
+    # whitespace between values (indent); any other of these characters is inside a string
+    return _CONTROL.sub(lambda m: m.group() if m.group() in "\t\n\r" else f"\\u{ord(m.group()):04x}", text)
 
 
 def _escape(match: re.Match) -> str:

@@ -220,7 +220,8 @@ BROKEN = [
     ('[[alerts.webhook]]\nname = "ops"\nurl = "https://h.example.com/${NOPE}"',
      "probe.toml: alerts.webhook 'ops': url: environment variable NOPE is not set"),
     (HOOK + 'headers = { "Bad Name" = "x" }',
-     "probe.toml: alerts.webhook 'w': headers: 'Bad Name: x' is not a header (like 'Name: value')"),
+     "probe.toml: alerts.webhook 'w': headers: 'Bad Name' is not a header name (like 'Name: value';"
+     " letters, digits and !#$%&'*+.^_`|~-)"),
     (HOOK + 'colour = "red"',
      "probe.toml: alerts.webhook 'w': colour: unknown key (expected one of: ca_file, headers, name, timeout, url)"),
     (HOOK + 'ca_file = "/nonexistent/ca.pem"',
