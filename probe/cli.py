@@ -506,11 +506,11 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
     try:
         year, month_number = (report_module.parse_month(month) if month
                               else report_module.last_complete_month(as_of, cfg.sla.timezone))
+        if not (1970, 1) <= (year, month_number) <= (9999, 11):  # the month after must be a date too
+            raise ValueError(f"{month!r} is not a month probe reports on (1970-01 to 9999-11)")
         report_module.check_month_begun(year, month_number, as_of, cfg.sla.timezone)
     except ValueError as exc:
         raise ProbeError(str(exc)) from None
-    if not (1970, 1) <= (year, month_number) <= (9999, 11):  # the month after must be a date too
-        raise ProbeError(f"{month!r} is not a month probe reports on (1970-01 to 9999-11)")
     for name in endpoints:
         if cfg.endpoints and cfg.endpoint(name) is None:
             raise ProbeError(f"no endpoint named {name!r} in {cfg.path}")
