@@ -26,7 +26,8 @@ from yarl import URL
 from probe import __version__
 from probe.http1 import CheckFailure, Trace, exchange, os_reason, request_head
 from probe.result import CheckResult
-from probe.spec import TLS_VERSIONS, CheckSpec, describe_status_list, is_ip_address, public_url, tls_context  # noqa: F401
+from probe.spec import (TLS_VERSIONS, CheckSpec, check_context, describe_status_list, is_ip_address,  # noqa: F401
+                        public_url, tls_context)
 
 BODY_CAP = 1024 * 1024  # bytes of body read at most; the rest is never downloaded
 MAX_REDIRECTS = 10
@@ -97,7 +98,7 @@ def _status_ok(status: int, expected: tuple[tuple[int, int], ...]) -> bool:
 async def _fetch(spec: CheckSpec, trace: Trace) -> tuple[int, bytes]:
     """Request the URL, following redirects by hand (each hop must stay on HTTPS), and read
     the body up to the cap. Returns the final status and the body read."""
-    context = tls_context(spec.ca_file, spec.min_tls)
+    context = check_context(spec.ca_file, spec.min_tls)
     trace.min_tls = spec.min_tls
     url = URL(spec.url)
     method = spec.method

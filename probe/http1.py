@@ -178,7 +178,7 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
     try:
         return await wire.done
     except ssl.SSLCertVerificationError as exc:
-        raise CheckFailure("tls_cert", f"certificate rejected: {_cert_reason(exc)}") from None
+        raise CheckFailure("tls_cert", _cert_reason(exc, host)) from None
     except _HandshakeFailed as failed:
         wire.close()  # before the diagnostic connection opens
         raise await handshake_failure(trace, failed.exc) from None
@@ -648,9 +648,15 @@ def os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
-def _cert_reason(exc: ssl.SSLCertVerificationError) -> str:
+# X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+_NAME_MISMATCH = (62, 64)
+
+
+def _cert_reason(exc: ssl.SSLCertVerificationError, host: str) -> str:
+    if exc.verify_code in _NAME_MISMATCH:  # a name in the Common Name alone does not count
+        return f"the certificate names {host} in no subjectAltName"
     reason = exc.verify_message or exc.reason or str(exc)
-    return reason.rstrip(".")
+    return f"certificate rejected: {reason.rstrip('.')}"
 
 
 def _name(rdns) -> str | None:

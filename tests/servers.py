@@ -37,11 +37,13 @@ class Certificates:
         self.wrong_host = self.ca.issue_cert("other.example")
         self.untrusted = trustme.CA().issue_cert("localhost", "127.0.0.1")
         self.self_signed_pem = _self_signed("localhost", "127.0.0.1")
+        self.cn_only_pem = _cn_only(self.ca, "localhost")
+        self.rsa = self.ca.issue_cert("localhost", "127.0.0.1", key_type=trustme.KeyType.RSA)
 
     def context(self, which="good", min_version=None, max_version=None) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        if which == "self_signed":
-            cert_pem, key_pem = self.self_signed_pem
+        if which in ("self_signed", "cn_only"):
+            cert_pem, key_pem = getattr(self, f"{which}_pem")
             import tempfile, os
 
             with tempfile.NamedTemporaryFile("wb", delete=False, suffix=".pem") as handle:
@@ -56,6 +58,31 @@ class Certificates:
             context.minimum_version = min_version or ssl.TLSVersion.MINIMUM_SUPPORTED
             context.maximum_version = max_version or ssl.TLSVersion.MAXIMUM_SUPPORTED
         return context
+
+
+def _cn_only(ca: trustme.CA, name: str):
+    """A certificate signed by `ca` that names `name` in its Common Name only: no
+    subjectAltName at all (trustme always adds one)."""
+    ca_key = serialization.load_pem_private_key(ca.private_key_pem.bytes(), None)
+    ca_cert = x509.load_pem_x509_certificate(ca.cert_pem.bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=90))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return (
+        cert.public_bytes(serialization.Encoding.PEM),
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
 
 
 def _self_signed(*names):
