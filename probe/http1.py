@@ -42,6 +42,8 @@ import aiohappyeyeballs
 import httptools
 from yarl import URL
 
+from probe.codings import RAW_CAP_FACTOR, Decoder, codings
+from probe.head import HeadError, canonical, head_end
 from probe.spec import is_ip_address
 
 HEAD_CAP = 64 * 1024  # bytes of status line and headers accepted at most
@@ -80,6 +82,8 @@ class Trace:
     host: str | None = None
     address: tuple | None = None
     min_tls: str = "1.2"
+    hop: int = 0  # redirects followed so far
+    hop_url: str | None = None  # the URL of the latest hop (no user information)
     # The moments below are on the check's clock: perf_counter less `waited`, the seconds the
     # connections' data sat on this host before the prober, busy elsewhere, got to it (kernel
     # receive time stamps). A busy prober thus does not lengthen the server's timings.
@@ -97,7 +101,8 @@ class Trace:
 class Response:
     status: int
     headers: list[tuple[str, str]]
-    body: bytes  # at most the body cap: the rest is never read
+    body: bytes  # at most the body cap, decoded: the rest is never read
+    problem: str | None = None  # why the body could not be decoded (it is then as it came)
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -282,7 +287,11 @@ class Wire:
         self.read_at = 0.0  # clock() when the data of the latest read arrived
         self.first_byte_at = 0.0
         self.parser = httptools.HttpResponseParser(self)
-        self.head_size = 0
+        # control characters in a field's value are tolerated, as browsers do; the rest of the
+        # head is made canonical before llhttp sees it (probe.head)
+        self.parser.set_dangerous_leniencies(lenient_headers=True)
+        self.pending = b""  # the bytes of a response head not yet complete
+        self.interim = 0  # the status of the latest interim (1xx) answer
         self._reset()
 
     def close(self) -> None:
@@ -315,6 +324,8 @@ class Wire:
         self.size = 0
         self.length: int | None = None
         self.chunked = False
+        self.decoder: Decoder | None = None
+        self.raw_size = 0  # body bytes as they came, before decoding
 
     # the socket
 
@@ -501,6 +512,9 @@ class Wire:
             self._fail("protocol", f"body broken off: connection closed after {self.size}{expected} bytes")
         elif isinstance(exc, ConnectionResetError):
             self._fail("protocol", "bad HTTP answer: connection reset by the server")
+        elif self.interim and not self.pending:
+            self._fail("protocol", f"bad HTTP answer: only an interim answer (HTTP {self.interim}), "
+                                   "then the connection closed")
         elif not self.first_byte_at:
             self._fail("protocol", "bad HTTP answer: server closed the connection without answering")
         else:
@@ -563,16 +577,41 @@ class Wire:
         if not self.first_byte_at:  # when it arrived, not when it was read
             self.first_byte_at = arrived = max(self.read_at, self.trace.ready_at)
             self.trace.ttfb_ms += (arrived - self.trace.ready_at) * 1000
-        if not self.in_body:
-            self.head_size += len(data)
+        if self.in_body:
+            self._feed(data)
+            return
+        # a response head is gathered whole, read as RFC 9112 lets a client read it, and given
+        # to llhttp in canonical form; what follows it goes to llhttp as it came
+        self.pending += data
+        start = 0
+        while not self.done.done():
+            try:
+                end = head_end(self.pending, HEAD_CAP, start)
+                if end is None:
+                    break
+                head = canonical(self.pending[start:end])
+            except HeadError as exc:
+                self._fail("protocol", f"bad HTTP answer: {exc}")
+                return
+            start = end
+            self._feed(head)
+            if self.in_body:
+                rest, self.pending = self.pending[start:], b""
+                if rest:
+                    self._feed(rest)
+                return
+            # an interim answer: the next head follows
+        self.pending = self.pending[start:]
+
+    def _feed(self, data: bytes) -> None:
+        if self.done.done():
+            return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._fail("protocol", f"bad HTTP answer: the server switched protocols (HTTP {self.status})")
         except httptools.HttpParserError as exc:
-            self._fail("protocol", f"bad HTTP answer: {_parser_reason(exc)}")
-        if not self.in_body and self.head_size > HEAD_CAP:
-            self._fail("protocol", f"bad HTTP answer: response head over {HEAD_CAP // 1024} KiB")
+            self._fail("protocol", f"bad HTTP answer: {_parser_reason(exc, self.in_body)}")
 
     def on_message_begin(self) -> None:
         self._reset()
@@ -589,7 +628,11 @@ class Wire:
     def on_headers_complete(self) -> None:
         self.status = self.parser.get_status_code()
         if 100 <= self.status < 200:
+            self.interim = self.status
             return  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+        applied = codings(self.headers)
+        if applied:
+            self.decoder = Decoder(applied)
         self.in_body = True
         self.trace.phase = "body"
         if self.method == "HEAD":
@@ -599,6 +642,14 @@ class Wire:
         if self.done.done():
             return
         room = self.body_cap - self.size
+        decoder = self.decoder
+        if decoder is not None and decoder.decoding:
+            self.raw_size += len(chunk)
+            chunk = decoder.feed(chunk, room)
+            if self.raw_size >= self.body_cap * RAW_CAP_FACTOR:
+                self.body.append(chunk[:room])
+                self._finish()  # what came in decodes to little, and no end comes: enough
+                return
         if len(chunk) >= room:
             self.body.append(chunk[:room])
             self.size += room
@@ -609,7 +660,6 @@ class Wire:
 
     def on_message_complete(self) -> None:
         if 100 <= self.status < 200:
-            self.head_size = 0
             return
         self._finish()
 
@@ -618,7 +668,8 @@ class Wire:
     def _finish(self) -> None:
         if not self.done.done():  # when the last of it arrived
             self.trace.ended_at = max(self.read_at, self.first_byte_at)
-            self._settle(Response(self.status, self.headers, b"".join(self.body)))
+            problem = self.decoder.problem if self.decoder is not None else None
+            self._settle(Response(self.status, self.headers, b"".join(self.body), problem))
 
     def _fail(self, error_class: str, message: str) -> None:
         self._settle(CheckFailure(error_class, message))
@@ -635,9 +686,24 @@ class Wire:
             self._stop_reading()
 
 
-def _parser_reason(exc: Exception) -> str:
+# llhttp's reasons, in the user's words; the others are told by where they happened
+_PARSER_REASONS = {
+    "Invalid character in chunk size": "a bad chunk size in the chunked body",
+    "Invalid character in Content-Length": "a Content-Length that is not a number",
+    "Content-Length overflow": "a Content-Length too large",
+    "Chunk size overflow": "a chunk size too large",
+    "Invalid status code": "a bad status code",
+}
+
+
+def _parser_reason(exc: Exception, in_body: bool) -> str:
+    """What went wrong, never in a parser's own words (which name states and protocols that
+    mean nothing to the reader)."""
     text = str(exc).strip()
-    return text[:1].lower() + text[1:] if text else type(exc).__name__
+    for known, words in _PARSER_REASONS.items():
+        if text.startswith(known):
+            return words
+    return "a malformed chunked body" if in_body else "a malformed response head"
 
 
 def os_reason(exc: OSError) -> str:

@@ -222,6 +222,47 @@ def scripted(answer: bytes, seen: list | None = None, linger: float = 0.0):
     return handler
 
 
+def by_path(answers: dict, seen: list | None = None):
+    """Answers with answers[path] (bytes, byte for byte), or a 404 for any other path; each
+    request line is kept in `seen`."""
+
+    async def handler(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        if seen is not None:
+            seen.append(line)
+        path = line.split(" ")[1]
+        writer.write(answers.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+        await writer.drain()
+
+    return handler
+
+
+# An HTTP/2 server's first words: an empty SETTINGS frame, then GOAWAY (no error) on stream 0.
+H2_PREFACE = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00" + b"\x00\x00\x08\x07\x00\x00\x00\x00\x00" + b"\x00" * 8
+
+
+async def h2_only(reader, writer):
+    """A server that speaks only HTTP/2: whatever the client sent, it answers with HTTP/2
+    frames, as one does when the client's ALPN offered no h2."""
+    await reader.read(1)
+    writer.write(H2_PREFACE)
+    await writer.drain()
+    await asyncio.sleep(5)
+
+
+def alpn_recorder(seen: list):
+    """Records the protocol that ALPN chose (None when the client offered none it speaks)."""
+
+    async def handler(reader, writer):
+        await _read_request(reader)
+        seen.append(writer.get_extra_info("ssl_object").selected_alpn_protocol())
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+
+    return handler
+
+
 async def tls_garbage(reader, writer):
     """Completes the TLS handshake and reads the request, then writes, under TLS, straight onto
     the socket, a record that cannot be decrypted."""
