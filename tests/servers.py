@@ -354,3 +354,61 @@ def refused_port() -> int:
     port = sock.getsockname()[1]
     sock.close()
     return port
+
+
+NGINX = next((path for path in ("/usr/sbin/nginx", "/usr/bin/nginx") if os.path.exists(path)), None)
+
+
+class Nginx:
+    """Debian's nginx on 127.0.0.1, in the foreground, with a config made for one test: for
+    behaviours that are nginx's own. `server` is the inside of its one TLS server block."""
+
+    def __init__(self, tmp_path, cert, server: str):
+        import subprocess
+        import time
+
+        self.port = refused_port()
+        cert.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
+        temp = tmp_path / "temp"
+        temp.mkdir()
+        paths = " ".join(f"{kind}_temp_path {temp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        (tmp_path / "nginx.conf").write_text(f"""
+daemon off;
+master_process off;
+pid {tmp_path / "nginx.pid"};
+error_log {tmp_path / "error.log"} warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    {paths}
+    server {{
+        listen 127.0.0.1:{self.port} ssl;
+        ssl_certificate {tmp_path / "server.pem"};
+        ssl_certificate_key {tmp_path / "server.pem"};
+        root {tmp_path / "www"};
+        {server}
+    }}
+}}
+""")
+        self.process = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx did not start: {self.process.stderr.read().decode(errors='replace')}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("nginx did not listen within 10 s")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except Exception:  # noqa: BLE001
+            self.process.kill()
+            self.process.wait()
+        self.process.stderr.close()

@@ -253,3 +253,31 @@ def test_a_redirect_that_times_out_names_the_hop(servers, certs, spec):
     moved = f"HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n".encode()
     result = run(spec(_serve(servers, certs, moved), timeout=1))
     assert (result.error_class, result.error) == ("timeout", f"timed out after 1s: redirect 1 to {target}: waiting for the response")
+
+
+# ------------------------------------------------------------------- real server software
+
+@pytest.fixture
+def nginx(tmp_path, certs):
+    from servers import NGINX, Nginx
+
+    if NGINX is None:
+        pytest.skip("Debian's nginx is not installed (.ci/run installs nginx-light)")
+    started = []
+
+    def start(server: str):
+        started.append(Nginx(tmp_path, certs.good, server))
+        return f"https://127.0.0.1:{started[-1].port}"
+
+    yield start
+    for one in started:
+        one.stop()
+
+
+def test_nginx_gzip_static_always_is_decoded(nginx, tmp_path, spec):
+    # `gzip_static always` sends the .gz file as it is, whatever the request's Accept-Encoding
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "health.txt.gz").write_bytes(gzip.compress(b"service is ok\n"))
+    base = nginx("location / { gzip_static always; }")
+    result = run(spec(f"{base}/health.txt", expect_body="service is ok"))
+    assert (result.state, result.http_status) == ("up", 200), result.error
