@@ -24,7 +24,7 @@ from time import perf_counter
 from yarl import URL
 
 from probe import __version__
-from probe.http1 import CheckFailure, Response, Trace, exchange, os_reason, request_head
+from probe.http1 import CheckFailure, Response, Trace, exchange, os_reason, prober_trouble, request_head
 from probe.result import CheckResult
 from probe.urls import BadHost, redirect_target, request_url
 from probe.spec import (TLS_VERSIONS, CheckSpec, check_context, describe_status_list, is_ip_address,  # noqa: F401
@@ -181,7 +181,9 @@ async def check(spec: CheckSpec) -> CheckResult:
     except ValueError as exc:  # a request that cannot be written (a header with a line break)
         failure = CheckFailure("protocol", f"cannot send the request: {exc}")
     except (OSError, ssl.SSLError) as exc:
-        failure = CheckFailure("protocol", f"connection failed: {exc}")
+        failure = prober_trouble(exc) or CheckFailure("protocol", f"connection failed: {exc}")
+    except MemoryError as exc:  # the prober's, not the endpoint's: the check was not made
+        failure = prober_trouble(exc)
     if failure is not None:
         # only its class and message are kept: its traceback would tie this frame, and the
         # wire's, into a reference cycle left for the garbage collector

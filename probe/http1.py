@@ -70,6 +70,22 @@ class CheckFailure(Exception):
         self.message = message
 
 
+# The prober's own trouble: no file descriptor, memory or buffer to be had on this host.
+_PROBER_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
+def prober_trouble(exc: BaseException) -> CheckFailure | None:
+    """The `probe_error` failure that `exc` is, if it is the prober's own trouble rather than
+    anything the endpoint did: such a check was not made."""
+    if isinstance(exc, MemoryError):
+        return CheckFailure("probe_error", "the prober is out of memory")
+    if isinstance(exc, OSError) and exc.errno in _PROBER_ERRNOS:
+        return CheckFailure("probe_error", f"the prober could not make the check: {os.strerror(exc.errno)}")
+    if isinstance(exc, socket.gaierror) and exc.errno in (socket.EAI_MEMORY, socket.EAI_SYSTEM):
+        return CheckFailure("probe_error", f"the prober could not look the name up: {exc.strerror}")
+    return None
+
+
 @dataclass
 class Trace:
     """Facts gathered while one check runs: where it is, how long each phase took, TLS facts."""
@@ -146,7 +162,7 @@ async def resolve(host: str, port: int, trace: Trace) -> list:
             return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
         return await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG)
     except socket.gaierror as exc:
-        raise CheckFailure("dns", f"cannot resolve {host}: {exc.strerror}") from None
+        raise prober_trouble(exc) or CheckFailure("dns", f"cannot resolve {host}: {exc.strerror}") from None
     finally:
         trace.dns_ms += (perf_counter() - started) * 1000
 
@@ -177,6 +193,9 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
         if not connected:  # the time spent trying is the connect phase's
             trace.connect_ms += (trace.clock() - wire.connect_started) * 1000
         wire.close()
+        trouble = prober_trouble(exc)
+        if trouble is not None:
+            raise trouble from None
         if isinstance(exc, OSError) and not connected:
             raise CheckFailure("connect", f"cannot connect to {host}:{port}: {os_reason(exc)}") from None
         raise
@@ -458,7 +477,7 @@ class Wire:
         exc.__traceback__ = None  # as in _on_readable
         if self.connected is not None and not self.connected.done():
             self.connected.set_exception(exc)
-        self._settle(exc)
+        self._settle(prober_trouble(exc) or exc)
 
     def _start_writing(self, callback) -> None:
         self.writing = True
@@ -491,6 +510,10 @@ class Wire:
         if self.done.done() or self.ended:
             return
         self.ended = True
+        trouble = prober_trouble(exc) if exc is not None else None
+        if trouble is not None:  # no buffer or memory on this host: not the server's doing
+            self._settle(trouble)
+            return
         if self.handshaking:
             if exc is not None:
                 self._settle(_HandshakeFailed(exc))
