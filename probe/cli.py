@@ -119,9 +119,12 @@ def check(urls, as_json, ca_file, timeout, expect_status, expect_body, max_laten
     Example:
       probe check https://example.com/health --expect-body ok --max-latency 2s
     """
+    from probe.urls import idna_problem
+
     try:
         for url in urls:
-            check_url(url)
+            if idna_problem(url) is None:  # else its own row says so, and the others are checked
+                check_url(url)
         if ca_file:
             check_ca_file(ca_file)
     except ValueError as exc:

@@ -29,13 +29,22 @@ def percent_encode(raw: bytes) -> str:
     return _UNSAFE.sub(lambda m: b"%%%02X" % m.group()[0], raw).decode("ascii")
 
 
-def host_problem(url: str) -> str | None:
-    """Why the host of `url` cannot be sent, or None."""
+def _host(url: str) -> str:
     match = _SPLIT.match(url)
     authority = (match.group(2) or "")[2:] if match else ""
-    host = authority.rpartition("@")[2]
-    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in host):
+    return authority.rpartition("@")[2]
+
+
+def host_problem(url: str) -> str | None:
+    """Why the host of `url` cannot be sent, or None."""
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in _host(url)):
         return "has a space or a control character in its host"
+    return idna_problem(url)
+
+
+def idna_problem(url: str) -> str | None:
+    """Why IDNA rejects the host name of `url`, or None."""
+    host = _host(url)
     try:
         URL(f"https://{host}/")
     except UnicodeError as exc:
