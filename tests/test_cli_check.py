@@ -129,3 +129,10 @@ def test_a_host_with_a_space_or_control_character_is_refused(host):
     assert done.returncode == 3 and done.stdout == ""
     assert done.stderr.strip().endswith("has a space or a control character in its host")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop", "auto"])
+def test_a_hidden_loop_option_chooses_the_event_loop(ok_url, certs, loop):
+    done = probe("check", "--loop", loop, "--ca-file", certs.ca_file, ok_url)
+    assert done.returncode == 0, done.stderr
+    assert "--loop" not in probe("check", "--help").stdout
