@@ -47,6 +47,7 @@ from probe.head import HeadError, canonical, head_end
 from probe.spec import is_ip_address
 
 HEAD_CAP = 64 * 1024  # bytes of status line and headers accepted at most
+_HTTP11_OR_10 = (b"HTTP/1.1 ", b"HTTP/1.0 ")
 HAPPY_EYEBALLS_DELAY = 0.25  # seconds before the next address is tried in parallel (RFC 8305)
 READ_SIZE = 65536  # bytes read from the socket at most at once
 READS_PER_EVENT = 32  # reads at most each time the socket is readable (2 MiB)
@@ -305,10 +306,7 @@ class Wire:
         self.idle_since = 0.0  # perf_counter when the prober last finished its work on it
         self.read_at = 0.0  # clock() when the data of the latest read arrived
         self.first_byte_at = 0.0
-        self.parser = httptools.HttpResponseParser(self)
-        # control characters in a field's value are tolerated, as browsers do; the rest of the
-        # head is made canonical before llhttp sees it (probe.head)
-        self.parser.set_dangerous_leniencies(lenient_headers=True)
+        self.parser = httptools.HttpResponseParser(self)  # strict, until a head needs more
         self.pending = b""  # the bytes of a response head not yet complete
         self.interim = 0  # the status of the latest interim (1xx) answer
         self._reset()
@@ -610,14 +608,13 @@ class Wire:
         while not self.done.done():
             try:
                 end = head_end(self.pending, HEAD_CAP, start)
-                if end is None:
-                    break
-                head = canonical(self.pending[start:end])
             except HeadError as exc:
                 self._fail("protocol", f"bad HTTP answer: {exc}")
                 return
+            if end is None:
+                break
+            self._feed_head(self.pending[start:end])
             start = end
-            self._feed(head)
             if self.in_body:
                 rest, self.pending = self.pending[start:], b""
                 if rest:
@@ -625,6 +622,29 @@ class Wire:
                 return
             # an interim answer: the next head follows
         self.pending = self.pending[start:]
+
+    def _feed_head(self, head: bytes) -> None:
+        """One whole response head: to strict llhttp as it came (most heads are canonical and
+        cost nothing more), else read by `probe.head` and given, canonical, to a lenient llhttp."""
+        if head.startswith(_HTTP11_OR_10):  # llhttp would also take RTSP/ and ICE/ answers
+            try:
+                self.parser.feed_data(head)
+                return
+            except httptools.HttpParserUpgrade:
+                self._fail("protocol", f"bad HTTP answer: the server switched protocols (HTTP {self.status})")
+                return
+            except httptools.HttpParserError:
+                pass
+        try:
+            head = canonical(head)
+        except HeadError as exc:
+            self._fail("protocol", f"bad HTTP answer: {exc}")
+            return
+        self._reset()
+        self.parser = httptools.HttpResponseParser(self)
+        # control characters in a field's value are tolerated, as browsers do
+        self.parser.set_dangerous_leniencies(lenient_headers=True)
+        self._feed(head)
 
     def _feed(self, data: bytes) -> None:
         if self.done.done():

@@ -13,6 +13,7 @@ server sent: raw UTF-8 is percent-encoded, never read as Latin-1 first.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from yarl import URL
 
@@ -56,6 +57,7 @@ def idna_problem(url: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # an endpoint's URL is checked again and again: worked out once
 def request_url(url: str) -> URL:
     """`url` as it is requested: the host IDNA-encoded, path and query as written but for what
     `percent_encode` must encode. Raises BadHost."""

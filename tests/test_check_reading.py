@@ -50,9 +50,10 @@ def _serve(servers, certs, answer: bytes, seen=None, linger=5.0) -> str:
         b"HTTP/1.1 200 OK\r\nthis line has no colon\r\nContent-Length: 2\r\n\r\n",
         b"HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\n",
         b"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\n",  # no reason phrase
+        b"HTTP/1.1 200 OK\r\nX-Odd: a\x01b\r\nContent-Length: 2\r\n\r\n",  # as browsers take it
     ],
     ids=["obs-fold", "bare LF", "repeated length", "listed length", "space before colon", "no colon",
-         "HTTP/1.2", "no reason"],
+         "HTTP/1.2", "no reason", "control character in a value"],
 )
 def test_a_head_a_client_may_read_is_read(servers, certs, spec, head):
     result = run(spec(_serve(servers, certs, head + b"ok"), expect_body="ok"))
