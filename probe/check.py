@@ -14,6 +14,7 @@ import gc
 import math
 import multiprocessing
 import pickle
+import re
 import signal
 import ssl
 import sys
@@ -38,6 +39,9 @@ _VERSION_NAMES = {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2"
                   "SSLv3": "SSL 3.0"}
 
 
+_SSL_WRAPPING = re.compile(r"^\[[^\]]*\]\s*|\s*\(_ssl\.c:\d+\)$")
+
+
 @lru_cache(maxsize=1)
 def _diagnostic_context() -> ssl.SSLContext:
     """Accepts any version and certificate: used only after a failed handshake, to learn which
@@ -55,7 +59,11 @@ async def _handshake_failure(trace: Trace, exc: Exception) -> CheckFailure:
     """Why did the TLS handshake fail? A failed handshake alone does not say whether the server
     only offers an old TLS version, so ask it with a second, permissive handshake."""
     if isinstance(exc, ssl.SSLError):
-        reason = exc.reason or str(exc)
+        # an alert has no reason code: its text, without OpenSSL's "[SSL]" and "(_ssl.c:N)"
+        reason = exc.reason or _SSL_WRAPPING.sub("", str(exc))
+        if "no application protocol" in reason.lower().replace("_", " "):
+            # ALPN: the ClientHello offered http/1.1 alone, and the server refused it
+            return CheckFailure("protocol", "the server speaks only HTTP/2: it refused HTTP/1.1 in the TLS handshake")
         detail = f"TLS handshake failed: {reason.lower().replace('_', ' ')}"
         if reason == "WRONG_VERSION_NUMBER":
             detail = "TLS handshake failed: the server did not answer with TLS (wrong version number)"

@@ -412,3 +412,38 @@ http {{
             self.process.kill()
             self.process.wait()
         self.process.stderr.close()
+
+
+OPENSSL = next((path for path in ("/usr/bin/openssl", "/usr/local/bin/openssl") if os.path.exists(path)), None)
+
+
+class OpenSSLServer:
+    """`openssl s_server` on 127.0.0.1 with `options` (e.g. -alpn h2): OpenSSL's own server,
+    for what it does in the handshake (it refuses a ClientHello whose ALPN it cannot match)."""
+
+    def __init__(self, tmp_path, cert, *options: str):
+        import subprocess
+        import time
+
+        self.port = refused_port()
+        pem = tmp_path / "s_server.pem"
+        cert.private_key_and_cert_chain_pem.write_to_path(str(pem))
+        self.process = subprocess.Popen(
+            [OPENSSL, "s_server", "-quiet", "-accept", f"127.0.0.1:{self.port}", "-cert", str(pem), "-key", str(pem),
+             *options], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.process.poll() is None:
+            with socket.socket() as probe_socket:
+                if probe_socket.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("openssl s_server did not listen within 10 s")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except Exception:  # noqa: BLE001
+            self.process.kill()
+            self.process.wait()

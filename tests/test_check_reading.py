@@ -282,3 +282,17 @@ def test_nginx_gzip_static_always_is_decoded(nginx, tmp_path, spec):
     base = nginx("location / { gzip_static always; }")
     result = run(spec(f"{base}/health.txt", expect_body="service is ok"))
     assert (result.state, result.http_status) == ("up", 200), result.error
+
+
+def test_a_server_that_refuses_http11_by_alpn_is_named(tmp_path, certs, spec):
+    from servers import OPENSSL, OpenSSLServer
+
+    if OPENSSL is None:
+        pytest.skip("the openssl command is not installed (.ci/run installs it)")
+    server = OpenSSLServer(tmp_path, certs.good, "-alpn", "h2")  # answers no_application_protocol
+    try:
+        result = run(spec(f"https://127.0.0.1:{server.port}/"))
+    finally:
+        server.stop()
+    assert (result.error_class, result.error) == (
+        "protocol", "the server speaks only HTTP/2: it refused HTTP/1.1 in the TLS handshake")
