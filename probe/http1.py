@@ -349,7 +349,10 @@ class Wire:
     def connect(self, family: int, proto: int, address: tuple) -> asyncio.Future:
         """Start connecting to `address`; the returned future resolves once connected (the
         ClientHello is then already sent), or raises the OSError that prevented it."""
-        self.sock = sock = socket.socket(family, socket.SOCK_STREAM, proto)
+        try:
+            self.sock = sock = socket.socket(family, socket.SOCK_STREAM, proto)
+        except OSError as exc:  # no descriptor, no buffer, a family this host lacks: the prober's
+            raise CheckFailure("probe_error", f"the prober could not create a socket: {os_reason(exc)}") from None
         sock.setblocking(False)
         self.connected = self.loop.create_future()
         code = sock.connect_ex(address)
