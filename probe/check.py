@@ -27,9 +27,9 @@ from yarl import URL
 from probe import __version__
 from probe.http1 import CheckFailure, Response, Trace, exchange, os_reason, prober_trouble, request_head
 from probe.result import CheckResult
-from probe.urls import BadHost, redirect_target, request_url
 from probe.spec import (TLS_VERSIONS, CheckSpec, check_context, describe_status_list, is_ip_address,  # noqa: F401
                         public_url, tls_context)
+from probe.urls import BadHost, redirect_target, request_url
 
 BODY_CAP = 1024 * 1024  # bytes of body read at most; the rest is never downloaded
 MAX_REDIRECTS = 10

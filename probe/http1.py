@@ -604,8 +604,8 @@ class Wire:
         if self.in_body:
             self._feed(data)
             return
-        # a response head is gathered whole, read as RFC 9112 lets a client read it, and given
-        # to llhttp in canonical form; what follows it goes to llhttp as it came
+        # a response head is gathered whole (so that its cap is exact) and handed to llhttp, read
+        # as RFC 9112 lets a client read it if need be; what follows it goes to llhttp as it came
         self.pending += data
         start = 0
         while not self.done.done():
