@@ -182,6 +182,8 @@ async def check(spec: CheckSpec) -> CheckResult:
         failure = exc
     except TimeoutError:
         where = f"redirect {trace.hop} to {trace.hop_url}: " if trace.hop else ""
+        if trace.phase == "request" and trace.interim:
+            where += f"only an interim answer (HTTP {trace.interim}) came, "
         failure = CheckFailure(
             "timeout",
             f"timed out after {_format_seconds(spec.timeout)}: {where}{_PHASE_WORDS.get(trace.phase, trace.phase)}",

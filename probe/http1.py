@@ -101,6 +101,7 @@ class Trace:
     min_tls: str = "1.2"
     hop: int = 0  # redirects followed so far
     hop_url: str | None = None  # the URL of the latest hop (no user information)
+    interim: int = 0  # the status of the latest interim (1xx) answer of the hop, while no other came
     # The moments below are on the check's clock: perf_counter less `waited`, the seconds the
     # connections' data sat on this host before the prober, busy elsewhere, got to it (kernel
     # receive time stamps). A busy prober thus does not lengthen the server's timings.
@@ -674,8 +675,9 @@ class Wire:
     def on_headers_complete(self) -> None:
         self.status = self.parser.get_status_code()
         if 100 <= self.status < 200:
-            self.interim = self.status
+            self.interim = self.trace.interim = self.status
             return  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+        self.trace.interim = 0
         applied = codings(self.headers)
         if applied:
             self.decoder = Decoder(applied)

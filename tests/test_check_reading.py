@@ -109,6 +109,13 @@ def test_an_answer_of_interim_answers_only_says_so(servers, certs, spec):
         "protocol", "bad HTTP answer: only an interim answer (HTTP 103), then the connection closed")
 
 
+def test_an_interim_answer_and_then_nothing_says_so_at_the_deadline(servers, certs, spec):
+    answer = b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+    result = run(spec(_serve(servers, certs, answer, linger=5), timeout=1))
+    assert (result.error_class, result.error) == (
+        "timeout", "timed out after 1s: only an interim answer (HTTP 103) came, waiting for the response")
+
+
 def test_the_client_hello_offers_http11_by_alpn(servers, certs, spec):
     seen = []
     context = certs.context()
