@@ -132,7 +132,7 @@ async def _fetch(spec: CheckSpec, trace: Trace) -> Response:
             except ValueError:
                 raise CheckFailure("protocol", f"bad HTTP answer: redirected to a bad URL {location!r}") from None
             if target.scheme != "https":
-                raise CheckFailure("redirects", f"redirected to a non-HTTPS URL: {target}")
+                raise CheckFailure("redirects", f"redirected to a non-HTTPS URL: {public_url(str(target))}")
             if hop == MAX_REDIRECTS:
                 raise CheckFailure("redirects", f"more than {MAX_REDIRECTS} redirects")
             if response.status == 303 or (response.status in (301, 302) and method == "POST"):

@@ -303,3 +303,9 @@ def test_a_server_that_refuses_http11_by_alpn_is_named(tmp_path, certs, spec):
         server.stop()
     assert (result.error_class, result.error) == (
         "protocol", "the server speaks only HTTP/2: it refused HTTP/1.1 in the TLS handshake")
+
+
+def test_a_redirect_to_plain_http_is_told_without_its_credentials(servers, certs, spec):
+    moved = b"HTTP/1.1 302 Found\r\nLocation: http://ann:s3cret@127.0.0.1:1/x\r\nContent-Length: 0\r\n\r\n"
+    result = run(spec(_serve(servers, certs, moved)))
+    assert (result.error_class, result.error) == ("redirects", "redirected to a non-HTTPS URL: http://127.0.0.1:1/x")
