@@ -22,8 +22,9 @@ listening on 127.0.0.2-127.0.0.5):
 nginx's CPU in each phase is shown too: it is load on the same two cores.
 --rounds repeats 1-3 in turn (default 2) and sums them: machine noise then hits every row alike.
 Default probe variants: the command as shipped (uvloop, one worker process per CPU for long
-lists), then in one process on uvloop, then in one process on asyncio's own loop (through
-bench/_probe_variant.py, whose settings win over the command line's).
+lists), then in one process on uvloop, then in one process on asyncio's own loop (the hidden
+`--loop` option of `probe check`). A variant prefixed 'at=CHECKOUT:' runs another checkout's
+probe in the same run, for before/after figures.
 """
 
 from __future__ import annotations
@@ -239,25 +240,32 @@ def openssl_phase(lab, tools, nginx_proc, port, ca_file, seconds):
 
 
 def variant(name: str):
-    """cli | asyncio | uvloop | workers=N | uvloop,workers=N | 'args:EXTRA CLI OPTIONS'.
+    """cli | asyncio | uvloop | workers=N | uvloop,workers=N | 'args:EXTRA CLI OPTIONS', each
+    optionally prefixed by 'at=CHECKOUT:' to run the probe of another checkout (its root first
+    on the Python path), e.g. 'at=/tmp/base:cli' to compare two versions in one run.
     Returns ((label, launcher argv before "check"), extra CLI arguments)."""
+    if name.startswith("at="):
+        checkout, _, rest = name[3:].partition(":")
+        checkout = os.path.abspath(checkout)
+        if not os.path.isdir(os.path.join(checkout, "probe")):
+            raise SystemExit(f"no probe checkout at {checkout}")
+        (label, launcher), extra = variant(rest or "cli")
+        return (f"{label} @{os.path.basename(checkout)}", ["env", f"PYTHONPATH={checkout}", *launcher]), extra
+    probe = [sys.executable, "-m", "probe"]
     if name == "cli":
-        return ("probe check", [sys.executable, "-m", "probe"]), []
+        return ("probe check", probe), []
     if name.startswith("args:"):
         extra = shlex.split(name[5:])
-        return (f"probe check {' '.join(extra)}", [sys.executable, "-m", "probe"]), extra
-    launcher = [sys.executable, os.path.join(HERE, "_probe_variant.py")]
-    labels = []
+        return (f"probe check {' '.join(extra)}", probe), extra
+    extra = []
     for part in name.split(","):
         if part in ("uvloop", "asyncio"):
-            launcher += ["--loop", part]
-            labels.append(part)
+            extra += ["--loop", part]  # a hidden option of `probe check`, for measurements
         elif part.startswith("workers="):
-            launcher += ["--workers", str(int(part.split("=", 1)[1]))]
-            labels.append(part)
+            extra += ["--workers", str(int(part.split("=", 1)[1]))]
         else:
             raise SystemExit(f"unknown variant {name!r}")
-    return (f"probe check + {' + '.join(labels)}", [*launcher, "--"]), []
+    return (f"probe check {' '.join(extra)}", probe), extra
 
 
 def add(total: dict | None, row: dict) -> dict:
@@ -287,7 +295,8 @@ def main():
     parser.add_argument("--variant", action="append", default=[],
                         help="probe variants, in order (default: cli, uvloop,workers=1, asyncio,workers=1). One of: "
                              "cli (the command as shipped), asyncio, uvloop, workers=N, uvloop,workers=N, "
-                             "'args:EXTRA CLI OPTIONS'. Repeatable.")
+                             "'args:EXTRA CLI OPTIONS', any of them prefixed 'at=CHECKOUT:' to run "
+                             "another checkout's probe. Repeatable.")
     parser.add_argument("--json-out", help="also write the figures as JSON to this file")
     options = parser.parse_args()
     names = options.variant or ["cli", "uvloop,workers=1", "asyncio,workers=1"]

@@ -14,6 +14,7 @@ import gc
 import math
 import multiprocessing
 import pickle
+import re
 import signal
 import ssl
 import sys
@@ -24,9 +25,11 @@ from time import perf_counter
 from yarl import URL
 
 from probe import __version__
-from probe.http1 import CheckFailure, Trace, exchange, os_reason, request_head
+from probe.http1 import CheckFailure, Response, Trace, exchange, os_reason, prober_trouble, request_head
 from probe.result import CheckResult
-from probe.spec import TLS_VERSIONS, CheckSpec, describe_status_list, is_ip_address, public_url, tls_context  # noqa: F401
+from probe.spec import (TLS_VERSIONS, CheckSpec, check_context, describe_status_list, is_ip_address,  # noqa: F401
+                        public_url, tls_context)
+from probe.urls import BadHost, redirect_target, request_url
 
 BODY_CAP = 1024 * 1024  # bytes of body read at most; the rest is never downloaded
 MAX_REDIRECTS = 10
@@ -34,6 +37,9 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = f"probe/{__version__}"
 _VERSION_NAMES = {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3",
                   "SSLv3": "SSL 3.0"}
+
+
+_SSL_WRAPPING = re.compile(r"^\[[^\]]*\]\s*|\s*\(_ssl\.c:\d+\)$")
 
 
 @lru_cache(maxsize=1)
@@ -53,7 +59,11 @@ async def _handshake_failure(trace: Trace, exc: Exception) -> CheckFailure:
     """Why did the TLS handshake fail? A failed handshake alone does not say whether the server
     only offers an old TLS version, so ask it with a second, permissive handshake."""
     if isinstance(exc, ssl.SSLError):
-        reason = exc.reason or str(exc)
+        # an alert has no reason code: its text, without OpenSSL's "[SSL]" and "(_ssl.c:N)"
+        reason = exc.reason or _SSL_WRAPPING.sub("", str(exc))
+        if "no application protocol" in reason.lower().replace("_", " "):
+            # ALPN: the ClientHello offered http/1.1 alone, and the server refused it
+            return CheckFailure("protocol", "the server speaks only HTTP/2: it refused HTTP/1.1 in the TLS handshake")
         detail = f"TLS handshake failed: {reason.lower().replace('_', ' ')}"
         if reason == "WRONG_VERSION_NUMBER":
             detail = "TLS handshake failed: the server did not answer with TLS (wrong version number)"
@@ -94,34 +104,46 @@ def _status_ok(status: int, expected: tuple[tuple[int, int], ...]) -> bool:
     return any(low <= status <= high for low, high in expected)
 
 
-async def _fetch(spec: CheckSpec, trace: Trace) -> tuple[int, bytes]:
+async def _fetch(spec: CheckSpec, trace: Trace) -> Response:
     """Request the URL, following redirects by hand (each hop must stay on HTTPS), and read
-    the body up to the cap. Returns the final status and the body read."""
-    context = tls_context(spec.ca_file, spec.min_tls)
+    the body up to the cap. Returns the final answer. A hop's failure names the hop; the TLS
+    facts kept are the last hop's, never a mix of hops."""
+    context = check_context(spec.ca_file, spec.min_tls)
     trace.min_tls = spec.min_tls
-    url = URL(spec.url)
+    try:
+        url = request_url(spec.url)  # sent as written
+    except BadHost as exc:
+        raise CheckFailure("dns", f"cannot resolve {exc}") from None
     home = (url.scheme, url.host, url.port)  # the origin, its default port included
     method = spec.method
     for hop in range(MAX_REDIRECTS + 1):
         # the caller's headers (secrets among them) go to the URL's own origin only, as curl does
         headers = spec.headers if (url.scheme, url.host, url.port) == home else ()
         head = request_head(method, url, headers, USER_AGENT)
-        response = await exchange(url, method, head, context, trace, BODY_CAP, _handshake_failure)
+        trace.tls = {}
+        try:
+            response = await exchange(url, method, head, context, trace, BODY_CAP, _handshake_failure)
+        except CheckFailure as exc:
+            if hop:
+                exc.message = f"redirect {hop} to {public_url(str(url))}: {exc.message}"
+            raise
         location = response.header("Location")
-        if spec.follow_redirects and response.status in REDIRECT_STATUSES and location is not None:
-            try:
-                target = url.join(URL(location))
+        location = location.strip(" \t") if location is not None else None
+        if spec.follow_redirects and response.status in REDIRECT_STATUSES and location:
+            try:  # the bytes as they came: raw UTF-8 is percent-encoded, as browsers do
+                target = redirect_target(url, location.encode("latin-1"))
             except ValueError:
                 raise CheckFailure("protocol", f"bad HTTP answer: redirected to a bad URL {location!r}") from None
             if target.scheme != "https":
-                raise CheckFailure("redirects", f"redirected to a non-HTTPS URL: {target}")
+                raise CheckFailure("redirects", f"redirected to a non-HTTPS URL: {public_url(str(target))}")
             if hop == MAX_REDIRECTS:
                 raise CheckFailure("redirects", f"more than {MAX_REDIRECTS} redirects")
             if response.status == 303 or (response.status in (301, 302) and method == "POST"):
                 method = "GET"
             url = _carry_credentials(url, target)
+            trace.hop, trace.hop_url = hop + 1, public_url(str(url))
             continue
-        return response.status, response.body
+        return response
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -154,23 +176,27 @@ async def check(spec: CheckSpec) -> CheckResult:
     result = CheckResult(url=public_url(spec.url), at=time.time())  # no user:password kept
     trace = Trace()
     started = perf_counter()
-    status = None
-    body = b""
+    response: Response | None = None
     failure: CheckFailure | None = None
     try:
         async with asyncio.timeout(spec.timeout):
-            status, body = await _fetch(spec, trace)
+            response = await _fetch(spec, trace)
     except CheckFailure as exc:
         failure = exc
     except TimeoutError:
+        where = f"redirect {trace.hop} to {trace.hop_url}: " if trace.hop else ""
+        if trace.phase == "request" and trace.interim:
+            where += f"only an interim answer (HTTP {trace.interim}) came, "
         failure = CheckFailure(
             "timeout",
-            f"timed out after {_format_seconds(spec.timeout)}: {_PHASE_WORDS.get(trace.phase, trace.phase)}",
+            f"timed out after {_format_seconds(spec.timeout)}: {where}{_PHASE_WORDS.get(trace.phase, trace.phase)}",
         )
     except ValueError as exc:  # a request that cannot be written (a header with a line break)
         failure = CheckFailure("protocol", f"cannot send the request: {exc}")
     except (OSError, ssl.SSLError) as exc:
-        failure = CheckFailure("protocol", f"connection failed: {exc}")
+        failure = prober_trouble(exc) or CheckFailure("protocol", f"connection failed: {exc}")
+    except MemoryError as exc:  # the prober's, not the endpoint's: the check was not made
+        failure = prober_trouble(exc)
     if failure is not None:
         # only its class and message are kept: its traceback would tie this frame, and the
         # wire's, into a reference cycle left for the garbage collector
@@ -180,8 +206,9 @@ async def check(spec: CheckSpec) -> CheckResult:
     # check's clock leaves it out
     ended = trace.ended_at if failure is None and trace.ended_at else trace.clock()
     result.total_ms = round((ended - started) * 1000, 3)
-    _record_facts(result, trace, status)
-    verdict(result, spec, failure, body)
+    _record_facts(result, trace, response.status if response is not None else None)
+    verdict(result, spec, failure, response.body if response is not None else b"",
+            response.problem if response is not None else None)
     return result
 
 
@@ -206,14 +233,20 @@ def one_line(text: str) -> str:
     return flat if len(flat) <= ERROR_MAX_CHARS else flat[: ERROR_MAX_CHARS - 1] + "…"
 
 
-def verdict(result: CheckResult, spec: CheckSpec, failure: CheckFailure | None, body: bytes) -> None:
-    """Derive state, error class and message from the facts."""
+def verdict(result: CheckResult, spec: CheckSpec, failure: CheckFailure | None, body: bytes,
+            body_problem: str | None = None) -> None:
+    """Derive state, error class and message from the facts. `body_problem` says why the body
+    could not be decoded (a content coding probe cannot undo)."""
     if failure is not None:
         result.state, result.error_class, result.error = "down", failure.error_class, one_line(failure.message)
         return
     if not _status_ok(result.http_status, spec.expect_status):
         result.state, result.error_class = "down", "http_status"
         result.error = f"HTTP {result.http_status}, expected {describe_status_list(spec.expect_status)}"
+        return
+    if spec.expect_body is not None and body_problem is not None:
+        result.state, result.error_class = "down", "body_mismatch"
+        result.error = one_line(f"{body_problem}: {spec.expect_body!r} cannot be looked for")
         return
     if spec.expect_body is not None and spec.expect_body.encode() not in body:
         where = "the first 1 MiB of the body" if len(body) >= BODY_CAP else f"the body ({len(body)} bytes)"

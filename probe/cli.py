@@ -109,8 +109,10 @@ def cli():
 @click.option("--workers", default="auto", show_default=True, metavar="N|auto",
               callback=_converter(lambda v: v if v == "auto" else _positive_int(v), "workers"),
               help="Processes sharing the checks (auto: one per CPU for long lists of URLs).")
+@click.option("--loop", type=click.Choice(["auto", "uvloop", "asyncio"]), default="auto", hidden=True,
+              help="The event loop (auto: uvloop when installed); for side-by-side measurements.")
 def check(urls, as_json, ca_file, timeout, expect_status, expect_body, max_latency, min_tls,
-          cert_warn_days, concurrency, headers, method, no_follow_redirects, workers):
+          cert_warn_days, concurrency, headers, method, no_follow_redirects, workers, loop):
     """Check each URL once, concurrently, and report.
 
     Exit status: 0 all up, 1 some degraded and none down, 2 some down, 3 usage error.
@@ -119,9 +121,12 @@ def check(urls, as_json, ca_file, timeout, expect_status, expect_body, max_laten
     Example:
       probe check https://example.com/health --expect-body ok --max-latency 2s
     """
+    from probe.urls import idna_problem
+
     try:
         for url in urls:
-            check_url(url)
+            if idna_problem(url) is None:  # else its own row says so, and the others are checked
+                check_url(url)
         if ca_file:
             check_ca_file(ca_file)
     except ValueError as exc:
@@ -146,7 +151,7 @@ def check(urls, as_json, ca_file, timeout, expect_status, expect_body, max_laten
 
     if workers == "auto":
         workers = workers_for(len(specs))
-    results = run_many(specs, concurrency=concurrency, workers=workers)
+    results = run_many(specs, concurrency=concurrency, workers=workers, loop=loop)
     if as_json:
         for result in results:
             click.echo(json_text(result.to_json()))

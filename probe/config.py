@@ -118,6 +118,11 @@ def check_url(url: str) -> str:
         refuse_controls(url)
     except ValueError as exc:
         raise ValueError(f"{shown} {exc}") from None
+    from probe.urls import host_problem
+
+    problem = host_problem(url)  # yarl would drop a control character, and accept a space
+    if problem is not None:
+        raise ValueError(f"{shown} {problem}")
     try:
         parsed = URL(url)
         port = parsed.port
@@ -589,9 +594,12 @@ def _endpoint(table: dict, index: int, where: _Where, confirm_default: int, envi
     url = _value(table, "url", lambda v: check_url(_string(v)), where, section)
     headers = _value(table, "headers", lambda v: parse_headers(v, environ), where, section, ())
     ca_file = _value(table, "ca_file", _readable_file, where, section)
+    interval = _value(table, "interval", _duration_in(1, 86400), where, section, 60.0)
+    # by default the smaller of 10 s and the interval (as Prometheus' scrape_timeout)
+    timeout = _value(table, "timeout", _duration_in(0.1, 300), where, section, min(10.0, interval))
     spec = CheckSpec(
         url=url,
-        timeout=_value(table, "timeout", _duration_in(0.1, 300), where, section, 10.0),
+        timeout=timeout,
         expect_status=_value(table, "expect_status", parse_status_list, where, section, ((200, 299),)),
         expect_body=_value(table, "expect_body", _string, where, section),
         max_latency=_value(table, "max_latency", _duration_in(0.001, 300), where, section),
@@ -603,7 +611,6 @@ def _endpoint(table: dict, index: int, where: _Where, confirm_default: int, envi
         follow_redirects=_value(table, "follow_redirects", _bool, where, section, True),
         ca_file=ca_file,
     )
-    interval = _value(table, "interval", _duration_in(1, 86400), where, section, 60.0)
     if spec.timeout > interval:
         # one check at a time per endpoint: a check must end before the next is due
         raise where.error(f"{_say(spec.timeout)} is longer than the interval {_say(interval)}", section, "timeout")

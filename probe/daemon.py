@@ -81,6 +81,7 @@ class Daemon:
         self.stop_event: asyncio.Event | None = None
         self._stopping_signals = 0
         self._last_state: dict[str, tuple] = {}
+        self._probe_errors_logged: set[str] = set()  # causes of checks not made, logged once each
 
     # ------------------------------------------------------------ startup
 
@@ -165,6 +166,13 @@ class Daemon:
 
     def _record(self, endpoint, result, lag) -> None:
         self.writer.submit(endpoint.name, result, endpoint.interval, self.config.probe.site)
+        if result.error_class == "probe_error":
+            # the prober's own trouble, not the endpoint's: no alert, no state; one line per cause
+            if result.error not in self._probe_errors_logged and len(self._probe_errors_logged) < 100:
+                self._probe_errors_logged.add(result.error)
+                log.error("checks not made, the prober's own trouble: %s (first seen checking %s)",
+                          result.error, endpoint.name)
+            return
         self.live.record(endpoint.name, result)
         if self.alerter is not None:
             self.alerter.observe(endpoint, result)

@@ -42,9 +42,12 @@ import aiohappyeyeballs
 import httptools
 from yarl import URL
 
+from probe.codings import RAW_CAP_FACTOR, Decoder, codings
+from probe.head import HeadError, canonical, head_end
 from probe.spec import is_ip_address
 
 HEAD_CAP = 64 * 1024  # bytes of status line and headers accepted at most
+_HTTP11_OR_10 = (b"HTTP/1.1 ", b"HTTP/1.0 ")
 HAPPY_EYEBALLS_DELAY = 0.25  # seconds before the next address is tried in parallel (RFC 8305)
 READ_SIZE = 65536  # bytes read from the socket at most at once
 READS_PER_EVENT = 32  # reads at most each time the socket is readable (2 MiB)
@@ -68,6 +71,22 @@ class CheckFailure(Exception):
         self.message = message
 
 
+# The prober's own trouble: no file descriptor, memory or buffer to be had on this host.
+_PROBER_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
+def prober_trouble(exc: BaseException) -> CheckFailure | None:
+    """The `probe_error` failure that `exc` is, if it is the prober's own trouble rather than
+    anything the endpoint did: such a check was not made."""
+    if isinstance(exc, MemoryError):
+        return CheckFailure("probe_error", "the prober is out of memory")
+    if isinstance(exc, OSError) and exc.errno in _PROBER_ERRNOS:
+        return CheckFailure("probe_error", f"the prober could not make the check: {os.strerror(exc.errno)}")
+    if isinstance(exc, socket.gaierror) and exc.errno in (socket.EAI_MEMORY, socket.EAI_SYSTEM):
+        return CheckFailure("probe_error", f"the prober could not look the name up: {exc.strerror}")
+    return None
+
+
 @dataclass
 class Trace:
     """Facts gathered while one check runs: where it is, how long each phase took, TLS facts."""
@@ -80,6 +99,9 @@ class Trace:
     host: str | None = None
     address: tuple | None = None
     min_tls: str = "1.2"
+    hop: int = 0  # redirects followed so far
+    hop_url: str | None = None  # the URL of the latest hop (no user information)
+    interim: int = 0  # the status of the latest interim (1xx) answer of the hop, while no other came
     # The moments below are on the check's clock: perf_counter less `waited`, the seconds the
     # connections' data sat on this host before the prober, busy elsewhere, got to it (kernel
     # receive time stamps). A busy prober thus does not lengthen the server's timings.
@@ -97,7 +119,8 @@ class Trace:
 class Response:
     status: int
     headers: list[tuple[str, str]]
-    body: bytes  # at most the body cap: the rest is never read
+    body: bytes  # at most the body cap, decoded: the rest is never read
+    problem: str | None = None  # why the body could not be decoded (it is then as it came)
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -141,7 +164,7 @@ async def resolve(host: str, port: int, trace: Trace) -> list:
             return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
         return await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG)
     except socket.gaierror as exc:
-        raise CheckFailure("dns", f"cannot resolve {host}: {exc.strerror}") from None
+        raise prober_trouble(exc) or CheckFailure("dns", f"cannot resolve {host}: {exc.strerror}") from None
     finally:
         trace.dns_ms += (perf_counter() - started) * 1000
 
@@ -172,13 +195,16 @@ async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, 
         if not connected:  # the time spent trying is the connect phase's
             trace.connect_ms += (trace.clock() - wire.connect_started) * 1000
         wire.close()
+        trouble = prober_trouble(exc)
+        if trouble is not None:
+            raise trouble from None
         if isinstance(exc, OSError) and not connected:
             raise CheckFailure("connect", f"cannot connect to {host}:{port}: {os_reason(exc)}") from None
         raise
     try:
         return await wire.done
     except ssl.SSLCertVerificationError as exc:
-        raise CheckFailure("tls_cert", f"certificate rejected: {_cert_reason(exc)}") from None
+        raise CheckFailure("tls_cert", _cert_reason(exc, host)) from None
     except _HandshakeFailed as failed:
         wire.close()  # before the diagnostic connection opens
         raise await handshake_failure(trace, failed.exc) from None
@@ -281,8 +307,9 @@ class Wire:
         self.idle_since = 0.0  # perf_counter when the prober last finished its work on it
         self.read_at = 0.0  # clock() when the data of the latest read arrived
         self.first_byte_at = 0.0
-        self.parser = httptools.HttpResponseParser(self)
-        self.head_size = 0
+        self.parser = httptools.HttpResponseParser(self)  # strict, until a head needs more
+        self.pending = b""  # the bytes of a response head not yet complete
+        self.interim = 0  # the status of the latest interim (1xx) answer
         self._reset()
 
     def close(self) -> None:
@@ -315,13 +342,18 @@ class Wire:
         self.size = 0
         self.length: int | None = None
         self.chunked = False
+        self.decoder: Decoder | None = None
+        self.raw_size = 0  # body bytes as they came, before decoding
 
     # the socket
 
     def connect(self, family: int, proto: int, address: tuple) -> asyncio.Future:
         """Start connecting to `address`; the returned future resolves once connected (the
         ClientHello is then already sent), or raises the OSError that prevented it."""
-        self.sock = sock = socket.socket(family, socket.SOCK_STREAM, proto)
+        try:
+            self.sock = sock = socket.socket(family, socket.SOCK_STREAM, proto)
+        except OSError as exc:  # no descriptor, no buffer, a family this host lacks: the prober's
+            raise CheckFailure("probe_error", f"the prober could not create a socket: {os_reason(exc)}") from None
         sock.setblocking(False)
         self.connected = self.loop.create_future()
         code = sock.connect_ex(address)
@@ -447,7 +479,7 @@ class Wire:
         exc.__traceback__ = None  # as in _on_readable
         if self.connected is not None and not self.connected.done():
             self.connected.set_exception(exc)
-        self._settle(exc)
+        self._settle(prober_trouble(exc) or exc)
 
     def _start_writing(self, callback) -> None:
         self.writing = True
@@ -480,6 +512,10 @@ class Wire:
         if self.done.done() or self.ended:
             return
         self.ended = True
+        trouble = prober_trouble(exc) if exc is not None else None
+        if trouble is not None:  # no buffer or memory on this host: not the server's doing
+            self._settle(trouble)
+            return
         if self.handshaking:
             if exc is not None:
                 self._settle(_HandshakeFailed(exc))
@@ -501,6 +537,9 @@ class Wire:
             self._fail("protocol", f"body broken off: connection closed after {self.size}{expected} bytes")
         elif isinstance(exc, ConnectionResetError):
             self._fail("protocol", "bad HTTP answer: connection reset by the server")
+        elif self.interim and not self.pending:
+            self._fail("protocol", f"bad HTTP answer: only an interim answer (HTTP {self.interim}), "
+                                   "then the connection closed")
         elif not self.first_byte_at:
             self._fail("protocol", "bad HTTP answer: server closed the connection without answering")
         else:
@@ -563,16 +602,63 @@ class Wire:
         if not self.first_byte_at:  # when it arrived, not when it was read
             self.first_byte_at = arrived = max(self.read_at, self.trace.ready_at)
             self.trace.ttfb_ms += (arrived - self.trace.ready_at) * 1000
-        if not self.in_body:
-            self.head_size += len(data)
+        if self.in_body:
+            self._feed(data)
+            return
+        # a response head is gathered whole (so that its cap is exact) and handed to llhttp, read
+        # as RFC 9112 lets a client read it if need be; what follows it goes to llhttp as it came
+        self.pending += data
+        start = 0
+        while not self.done.done():
+            try:
+                end = head_end(self.pending, HEAD_CAP, start)
+            except HeadError as exc:
+                self._fail("protocol", f"bad HTTP answer: {exc}")
+                return
+            if end is None:
+                break
+            self._feed_head(self.pending[start:end])
+            start = end
+            if self.in_body:
+                rest, self.pending = self.pending[start:], b""
+                if rest:
+                    self._feed(rest)
+                return
+            # an interim answer: the next head follows
+        self.pending = self.pending[start:]
+
+    def _feed_head(self, head: bytes) -> None:
+        """One whole response head: to strict llhttp as it came (most heads are canonical and
+        cost nothing more), else read by `probe.head` and given, canonical, to a lenient llhttp."""
+        if head.startswith(_HTTP11_OR_10):  # llhttp would also take RTSP/ and ICE/ answers
+            try:
+                self.parser.feed_data(head)
+                return
+            except httptools.HttpParserUpgrade:
+                self._fail("protocol", f"bad HTTP answer: the server switched protocols (HTTP {self.status})")
+                return
+            except httptools.HttpParserError:
+                pass
+        try:
+            head = canonical(head)
+        except HeadError as exc:
+            self._fail("protocol", f"bad HTTP answer: {exc}")
+            return
+        self._reset()
+        self.parser = httptools.HttpResponseParser(self)
+        # control characters in a field's value are tolerated, as browsers do
+        self.parser.set_dangerous_leniencies(lenient_headers=True)
+        self._feed(head)
+
+    def _feed(self, data: bytes) -> None:
+        if self.done.done():
+            return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._fail("protocol", f"bad HTTP answer: the server switched protocols (HTTP {self.status})")
         except httptools.HttpParserError as exc:
-            self._fail("protocol", f"bad HTTP answer: {_parser_reason(exc)}")
-        if not self.in_body and self.head_size > HEAD_CAP:
-            self._fail("protocol", f"bad HTTP answer: response head over {HEAD_CAP // 1024} KiB")
+            self._fail("protocol", f"bad HTTP answer: {_parser_reason(exc, self.in_body)}")
 
     def on_message_begin(self) -> None:
         self._reset()
@@ -589,7 +675,12 @@ class Wire:
     def on_headers_complete(self) -> None:
         self.status = self.parser.get_status_code()
         if 100 <= self.status < 200:
+            self.interim = self.trace.interim = self.status
             return  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+        self.trace.interim = 0
+        applied = codings(self.headers)
+        if applied:
+            self.decoder = Decoder(applied)
         self.in_body = True
         self.trace.phase = "body"
         if self.method == "HEAD":
@@ -599,6 +690,14 @@ class Wire:
         if self.done.done():
             return
         room = self.body_cap - self.size
+        decoder = self.decoder
+        if decoder is not None and decoder.decoding:
+            self.raw_size += len(chunk)
+            chunk = decoder.feed(chunk, room)
+            if self.raw_size >= self.body_cap * RAW_CAP_FACTOR:
+                self.body.append(chunk[:room])
+                self._finish()  # what came in decodes to little, and no end comes: enough
+                return
         if len(chunk) >= room:
             self.body.append(chunk[:room])
             self.size += room
@@ -609,7 +708,6 @@ class Wire:
 
     def on_message_complete(self) -> None:
         if 100 <= self.status < 200:
-            self.head_size = 0
             return
         self._finish()
 
@@ -618,7 +716,8 @@ class Wire:
     def _finish(self) -> None:
         if not self.done.done():  # when the last of it arrived
             self.trace.ended_at = max(self.read_at, self.first_byte_at)
-            self._settle(Response(self.status, self.headers, b"".join(self.body)))
+            problem = self.decoder.problem if self.decoder is not None else None
+            self._settle(Response(self.status, self.headers, b"".join(self.body), problem))
 
     def _fail(self, error_class: str, message: str) -> None:
         self._settle(CheckFailure(error_class, message))
@@ -635,9 +734,24 @@ class Wire:
             self._stop_reading()
 
 
-def _parser_reason(exc: Exception) -> str:
+# llhttp's reasons, in the user's words; the others are told by where they happened
+_PARSER_REASONS = {
+    "Invalid character in chunk size": "a bad chunk size in the chunked body",
+    "Invalid character in Content-Length": "a Content-Length that is not a number",
+    "Content-Length overflow": "a Content-Length too large",
+    "Chunk size overflow": "a chunk size too large",
+    "Invalid status code": "a bad status code",
+}
+
+
+def _parser_reason(exc: Exception, in_body: bool) -> str:
+    """What went wrong, never in a parser's own words (which name states and protocols that
+    mean nothing to the reader)."""
     text = str(exc).strip()
-    return text[:1].lower() + text[1:] if text else type(exc).__name__
+    for known, words in _PARSER_REASONS.items():
+        if text.startswith(known):
+            return words
+    return "a malformed chunked body" if in_body else "a malformed response head"
 
 
 def os_reason(exc: OSError) -> str:
@@ -648,9 +762,15 @@ def os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
-def _cert_reason(exc: ssl.SSLCertVerificationError) -> str:
+# X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+_NAME_MISMATCH = (62, 64)
+
+
+def _cert_reason(exc: ssl.SSLCertVerificationError, host: str) -> str:
+    if exc.verify_code in _NAME_MISMATCH:  # a name in the Common Name alone does not count
+        return f"the certificate names {host} in no subjectAltName"
     reason = exc.verify_message or exc.reason or str(exc)
-    return reason.rstrip(".")
+    return f"certificate rejected: {reason.rstrip('.')}"
 
 
 def _name(rdns) -> str | None:

@@ -19,7 +19,12 @@ DOWN_CLASSES = (
     "body_mismatch",
 )
 DEGRADED_CLASSES = ("too_slow", "cert_expiring")
-ERROR_CLASSES = DOWN_CLASSES + DEGRADED_CLASSES
+# The prober's own trouble (out of file descriptors, memory or buffers, no socket to be had): the
+# check was not made. Stored as a down check of this class, for the record, it vouches for
+# nothing in the accounting (unmonitored time, never downtime) and raises no alert.
+PROBE_ERROR = "probe_error"
+NOT_MADE_CLASSES = (PROBE_ERROR,)
+ERROR_CLASSES = DOWN_CLASSES + DEGRADED_CLASSES + NOT_MADE_CLASSES
 STATES = ("up", "degraded", "down")
 
 # The keys of `probe check --json`, in order.

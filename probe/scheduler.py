@@ -261,6 +261,8 @@ class Scheduler:
 
     def _confirm(self, state: _State, result) -> None:
         """After a down check, re-check soon, until `confirm` downs in a row or an answer."""
+        if getattr(result, "error_class", None) == "probe_error":  # not made: confirms, ends nothing
+            return
         if result.state != "down":
             state.downs_in_a_row = 0
             return

@@ -14,7 +14,7 @@ from enum import IntEnum
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from probe.result import DOWN_CLASSES
+from probe.result import DOWN_CLASSES, PROBE_ERROR
 from probe.workdays import Deadline, WorkCalendar, parse_deadline
 
 # How long one check vouches for its endpoint, as a multiple of the endpoint's interval.
@@ -57,13 +57,19 @@ def coverage_end(at: float, interval: float) -> float:
     return at + COVERAGE_FACTOR * interval
 
 
-def fold_check(open_run: Run | None, check: Check) -> tuple[Run | None, Run]:
+def fold_check(open_run: Run | None, check: Check) -> tuple[Run | None, Run | None]:
     """Add ``check`` (the endpoint's newest) to the endpoint's open run.
 
     Returns ``(closed, open)``: ``closed`` is the previous run when the check starts a new one
     (its ``end`` is then final), else None; ``open`` is the run the check belongs to, whose
     ``end`` stays provisional until the next check.
+
+    A check of class ``probe_error`` was not made (the prober's own trouble): it vouches for
+    nothing, so it changes nothing: the open run goes on as if it were not there, neither
+    ended nor extended (its coverage still ends 1.5 intervals after its last check).
     """
+    if check.error_class == PROBE_ERROR:
+        return None, open_run
     if open_run is not None and check.at < open_run.last:
         raise ValueError("checks must be folded in time order")
     if (

@@ -35,11 +35,28 @@ class CheckSpec:
 @lru_cache(maxsize=64)
 def tls_context(ca_file: str | None, min_tls: str) -> ssl.SSLContext:
     """A verifying client context (chain and host name), never below TLS 1.2. Cached: loading
-    a trust store costs milliseconds, and contexts are safe to share between connections."""
+    a trust store costs milliseconds, and contexts are safe to share between connections.
+
+    Certificates are held to what browsers accept: the host name must be in a subjectAltName
+    (RFC 9525 §6.3; a name only in the Common Name is refused). Cipher suites are what curl and
+    browsers connect with: every suite OpenSSL's default list and security level allow, RSA key
+    exchange included (Python's own list leaves it out). The suite negotiated is recorded, not
+    judged: forward secrecy is not the availability's business."""
     context = ssl.create_default_context(cafile=ca_file)
+    context.set_ciphers("DEFAULT")
     context.minimum_version = TLS_VERSIONS[min_tls]
     context.check_hostname = True
+    context.hostname_checks_common_name = False
     context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+@lru_cache(maxsize=64)
+def check_context(ca_file: str | None, min_tls: str) -> ssl.SSLContext:
+    """`tls_context` for the check's wire, whose ClientHello offers ALPN `http/1.1`, the one
+    protocol it speaks: a server that speaks only HTTP/2 can then say so."""
+    context = tls_context.__wrapped__(ca_file, min_tls)
+    context.set_alpn_protocols(["http/1.1"])
     return context
 
 

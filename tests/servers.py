@@ -37,11 +37,13 @@ class Certificates:
         self.wrong_host = self.ca.issue_cert("other.example")
         self.untrusted = trustme.CA().issue_cert("localhost", "127.0.0.1")
         self.self_signed_pem = _self_signed("localhost", "127.0.0.1")
+        self.cn_only_pem = _cn_only(self.ca, "localhost")
+        self.rsa = self.ca.issue_cert("localhost", "127.0.0.1", key_type=trustme.KeyType.RSA)
 
     def context(self, which="good", min_version=None, max_version=None) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        if which == "self_signed":
-            cert_pem, key_pem = self.self_signed_pem
+        if which in ("self_signed", "cn_only"):
+            cert_pem, key_pem = getattr(self, f"{which}_pem")
             import tempfile, os
 
             with tempfile.NamedTemporaryFile("wb", delete=False, suffix=".pem") as handle:
@@ -56,6 +58,31 @@ class Certificates:
             context.minimum_version = min_version or ssl.TLSVersion.MINIMUM_SUPPORTED
             context.maximum_version = max_version or ssl.TLSVersion.MAXIMUM_SUPPORTED
         return context
+
+
+def _cn_only(ca: trustme.CA, name: str):
+    """A certificate signed by `ca` that names `name` in its Common Name only: no
+    subjectAltName at all (trustme always adds one)."""
+    ca_key = serialization.load_pem_private_key(ca.private_key_pem.bytes(), None)
+    ca_cert = x509.load_pem_x509_certificate(ca.cert_pem.bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=90))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return (
+        cert.public_bytes(serialization.Encoding.PEM),
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
 
 
 def _self_signed(*names):
@@ -195,6 +222,47 @@ def scripted(answer: bytes, seen: list | None = None, linger: float = 0.0):
     return handler
 
 
+def by_path(answers: dict, seen: list | None = None):
+    """Answers with answers[path] (bytes, byte for byte), or a 404 for any other path; each
+    request line is kept in `seen`."""
+
+    async def handler(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        if seen is not None:
+            seen.append(line)
+        path = line.split(" ")[1]
+        writer.write(answers.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+        await writer.drain()
+
+    return handler
+
+
+# An HTTP/2 server's first words: an empty SETTINGS frame, then GOAWAY (no error) on stream 0.
+H2_PREFACE = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00" + b"\x00\x00\x08\x07\x00\x00\x00\x00\x00" + b"\x00" * 8
+
+
+async def h2_only(reader, writer):
+    """A server that speaks only HTTP/2: whatever the client sent, it answers with HTTP/2
+    frames, as one does when the client's ALPN offered no h2."""
+    await reader.read(1)
+    writer.write(H2_PREFACE)
+    await writer.drain()
+    await asyncio.sleep(5)
+
+
+def alpn_recorder(seen: list):
+    """Records the protocol that ALPN chose (None when the client offered none it speaks)."""
+
+    async def handler(reader, writer):
+        await _read_request(reader)
+        seen.append(writer.get_extra_info("ssl_object").selected_alpn_protocol())
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+
+    return handler
+
+
 async def tls_garbage(reader, writer):
     """Completes the TLS handshake and reads the request, then writes, under TLS, straight onto
     the socket, a record that cannot be decrypted."""
@@ -286,3 +354,96 @@ def refused_port() -> int:
     port = sock.getsockname()[1]
     sock.close()
     return port
+
+
+NGINX = next((path for path in ("/usr/sbin/nginx", "/usr/bin/nginx") if os.path.exists(path)), None)
+
+
+class Nginx:
+    """Debian's nginx on 127.0.0.1, in the foreground, with a config made for one test: for
+    behaviours that are nginx's own. `server` is the inside of its one TLS server block."""
+
+    def __init__(self, tmp_path, cert, server: str):
+        import subprocess
+        import time
+
+        self.port = refused_port()
+        cert.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
+        temp = tmp_path / "temp"
+        temp.mkdir()
+        paths = " ".join(f"{kind}_temp_path {temp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        (tmp_path / "nginx.conf").write_text(f"""
+daemon off;
+master_process off;
+pid {tmp_path / "nginx.pid"};
+error_log {tmp_path / "error.log"} warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    {paths}
+    server {{
+        listen 127.0.0.1:{self.port} ssl;
+        ssl_certificate {tmp_path / "server.pem"};
+        ssl_certificate_key {tmp_path / "server.pem"};
+        root {tmp_path / "www"};
+        {server}
+    }}
+}}
+""")
+        self.process = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx did not start: {self.process.stderr.read().decode(errors='replace')}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("nginx did not listen within 10 s")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except Exception:  # noqa: BLE001
+            self.process.kill()
+            self.process.wait()
+        self.process.stderr.close()
+
+
+OPENSSL = next((path for path in ("/usr/bin/openssl", "/usr/local/bin/openssl") if os.path.exists(path)), None)
+
+
+class OpenSSLServer:
+    """`openssl s_server` on 127.0.0.1 with `options` (e.g. -alpn h2): OpenSSL's own server,
+    for what it does in the handshake (it refuses a ClientHello whose ALPN it cannot match)."""
+
+    def __init__(self, tmp_path, cert, *options: str):
+        import subprocess
+        import time
+
+        self.port = refused_port()
+        pem = tmp_path / "s_server.pem"
+        cert.private_key_and_cert_chain_pem.write_to_path(str(pem))
+        self.process = subprocess.Popen(
+            [OPENSSL, "s_server", "-quiet", "-accept", f"127.0.0.1:{self.port}", "-cert", str(pem), "-key", str(pem),
+             *options], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.process.poll() is None:
+            with socket.socket() as probe_socket:
+                if probe_socket.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("openssl s_server did not listen within 10 s")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except Exception:  # noqa: BLE001
+            self.process.kill()
+            self.process.wait()

@@ -111,3 +111,29 @@ def test_help_has_an_example():
     done = probe("check", "--help")
     assert done.returncode == 0
     assert "Example:" in done.stdout and "--expect-body" in done.stdout
+
+
+def test_a_host_name_idna_rejects_is_one_row_and_the_others_are_checked(ok_url, certs):
+    bad = "https://\ufffd.example/"
+    done = probe("check", "--json", "--ca-file", certs.ca_file, bad, ok_url)
+    assert done.returncode == 2, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(row["url"], row["state"]) for row in rows] == [(bad, "down"), (ok_url, "up")]
+    assert rows[0]["error"].startswith(f"cannot resolve {bad!r} has a host name that IDNA rejects (")
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("host, says", [("exa mple.com", "has a space or a control character in its host"),
+                                         ("exa\x01mple.com", "holds a control character (\\x01)")])
+def test_a_host_with_a_space_or_control_character_is_refused(host, says):
+    done = probe("check", f"https://{host}/")
+    assert done.returncode == 3 and done.stdout == ""
+    assert done.stderr.strip().endswith(says)
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop", "auto"])
+def test_a_hidden_loop_option_chooses_the_event_loop(ok_url, certs, loop):
+    done = probe("check", "--loop", loop, "--ca-file", certs.ca_file, ok_url)
+    assert done.returncode == 0, done.stderr
+    assert "--loop" not in probe("check", "--help").stdout

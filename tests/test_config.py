@@ -158,7 +158,7 @@ E = '[[endpoint]]\nname = "admin"\nurl = "https://admin.example.com/"\n'
         ('[probe]\nsite = "paris\\u0085"\n', "probe: site: holds a control character (\\x85)"),
         # malformed URLs are refused when the config is read, not at every check
         ('[[endpoint]]\nname = "x"\nurl = "https://a b.example/"\n',
-         "endpoint 'x': url: 'https://a b.example/' has a bad host name: 'a b.example' holds a character not allowed in a host name"),
+         "endpoint 'x': url: 'https://a b.example/' has a space or a control character in its host"),
         ('[[endpoint]]\nname = "x"\nurl = "https://a.example/\\n"\n',
          "endpoint 'x': url: 'https://a.example/\\n' holds a control character (\\n)"),
         ('[[endpoint]]\nname = "x"\nurl = "https://a\\u0000.example/"\n',
