@@ -32,6 +32,12 @@ HEARTBEAT_EVERY = 10.0
 PRUNE_EVERY = 3600.0
 
 
+def one_line(text: str, limit: int = 200) -> str:
+    """A message fit for one log line: no line breaks or control characters, bounded."""
+    text = "".join(c if c.isprintable() else " " for c in text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 class StartupError(Exception):
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
@@ -188,10 +194,16 @@ class Daemon:
         self.stop_event.set()
 
     def _on_reload_signal(self) -> None:
+        """Every refused reload says why in one line; the running config and schedule stay."""
+        began = time.monotonic()
         try:
             new = self.load_config()
         except config_module.ConfigError as exc:
             log.error("reload refused, keeping the running config: %s", exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - RecursionError, OverflowError...: still one line
+            log.error("reload refused, keeping the running config: %s: cannot be read (%s: %s)",
+                      self.config_path, type(exc).__name__, one_line(str(exc)))
             return
         if not new.endpoints:
             log.error("reload refused, keeping the running config: %s: no [[endpoint]]", new.path)
@@ -200,7 +212,8 @@ class Daemon:
         self.scheduler.update(new.endpoints)
         if self.alerter is not None:
             self.alerter.update(new.alerts, new.sla)
-        log.info("config reloaded: %d endpoints", len(new.endpoints))
+        log.info("config reloaded: %d endpoints (%.0f ms)", len(new.endpoints),
+                 (time.monotonic() - began) * 1000)
         notify(f"STATUS=checking {len(new.endpoints)} endpoints")
 
     async def _housekeeping(self) -> None:
