@@ -17,6 +17,7 @@ from probe import __version__
 from probe import config as config_module
 from probe.alerts import Alerter, is_loopback
 from probe.check import check, loop_factory
+from probe.listener import raise_descriptor_limit
 from probe.scheduler import Scheduler
 from probe.store import Store, StoreError, Writer
 from probe.web import LiveResults, start_web
@@ -114,6 +115,7 @@ class Daemon:
         except StoreError as exc:
             raise StartupError(str(exc), EXIT_CANTCREAT) from None
         self.writer = Writer(self.store)
+        raise_descriptor_limit()
         log.info(
             "probe %s started: %d endpoints, database %s, site %s",
             __version__, len(self.config.endpoints), path, self.config.probe.site,
