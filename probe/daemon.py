@@ -18,6 +18,7 @@ from probe import config as config_module
 from probe.alerts import Alerter, is_loopback
 from probe.check import check, loop_factory
 from probe.listener import raise_descriptor_limit
+from probe.lock import DaemonLock, DatabaseInUse
 from probe.scheduler import Scheduler
 from probe.store import Store, StoreError, Writer
 from probe.web import LiveResults, start_web
@@ -28,6 +29,7 @@ log = logging.getLogger("probe.daemon")
 EXIT_CONFIG = 78  # EX_CONFIG: systemd is told not to restart on it (RestartPreventExitStatus)
 EXIT_CANTCREAT = 73  # EX_CANTCREAT: the database cannot be opened
 EXIT_LISTEN = 71  # EX_OSERR: --listen cannot bind
+EXIT_RUNNING = 75  # EX_TEMPFAIL: another daemon runs on the database; try again once it stops
 SHUTDOWN_GRACE = 3.0  # seconds for checks in flight at shutdown, within systemd's 5 s budget
 HEARTBEAT_EVERY = 10.0
 PRUNE_EVERY = 3600.0
@@ -84,6 +86,7 @@ class Daemon:
         self.writer: Writer | None = None
         self.scheduler: Scheduler | None = None
         self.run_id: int | None = None
+        self.lock: DaemonLock | None = None
         self.stop_event: asyncio.Event | None = None
         self._stopping_signals = 0
         self._last_state: dict[str, tuple] = {}
@@ -109,9 +112,19 @@ class Daemon:
                 f"--listen {self.listen[0]}: not a loopback address; set $PROBE_LISTEN_TOKEN to listen there",
                 EXIT_CONFIG,
             )
+        # Before the database is touched: a second daemon must not record the first as crashed.
+        self.lock = DaemonLock(path)
+        try:
+            self.lock.acquire()
+        except DatabaseInUse as exc:
+            raise StartupError(str(exc), EXIT_RUNNING) from None
+        except OSError as exc:
+            raise StartupError(f"{self.lock.path}: cannot lock the database: {exc.strerror or exc}",
+                               EXIT_CANTCREAT) from None
         try:
             self.store = Store.open(path, retention_days=self.config.probe.retention_days)
-            self.run_id = self.store.start_daemon_run(site=self.config.probe.site, version=__version__)
+            self.run_id = self.store.start_daemon_run(
+                pid=os.getpid(), host=socket.gethostname(), site=self.config.probe.site, version=__version__)
         except StoreError as exc:
             raise StartupError(str(exc), EXIT_CANTCREAT) from None
         self.writer = Writer(self.store)
@@ -265,6 +278,8 @@ class Daemon:
             except StoreError as exc:
                 log.error("cannot record the stop: %s", exc)
             self.store.close()
+        if self.lock is not None:
+            self.lock.release()
         log.info("probe stopped")
 
 

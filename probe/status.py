@@ -72,6 +72,8 @@ def _daemon(store: Store, now: float) -> dict:
         "stopped": iso_utc(latest.stopped_at),
         "heartbeat": iso_utc(latest.heartbeat_at),
         "pid": latest.pid,
+        "host": latest.host,
+        "version": latest.version,
         "site": latest.site,
         "lag_p50_s": status.get("lag_p50"),
         "lag_p99_s": status.get("lag_p99"),
@@ -88,7 +90,7 @@ def format_text(report: dict) -> str:
         lines = ["daemon: never ran on this database"]
     elif d["running"]:
         lag = "-" if d["lag_p99_s"] is None else f"{d['lag_p50_s'] * 1000:.0f}ms p50, {d['lag_p99_s'] * 1000:.0f}ms p99"
-        lines = [f"daemon: running since {d['started']} (pid {d['pid']}, site {d['site']}); lag {lag};"
+        lines = [f"daemon: running since {d['started']} ({_which(d)}, site {d['site']}); lag {lag};"
                  f" missed {d['missed']}; queue {d['queue']}; write errors {d['write_errors']}"]
     else:
         lines = [f"daemon: NOT RUNNING (last heartbeat {d['heartbeat'] or d['started']})"]
@@ -98,6 +100,12 @@ def format_text(report: dict) -> str:
         table.append((r["endpoint"], r["state"].upper(), _short(r["since"]), _short(r["last_check"]),
                       r["availability_24h"] or "no data", r["availability_30d"] or "no data", r["error"] or ""))
     return "\n".join(lines + [text_table(table)])
+
+
+def _which(daemon: dict) -> str:
+    if daemon.get("pid") is None:
+        return "pid unknown"
+    return f"pid {daemon['pid']}" + (f" on {daemon['host']}" if daemon.get("host") else "")
 
 
 def _short(iso: str | None) -> str:

@@ -177,6 +177,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE checks ADD COLUMN wait INTEGER;  -- 0.1 ms
     """,
+    # 4: the host each daemon run ran on (with its pid, version and site: which daemon it was)
+    """
+    ALTER TABLE daemon_runs ADD COLUMN host TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -323,6 +327,7 @@ class DaemonRun:
     site: str | None
     heartbeat_at: float | None
     status: dict | None  # the daemon's figures at its last heartbeat
+    host: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -970,7 +975,8 @@ class Store:
     # daemon runs
 
     def start_daemon_run(
-        self, pid: int | None = None, version: str | None = None, site: str | None = None
+        self, pid: int | None = None, version: str | None = None, site: str | None = None,
+        host: str | None = None,
     ) -> int:
         """Record a daemon start; a previous run left open is closed as a crash, ended at
         its last heartbeat or last check, whichever is later. Returns the run's id."""
@@ -993,7 +999,7 @@ class Store:
             table = self.db.table("daemon_runs")
             table.insert(
                 {"started_at": now, "pid": pid, "version": version, "site": site,
-                 "heartbeat_at": now}
+                 "host": host, "heartbeat_at": now}
             )  # fmt: skip
             return table.last_pk
 
@@ -1037,6 +1043,7 @@ class Store:
                 site=row["site"],
                 heartbeat_at=_seconds(row["heartbeat_at"]),
                 status=None if row["status"] is None else json.loads(row["status"]),
+                host=row["host"],
             )
             for row in self.db.query(sql + " ORDER BY started_at", params)
         ]

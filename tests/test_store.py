@@ -133,7 +133,7 @@ def wait_for(condition, timeout=5.0):
 
 def test_new_database_is_wal_at_current_schema_version(tmp_path):
     with Store.open(tmp_path / "probe.db") as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION == 4
         assert store.db.journal_mode == "wal"
         assert store.db.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert {"checks", "runs", "rollups", "endpoints", "daemon_runs", "incidents"} <= set(
@@ -148,12 +148,13 @@ def test_a_database_of_schema_version_2_gains_the_wait_of_each_check(tmp_path, c
     write_all(path, [("a", make_result(BASE), 60.0, None)])
     with sqlite3.connect(path) as conn:  # as the probe before version 3 left it
         conn.execute("ALTER TABLE checks DROP COLUMN wait")
+        conn.execute("ALTER TABLE daemon_runs DROP COLUMN host")
         conn.execute("PRAGMA user_version = 2")
     caplog.set_level(logging.INFO)
     write_all(path, [("a", make_result(BASE + 60, wait_ms=2.5), 60.0, None)])
-    assert f"migrated {path} from schema version 2 to 3" in caplog.text
+    assert f"migrated {path} from schema version 2 to 4" in caplog.text
     with Store.open(path) as store:
-        assert store.schema_version == 3
+        assert store.schema_version == 4
         assert [result.wait_ms for *_, result in store.checks("a")] == [None, 2.5]  # unknown before
 
 

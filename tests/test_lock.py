@@ -1,0 +1,68 @@
+"""One daemon per database, with real processes: a second `probe run` is refused at once and
+leaves the first untouched; a kill -9'd holder never blocks the next start."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from probe.store import Store
+from servers import respond
+from test_daemon import Daemon, checks_of, config_text, no_daemon_left_behind  # noqa: F401 - the fixture
+
+
+@pytest.fixture(scope="module")
+def ok_url(servers, certs):
+    return f"https://127.0.0.1:{servers.serve(respond(), certs.context())}/"
+
+
+def probe(*args, timeout=30):
+    return subprocess.run([sys.executable, "-m", "probe", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_second_daemon_on_the_database_exits_at_once_and_leaves_the_first_alone(tmp_path, ok_url, certs):
+    db = tmp_path / "probe.db"
+    opts = f'interval = "1s"\ntimeout = "900ms"\nca_file = "{certs.ca_file}"'
+    first = Daemon(tmp_path, config_text(db, [("a", ok_url, opts)]))
+    first.wait_log("checks are spread")
+    time.sleep(1.5)
+    started = time.monotonic()
+    second = probe("run", "--config", str(first.config))
+    assert time.monotonic() - started < 10
+    assert second.returncode == 75
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1, second.stderr
+    assert f"pid {first.process.pid} on {socket.gethostname()}, since 20" in lines[0]
+    assert "another probe daemon is running" in lines[0]
+    assert first.process.poll() is None
+    before = len(checks_of(db)["a"])
+    time.sleep(2)
+    assert len(checks_of(db)["a"]) > before, "the first daemon must go on checking"
+    status = probe("status", "--config", str(first.config))
+    assert f"running since" in status.stdout and f"pid {first.process.pid} on {socket.gethostname()}" in status.stdout
+    assert "pid None" not in status.stdout
+    with Store.open(db) as store:
+        (run,) = store.daemon_runs()
+        assert run.stopped_at is None and run.stop_reason is None, "never recorded as crashed"
+        assert (run.pid, run.host, run.site) == (first.process.pid, socket.gethostname(), "test-site")
+        assert run.version
+    assert first.stop() == 0
+
+
+def test_a_killed_daemon_never_blocks_the_next_start(tmp_path, ok_url, certs):
+    db = tmp_path / "probe.db"
+    opts = f'interval = "1s"\ntimeout = "900ms"\nca_file = "{certs.ca_file}"'
+    first = Daemon(tmp_path, config_text(db, [("a", ok_url, opts)]))
+    first.wait_log("checks are spread")
+    first.process.kill()
+    first.process.wait(5)
+    again = Daemon(tmp_path, config_text(db, [("a", ok_url, opts)]))
+    again.wait_log("checks are spread")
+    assert again.stop() == 0
+    with Store.open(db) as store:
+        crashed, stopped = store.daemon_runs()
+    assert crashed.stop_reason == "crash" and crashed.pid == first.process.pid
+    assert stopped.stop_reason == "stop" and stopped.pid == again.process.pid
