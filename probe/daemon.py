@@ -236,13 +236,13 @@ class Daemon:
         retention of raw checks."""
         watchdog = watchdog_interval()
         tick = min(HEARTBEAT_EVERY, watchdog) if watchdog else HEARTBEAT_EVERY
-        last_heartbeat = last_prune = 0.0
+        last_heartbeat = last_prune = -PRUNE_EVERY  # monotonic: a wall clock step delays neither
         while True:
-            now = time.time()
+            now, elapsed = time.time(), time.monotonic()
             if watchdog and self.writer.healthy():
                 notify("WATCHDOG=1")
-            if now - last_heartbeat >= HEARTBEAT_EVERY:
-                last_heartbeat = now
+            if elapsed - last_heartbeat >= HEARTBEAT_EVERY:
+                last_heartbeat = elapsed
                 stats = self.scheduler.stats
                 self.writer.heartbeat(self.run_id, now, {
                     "lag_p50": stats.lag_p(0.5),
@@ -253,8 +253,8 @@ class Daemon:
                     "queue": self.writer.queue_depth(),
                     "write_errors": self.writer.write_errors,
                 })
-            if now - last_prune >= PRUNE_EVERY:
-                last_prune = now
+            if elapsed - last_prune >= PRUNE_EVERY:
+                last_prune = elapsed
                 self.writer.prune(now - self.config.probe.retention_days * 86400)
             await asyncio.sleep(tick)
 
