@@ -29,9 +29,11 @@ log = logging.getLogger("probe.daemon")
 EXIT_CONFIG = 78  # EX_CONFIG: systemd is told not to restart on it (RestartPreventExitStatus)
 EXIT_CANTCREAT = 73  # EX_CANTCREAT: the database cannot be opened
 EXIT_LISTEN = 71  # EX_OSERR: --listen cannot bind
+EXIT_DATABASE_LOST = 74  # EX_IOERR: the database was deleted or replaced while running; a restart makes a new one
 EXIT_RUNNING = 75  # EX_TEMPFAIL: another daemon runs on the database; try again once it stops
 SHUTDOWN_GRACE = 3.0  # seconds for checks in flight at shutdown, within systemd's 5 s budget
 HEARTBEAT_EVERY = 10.0
+DATABASE_WATCH_EVERY = 1.0  # seconds between looks at the database's path
 PRUNE_EVERY = 3600.0
 
 
@@ -87,6 +89,8 @@ class Daemon:
         self.scheduler: Scheduler | None = None
         self.run_id: int | None = None
         self.lock: DaemonLock | None = None
+        self.exit_code = 0
+        self._database_identity: tuple[int, int] | None = None
         self.stop_event: asyncio.Event | None = None
         self._stopping_signals = 0
         self._last_state: dict[str, tuple] = {}
@@ -128,6 +132,7 @@ class Daemon:
         except StoreError as exc:
             raise StartupError(str(exc), EXIT_CANTCREAT) from None
         self.writer = Writer(self.store)
+        self._database_identity = _identity(path)
         raise_descriptor_limit()
         log.info(
             "probe %s started: %d endpoints, database %s, site %s",
@@ -171,6 +176,7 @@ class Daemon:
         longest = max(e.interval for e in self.config.endpoints)
         log.info("checks are spread over each endpoint's interval: the first ones come within %gs", longest)
         housekeeping = asyncio.create_task(self._housekeeping())
+        watch = asyncio.create_task(self._watch_database())
         # What exists now (config, endpoints, schedule) lives as long as the daemon: keep it out
         # of the garbage collector's full passes, which would otherwise walk all of it and
         # pause the checks' timings.
@@ -180,6 +186,7 @@ class Daemon:
             await self.scheduler.run(self.stop_event)
         finally:
             housekeeping.cancel()
+            watch.cancel()
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
 
@@ -258,6 +265,23 @@ class Daemon:
                 self.writer.prune(now - self.config.probe.retention_days * 86400)
             await asyncio.sleep(tick)
 
+    async def _watch_database(self) -> None:
+        """Stop, loudly, when the database is deleted or replaced under the daemon: checks
+        written to a file that no path leads to are lost to every report."""
+        while True:
+            await asyncio.sleep(DATABASE_WATCH_EVERY)
+            identity = _identity(self.store_path)
+            if identity in (self._database_identity, UNKNOWN):
+                continue
+            what = "deleted" if identity is None else "replaced by another file"
+            log.critical("%s was %s while the daemon ran: stopping; the checks of the last %gs"
+                         " went to the old file. Started again, probe records on a new one.",
+                         self.store_path, what, DATABASE_WATCH_EVERY)
+            self.exit_code = EXIT_DATABASE_LOST
+            notify("STOPPING=1")
+            self.stop_event.set()
+            return
+
     # ------------------------------------------------------------ shutdown
 
     async def shutdown(self) -> None:
@@ -283,6 +307,20 @@ class Daemon:
         log.info("probe stopped")
 
 
+UNKNOWN = (-1, -1)
+
+
+def _identity(path) -> tuple[int, int] | None:
+    """The file at path (device, inode); None if there is none."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError:  # cannot look (permissions changed): not a reason to stop
+        return UNKNOWN
+    return (stat.st_dev, stat.st_ino)
+
+
 async def _serve(daemon: Daemon) -> None:
     try:
         await daemon.main_loop()
@@ -300,7 +338,7 @@ def run(config_path: str | None, database: str | None, listen=None, listen_token
     except StartupError as exc:
         log.error("%s", exc)
         return exc.exit_code
-    return 0
+    return daemon.exit_code
 
 
 def setup_logging(level: str = "INFO") -> None:
