@@ -534,6 +534,9 @@ class _Row:
     attempts: int
 
 
+OUTBOX_BUSY_TIMEOUT = 1.0  # seconds
+
+
 class _Outbox:
     """The alert_outbox table, through a Store opened on first use. Called only from the
     Alerter's one database thread."""
@@ -545,7 +548,9 @@ class _Outbox:
     @property
     def store(self):
         if self._store is None:
-            self._store = Store.open(self.path)
+            # A short wait for the write lock: the delivery loop retries, and a stop must not
+            # wait long for another process's transaction.
+            self._store = Store.open(self.path, busy_timeout=OUTBOX_BUSY_TIMEOUT)
         return self._store
 
     @property
@@ -920,9 +925,10 @@ class Alerter:
         """Write what is not written, give deliveries in progress ``timeout`` seconds (those
         cut short stay pending, and go at the next start), and close the database."""
         try:
-            await self._persist()
-        except (sqlite3.Error, OSError, StoreError) as exc:
-            log.error("alert outbox: %d events not written: %s", len(self._new), exc)
+            await asyncio.wait_for(self._persist(), OUTBOX_BUSY_TIMEOUT + timeout)
+        except (sqlite3.Error, OSError, StoreError, asyncio.TimeoutError) as exc:
+            log.error("alert outbox: %d alert events not recorded: %s", len(self._new),
+                      _describe(exc) if str(exc) else "the database stayed locked")
         tasks = list(self._busy.values())
         if tasks:
             done, running = await asyncio.wait(tasks, timeout=timeout)
@@ -931,7 +937,10 @@ class Alerter:
             await asyncio.gather(*running, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
-        await self._call(self._outbox.close)
+        try:
+            await asyncio.wait_for(self._call(self._outbox.close), OUTBOX_BUSY_TIMEOUT + timeout)
+        except (sqlite3.Error, asyncio.TimeoutError):
+            pass
         self._db.shutdown(wait=False)
 
     def stats(self) -> dict:

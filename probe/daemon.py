@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import sys
 import time
 
@@ -31,7 +32,9 @@ EXIT_CANTCREAT = 73  # EX_CANTCREAT: the database cannot be opened
 EXIT_LISTEN = 71  # EX_OSERR: --listen cannot bind
 EXIT_DATABASE_LOST = 74  # EX_IOERR: the database was deleted or replaced while running; a restart makes a new one
 EXIT_RUNNING = 75  # EX_TEMPFAIL: another daemon runs on the database; try again once it stops
-SHUTDOWN_GRACE = 3.0  # seconds for checks in flight at shutdown, within systemd's 5 s budget
+SHUTDOWN_GRACE = 2.5  # seconds for checks in flight at shutdown, at most
+STOP_WITHIN = 4.2  # seconds from a stop signal to the exit, whatever holds the database (5 s promised)
+WRITE_LOCK_WAIT = 1.0  # seconds a write waits for another process's lock before it is retried
 HEARTBEAT_EVERY = 10.0
 DATABASE_WATCH_EVERY = 1.0  # seconds between looks at the database's path
 PRUNE_EVERY = 3600.0
@@ -131,7 +134,7 @@ class Daemon:
                 pid=os.getpid(), host=socket.gethostname(), site=self.config.probe.site, version=__version__)
         except StoreError as exc:
             raise StartupError(str(exc), EXIT_CANTCREAT) from None
-        self.writer = Writer(self.store)
+        self.writer = Writer(self.store, busy_timeout=WRITE_LOCK_WAIT)
         self._database_identity = _identity(path)
         raise_descriptor_limit()
         log.info(
@@ -284,23 +287,38 @@ class Daemon:
 
     # ------------------------------------------------------------ shutdown
 
+    async def _stop_alerts(self) -> None:
+        if self._alerts_task is not None:
+            self.stop_event.set()
+            await self._alerts_task
+        await self.alerter.close(timeout=0.3)
+
     async def shutdown(self) -> None:
+        """Within STOP_WITHIN seconds of the stop, whatever holds the database: checks in flight
+        get what is left after the writes' share; what cannot be written is counted, in one line."""
+        deadline = time.monotonic() + STOP_WITHIN
+
+        def left(reserve: float = 0.0) -> float:
+            return max(0.1, deadline - reserve - time.monotonic())
+
         if self._web is not None:
             await self._web.cleanup()
         if self.scheduler is not None:
-            await self.scheduler.drain(SHUTDOWN_GRACE)
+            await self.scheduler.drain(min(SHUTDOWN_GRACE, left(2.0)))
         if self.alerter is not None:
-            if self._alerts_task is not None:
-                self.stop_event.set()
-                await self._alerts_task
-            await self.alerter.close(timeout=0.5)  # within systemd's 5 s
+            try:
+                await asyncio.wait_for(self._stop_alerts(), min(1.0, left(1.0)))
+            except asyncio.TimeoutError:
+                log.error("alerts: stopped before the outbox could be written (the database is locked);"
+                          " the next start announces what is still due")
         if self.writer is not None:
-            self.writer.close(timeout=1.5)
+            self.writer.close(timeout=left(0.8), abandon_wait=min(WRITE_LOCK_WAIT, left(0.3)))
         if self.store is not None and self.run_id is not None:
             try:
+                self.store.db.conn.execute(f"PRAGMA busy_timeout = {int(left(0.05) * 1000)}")
                 self.store.stop_daemon_run(self.run_id, "stop")
-            except StoreError as exc:
-                log.error("cannot record the stop: %s", exc)
+            except (StoreError, sqlite3.Error) as exc:
+                log.error("cannot record the stop (the next start dates it by the last heartbeat): %s", exc)
             self.store.close()
         if self.lock is not None:
             self.lock.release()

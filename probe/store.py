@@ -1416,9 +1416,10 @@ class Writer:
         self._queue.put(flush)
         return flush.done.wait(timeout)
 
-    def close(self, timeout: float = 10.0) -> bool:
-        """Flush and stop the thread. Returns False (and logs how many checks are lost) if
-        the checks could not all be written within timeout."""
+    def close(self, timeout: float = 10.0, abandon_wait: float = 1.0) -> bool:
+        """Flush and stop the thread. Returns False (and logs, in one line, how many checks
+        could not be written) if the checks could not all be written within timeout; then
+        waits at most abandon_wait more for a write in progress to give up."""
         if self._closed:
             return not self._thread.is_alive() and not self._pending
         self._closed = True
@@ -1427,8 +1428,9 @@ class Writer:
         if self._thread.is_alive():
             self._abandon = True
             self._queue.put(_WAKE)
-            self._thread.join(1.0)
-            log.error("closing %s with %d checks not written", self.path, self.queue_depth())
+            self._thread.join(abandon_wait)
+            why = f": {self.last_error}" if self.last_error else ""
+            log.error("%d checks could not be written to %s%s", self.queue_depth(), self.path, why)
             return False
         return True
 

@@ -354,7 +354,7 @@ async def start_web(view: DaemonView, host: str, port: int, token: str | None = 
             " set a bearer token ($PROBE_LISTEN_TOKEN) to listen there"
         )
     runner = web.AppRunner(make_app(view, token, template_dir), access_log=None,
-                           keepalive_timeout=KEEPALIVE_TIMEOUT)
+                           keepalive_timeout=KEEPALIVE_TIMEOUT, shutdown_timeout=0.5)
     await runner.setup()
     cap = connection_cap() if max_connections is None else max_connections
     try:
