@@ -21,9 +21,9 @@ from probe.check import check, loop_factory
 from probe.listener import raise_descriptor_limit
 from probe.lock import DaemonLock, DatabaseInUse
 from probe.scheduler import Scheduler
-from probe.store import Store, StoreError, Writer
+from probe.store import COMMIT_INTERVAL, Store, StoreError, Writer
 from probe.web import LiveResults, start_web
-from probe.workers import WorkerPool, auto_workers
+from probe.workers import SEND_EVERY, WorkerPool, auto_workers
 
 log = logging.getLogger("probe.daemon")
 
@@ -152,6 +152,9 @@ class Daemon:
         if workers > 1:
             # checks in worker processes; results come back here to be written and alerted on
             self.scheduler = WorkerPool(self.config.endpoints, settings, workers, self._record)
+            # a result waits SEND_EVERY in its worker: commit that much sooner, so that a kill -9
+            # loses no more than in one process
+            self.writer.commit_interval = max(0.01, COMMIT_INTERVAL - SEND_EVERY)
         else:
             self.scheduler = Scheduler(
                 self.config.endpoints,
