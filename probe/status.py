@@ -16,11 +16,13 @@ STALE_HEARTBEAT = 60.0  # a daemon silent for longer is not running
 
 def _since(runs: list[sla.Run]) -> float:
     """Start of the current state: runs split on error class and holes, so walk back over
-    runs of the same state."""
+    runs of the same state. Up (or degraded) since never spans a hole in the data: nothing
+    vouches for the time in it, so it counts from the first check after the last hole. An
+    outage does span one (the accounting's rule), so down since is its start."""
     state = runs[-1].state
     start = runs[-1].start
-    for run in reversed(runs):
-        if run.state != state:
+    for run in reversed(runs[:-1]):
+        if run.state != state or (state != sla.DOWN and run.end < start):
             break
         start = run.start
     return start
