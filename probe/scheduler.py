@@ -75,6 +75,30 @@ def percentile(samples, q: float) -> float | None:
     return ordered[index]
 
 
+class WallClockWatch:
+    """Logs, once per step, when the wall clock moves against the monotonic one by more than
+    STEP seconds."""
+
+    def __init__(self, clock=time.monotonic, wall=time.time):
+        self._clock, self._wall = clock, wall
+        self._skew = wall() - clock()
+
+    def look(self, now: float | None = None) -> None:
+        skew = self._wall() - (self._clock() if now is None else now)
+        if abs(skew - self._skew) > STEP:
+            log.warning("the wall clock stepped by %+.1fs: checks keep their pace, their times"
+                        " follow the new clock", skew - self._skew)
+        self._skew = skew
+
+    async def run(self, stop: asyncio.Event, every: float = 1.0) -> None:
+        while not stop.is_set():
+            self.look()
+            try:
+                await asyncio.wait_for(stop.wait(), every)
+            except asyncio.TimeoutError:
+                pass
+
+
 @dataclass
 class Stats:
     """What the scheduler knows of its own health; read by status and metrics."""
@@ -110,12 +134,14 @@ class Scheduler:
     result to `on_result(endpoint, result, lag)`."""
 
     def __init__(self, endpoints, run_check, on_result, *, max_in_flight=256, rate=500.0, per_host=8,
-                 retry_interval=5.0, clock=time.monotonic, wall=time.time, offsets=None):
+                 retry_interval=5.0, clock=time.monotonic, wall=time.time, offsets=None,
+                 watch_clock=True):
         self._run_check = run_check
         self._on_result = on_result
         self._clock = clock  # schedules
         self._wall = wall  # places the grid, and says when a check is due
-        self._skew = wall() - clock()
+        # a worker process leaves the logging of steps to the main process's watch
+        self._clock_watch = WallClockWatch(clock, wall) if watch_clock else None
         self._slots = asyncio.Semaphore(max_in_flight)
         self._throttler = Throttler(rate_limit=rate, period=1.0)
         self._per_host_limit = per_host
@@ -182,11 +208,8 @@ class Scheduler:
         return None if state is None else state.due + self._wall() - self._clock()
 
     def _watch_wall_clock(self, now: float) -> None:
-        skew = self._wall() - now
-        if abs(skew - self._skew) > STEP:
-            log.warning("the wall clock stepped by %+.1fs: checks keep their pace, their times"
-                        " follow the new clock", skew - self._skew)
-        self._skew = skew
+        if self._clock_watch is not None:
+            self._clock_watch.look(now)
 
     # ------------------------------------------------------------ loop
 

@@ -126,8 +126,10 @@ class WorkerPool:
     # ------------------------------------------------------------ lifecycle (as the Scheduler's)
 
     async def run(self, stop: asyncio.Event) -> None:
+        from probe.scheduler import WallClockWatch
+
         self.start()
-        await stop.wait()
+        await WallClockWatch().run(stop)  # here, not in each worker: a step is logged once
 
     async def drain(self, grace: float) -> None:
         await self.stop(grace)
@@ -276,6 +278,7 @@ async def _work(connection, endpoints, offsets, settings) -> None:
         per_host=settings.per_host,
         retry_interval=settings.retry_interval,
         offsets=offsets,
+        watch_clock=False,
     )
     threading.Thread(target=listen, name="probe-worker-control", daemon=True).start()
     gc.freeze()  # the endpoints and the schedule live as long as the worker (see daemon.main_loop)

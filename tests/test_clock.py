@@ -18,14 +18,15 @@ def faketime_library():
     return found[0]
 
 
-@pytest.mark.parametrize("step", [-30, 30])
-def test_a_wall_clock_step_neither_stops_nor_bursts_the_checks(tmp_path, servers, certs, step):
+@pytest.mark.parametrize("step, workers", [(-30, 1), (30, 1), (-30, 2)])
+def test_a_wall_clock_step_neither_stops_nor_bursts_the_checks(tmp_path, servers, certs, step, workers):
     ok = f"https://127.0.0.1:{servers.serve(respond(), certs.context())}/"
     offset = tmp_path / "faketime"
     offset.write_text("+0\n")
     db = tmp_path / "probe.db"
     opts = f'interval = "1s"\ntimeout = "900ms"\nca_file = "{certs.ca_file}"'
-    daemon = Daemon(tmp_path, config_text(db, [(f"e{i}", ok, opts) for i in range(3)]), env={
+    endpoints = [(f"e{i}", ok, opts) for i in range(3)]
+    daemon = Daemon(tmp_path, config_text(db, endpoints, f"workers = {workers}"), env={
         "LD_PRELOAD": faketime_library(), "FAKETIME_TIMESTAMP_FILE": str(offset),
         "FAKETIME_NO_CACHE": "1", "DONT_FAKE_MONOTONIC": "1",
     })
