@@ -100,9 +100,12 @@ async def _fetch(spec: CheckSpec, trace: Trace) -> tuple[int, bytes]:
     context = tls_context(spec.ca_file, spec.min_tls)
     trace.min_tls = spec.min_tls
     url = URL(spec.url)
+    home = (url.scheme, url.host, url.port)  # the origin, its default port included
     method = spec.method
     for hop in range(MAX_REDIRECTS + 1):
-        head = request_head(method, url, spec.headers, USER_AGENT)
+        # the caller's headers (secrets among them) go to the URL's own origin only, as curl does
+        headers = spec.headers if (url.scheme, url.host, url.port) == home else ()
+        head = request_head(method, url, headers, USER_AGENT)
         response = await exchange(url, method, head, context, trace, BODY_CAP, _handshake_failure)
         location = response.header("Location")
         if spec.follow_redirects and response.status in REDIRECT_STATUSES and location is not None:

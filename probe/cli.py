@@ -12,11 +12,12 @@ import click
 from probe import __version__
 from probe.spec import CheckSpec
 from probe.table import text_table
+from probe.text import printable, refuse_controls
 from probe.config import (
     TLS_VERSIONS,
+    _duration_in,
     check_ca_file,
     check_url,
-    parse_duration,
     parse_header,
     parse_status_list,
 )
@@ -30,7 +31,7 @@ class ProbeError(click.ClickException):
     exit_code = EXIT_UNKNOWN
 
     def show(self, file=None):
-        click.echo(f"probe: {self.format_message()}", err=True)
+        click.echo(f"probe: {printable(self.format_message())}", err=True)
 
 
 class ProbeGroup(click.Group):
@@ -45,7 +46,7 @@ class ProbeGroup(click.Group):
             sys.exit(130)
         except click.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "probe"
-            click.echo(f"{command}: {exc.format_message()} (see '{command} --help')", err=True)
+            click.echo(printable(f"{command}: {exc.format_message()} (see '{command} --help')"), err=True)
             sys.exit(EXIT_UNKNOWN)
         except click.ClickException as exc:
             exc.show()
@@ -88,12 +89,12 @@ def cli():
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, readable=True),
               help="Trust these CA certificates instead of the system store.")
 @click.option("--timeout", default="10s", show_default=True, metavar="DURATION",
-              callback=_converter(parse_duration, "duration"),
+              callback=_converter(_duration_in(0.1, 300), "duration"),
               help="One deadline for the whole check: DNS, connect, TLS, request, body.")
 @click.option("--expect-status", default="200-299", show_default=True, metavar="LIST",
               callback=_converter(parse_status_list, "status list"), help="Codes and ranges, e.g. 200-299,301.")
 @click.option("--expect-body", metavar="TEXT", help="The body (first 1 MiB) must contain this text.")
-@click.option("--max-latency", metavar="DURATION", callback=_converter(parse_duration, "duration"),
+@click.option("--max-latency", metavar="DURATION", callback=_converter(_duration_in(0.001, 300), "duration"),
               help="Slower than this is degraded, e.g. 2s.")
 @click.option("--min-tls", type=click.Choice(list(TLS_VERSIONS)), default="1.2", show_default=True,
               help="Lowest TLS version accepted (never below 1.2).")
@@ -207,8 +208,10 @@ def open_store(cfg, db_path, must_exist=True):
         raise ProbeError(str(exc)) from None
 
 
-def parse_time_option(value, zone_name="UTC"):
-    """ISO 8601 date or date-time; without an offset, in `zone_name`."""
+def parse_time_option(value, zone_name="UTC", up_to_now=False):
+    """ISO 8601 date or date-time; without an offset, in `zone_name`. With up_to_now (when
+    something happened), it must lie between 1970 and a day ahead of now."""
+    import time as clock
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -216,11 +219,16 @@ def parse_time_option(value, zone_name="UTC"):
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(zone_name))
+        at = moment.timestamp()
+    except (ValueError, OverflowError):
         raise ProbeError(f"{value!r} is not a date or time (like 2026-10-01 or 2026-10-01T12:00Z)") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(zone_name))
-    return moment.timestamp()
+    if up_to_now and at < 0:
+        raise ProbeError(f"{value!r} is before 1970")
+    if up_to_now and at > clock.time() + 86400:
+        raise ProbeError(f"{value!r} is more than a day ahead of now")
+    return at
 
 
 # ---------------------------------------------------------------- run, config
@@ -307,9 +315,9 @@ def config_check(file):
             from probe.config import WEEKDAYS
 
             days = ", ".join(WEEKDAYS[d] for d in m.every)
-            click.echo(f"maintenance: every {days} at {m.at} for {_say(m.duration)} ({who}) {m.reason}".rstrip())
+            _echo_lines(f"maintenance: every {days} at {m.at} for {_say(m.duration)} ({who}) {m.reason}".rstrip())
         else:
-            click.echo(f"maintenance: {m.start.isoformat()} to {m.end.isoformat()} ({who}) {m.reason}".rstrip())
+            _echo_lines(f"maintenance: {m.start.isoformat()} to {m.end.isoformat()} ({who}) {m.reason}".rstrip())
 
 
 # ---------------------------------------------------------------- status
@@ -339,7 +347,7 @@ def status(config_path, db_path, as_json):
         for row in report["endpoints"]:
             click.echo(json.dumps(row, ensure_ascii=False))
     else:
-        click.echo(status_module.format_text(report))
+        _echo_lines(status_module.format_text(report))
 
 
 # ---------------------------------------------------------------- export, import, backup
@@ -359,23 +367,29 @@ def export_command(config_path, db_path, endpoint, since, until, output):
     Example:
       probe export --since 2026-10-01 --until 2026-11-01 -o october.jsonl
     """
-    from probe.store import export_jsonl
+    from probe.store import StoreError, export_jsonl
 
     cfg = load_config(config_path)
+    since, until = parse_time_option(since), parse_time_option(until)
     store = open_store(cfg, db_path)
     with store:
-        lines = export_jsonl(store, output, endpoint, parse_time_option(since), parse_time_option(until))
+        try:
+            lines = export_jsonl(store, output, endpoint, since, until)
+        except StoreError as exc:
+            raise ProbeError(str(exc)) from None
     if output is not sys.stdout and output.name != "<stdout>":
         click.echo(f"exported {lines} checks to {output.name}", err=True)
 
 
 @cli.command("import")
 @history_options
-@click.argument("file", type=click.File("r"))
+@click.argument("file", type=click.File("rb"))
 @click.option("--skip-errors", is_flag=True, help="Skip bad lines (listed) instead of importing nothing.")
-def import_command(config_path, db_path, file, skip_errors):
+@click.option("--future", is_flag=True, help="Accept checks dated more than a day ahead of now.")
+def import_command(config_path, db_path, file, skip_errors, future):
     """Read checks from JSON Lines (the format of `probe export`), to back-fill or migrate
-    history. Importing the same file twice adds nothing.
+    history. Importing the same file twice adds nothing. A check dated before 1970, or more
+    than a day ahead of now (without --future), is a bad line.
 
     \b
     Example:
@@ -390,12 +404,13 @@ def import_command(config_path, db_path, file, skip_errors):
     started = clock.perf_counter()
     with store:
         try:
-            stats = import_jsonl(store, file, skip_errors=skip_errors)
+            stats = import_jsonl(store, file, skip_errors=skip_errors, future=future)
         except StoreError as exc:
             raise ProbeError(f"{file.name}: {exc}; nothing was imported") from None
     for error in stats.errors:
-        click.echo(f"{file.name}: skipped {error}", err=True)
-    click.echo(f"imported {stats.added} checks ({stats.skipped_duplicates} already present)"
+        click.echo(printable(f"{file.name}: skipped {error}"), err=True)
+    pruned = f", {stats.skipped_pruned} older than the history kept" if stats.skipped_pruned else ""
+    click.echo(f"imported {stats.added} checks ({stats.skipped_duplicates} already present{pruned})"
                f" in {clock.perf_counter() - started:.1f}s")
 
 
@@ -421,6 +436,10 @@ def backup(config_path, db_path, dest, rotate):
     cfg = load_config(config_path)
     source = database_path(cfg, db_path)
     target = Path(dest)
+    try:
+        target.exists()
+    except OSError as exc:  # a name too long, say
+        raise ProbeError(f"cannot back up to {dest}: {exc.strerror}") from None
     if rotate or target.is_dir():
         if not target.is_dir():
             raise ProbeError(f"{dest}: not a directory (with --rotate, DEST is a directory)")
@@ -550,7 +569,7 @@ def _change_incidents(config_path, db_path, when_text, change):
 
     cfg = load_config(config_path)
     zone = cfg.sla.timezone if cfg else "Europe/Paris"
-    when = parse_time_option(when_text, zone) if when_text else clock.time()
+    when = parse_time_option(when_text, zone, up_to_now=True) if when_text else clock.time()
     store = open_store(cfg, db_path)
     with store:
         try:
@@ -587,7 +606,7 @@ def incident_list(config_path, db_path, days, as_json):
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
         return
-    click.echo(incidents.format_text(rows))
+    _echo_lines(incidents.format_text(rows))
 
 
 @incident.command("ack")
@@ -604,6 +623,7 @@ def incident_ack(config_path, db_path, incident_id, by, at_text):
     """
     import getpass
 
+    _no_controls("--by", by)
     _change_incidents(config_path, db_path, at_text,
                       lambda store, at: store.ack_incident(incident_id, by=by or getpass.getuser(), at=at))
     click.echo(f"incident {incident_id} acknowledged")
@@ -622,6 +642,8 @@ def incident_open(config_path, db_path, endpoint, severity, summary, start_text)
     Example:
       probe incident open --endpoint api --severity major --summary "totals wrong on invoices"
     """
+    _no_controls("--summary", summary)
+
     def record(store, start):
         if endpoint not in {e.name for e in store.endpoints()}:
             raise ProbeError(f"no endpoint named {endpoint!r} in {store.path} (it needs at least one check)")
@@ -651,6 +673,19 @@ def incident_close(config_path, db_path, incident_id, at_text):
 
     _change_incidents(config_path, db_path, at_text, close)
     click.echo(f"incident {incident_id} closed")
+
+
+def _echo_lines(text: str) -> None:
+    """Text for the terminal, each line's control characters shown escaped."""
+    click.echo("\n".join(printable(line) for line in text.split("\n")))
+
+
+def _no_controls(option: str, value: str | None) -> None:
+    if value is not None:
+        try:
+            refuse_controls(value, option)
+        except ValueError as exc:
+            raise ProbeError(str(exc)) from None
 
 
 def format_table(results) -> str:

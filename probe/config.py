@@ -4,6 +4,7 @@ error names the file, the endpoint and the key.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import ssl
@@ -13,7 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from probe.spec import TLS_VERSIONS, CheckSpec, tls_context
+from probe.spec import TLS_VERSIONS, CheckSpec, is_ip_address, tls_context
+from probe.text import control_character, refuse_controls
 
 SEVERITIES = ("minor", "major", "blocking")
 DEFAULT_DEADLINES = {
@@ -37,16 +39,30 @@ _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 def parse_duration(text) -> float:
     """'500ms', '10s', '2m', '1h', '1d' -> seconds. A bare number is seconds."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if text != text:
+            raise ValueError("nan is not a duration")
         if text <= 0:
-            raise ValueError(f"{text!r} is not a positive duration")
+            raise ValueError(f"{_shown(text)} is not a positive duration")
+        if isinstance(text, int) and text > 10**15 or not math.isfinite(text):
+            raise ValueError(f"{_shown(text)} is too long for a duration")
         return float(text)
     match = _DURATION.match(str(text))
     if not match:
-        raise ValueError(f"{text!r} is not a duration (like 500ms, 10s, 2m, 1h, 1d)")
+        raise ValueError(f"{_shown(text)} is not a duration (like 500ms, 10s, 2m, 1h, 1d)")
     seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if not math.isfinite(seconds):
+        raise ValueError(f"{_shown(text)} is too long for a duration")
     if seconds <= 0:
-        raise ValueError(f"{text!r} is not a positive duration")
+        raise ValueError(f"{_shown(text)} is not a positive duration")
     return seconds
+
+
+def _shown(value) -> str:
+    """A value as a message quotes it: repr, cut short when it is huge (a 4 000-digit number)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"a number of {len(str(abs(value)))} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}…{text[-10:]}"
 
 
 def parse_status_list(text) -> tuple[tuple[int, int], ...]:
@@ -72,31 +88,94 @@ def parse_header(text: str) -> tuple[str, str]:
     name, sep, value = text.partition(":")
     if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip()):
         raise ValueError(f"{text!r} is not a header (like 'Name: value')")
-    if any(c in value for c in "\r\n\0"):
-        raise ValueError(f"header {name.strip()!r} holds a line break")
+    _check_header_value(name.strip(), value)
     return name.strip(), value.strip()
 
 
+def _check_header_value(name: str, value: str) -> None:
+    """RFC 9110 field values: visible characters, spaces and tabs; a line break would make a
+    header of its own, a NUL or another control character a request no server reads alike."""
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"header {name!r} holds a line break")
+    found = re.search(r"[\x00-\x08\x0a-\x1f\x7f]", value)
+    if found is not None:
+        raise ValueError(f"header {name!r} holds a control character ({control_character(found.group())})")
+
+
 def check_url(url: str) -> str:
-    """Only absolute https:// URLs with a host are accepted: probe never checks plain HTTP."""
+    """Only absolute https:// URLs with a host are accepted: probe never checks plain HTTP.
+    The host must be an IP address or a DNS name (RFC 1123 labels; a name ending in a number
+    is an IPv4 address, as browsers read it). Messages never show a user name or password."""
     from yarl import URL
 
+    shown = repr(_without_userinfo(url))
+    found = control_character(url)
+    if found is not None:
+        raise ValueError(f"{shown} holds a control character ({found})")
     try:
         parsed = URL(url)
-    except (ValueError, TypeError) as exc:
-        problem = "has a bad port" if "port" in str(exc).lower() else "is not a URL"
-        raise ValueError(f"{url!r} {problem}") from None
-    if parsed.scheme == "http":
-        raise ValueError(f"{url!r} is plain HTTP; probe checks https:// URLs only")
-    if parsed.scheme != "https" or not parsed.host:
-        raise ValueError(f"{url!r} is not an https:// URL")
-    try:
         port = parsed.port
-    except ValueError:
-        port = None
+    except (ValueError, TypeError) as exc:
+        if _userinfo_cut_short(url):
+            raise ValueError(f"{shown} has a '/', '?' or '#' in its user name or password:"
+                             " write them %2F, %3F, %23 (RFC 3986)") from None
+        problem = "has a bad port" if "port" in str(exc).lower() else "is not a URL"
+        raise ValueError(f"{shown} {problem}") from None
+    if parsed.scheme == "http":
+        raise ValueError(f"{shown} is plain HTTP; probe checks https:// URLs only")
+    if parsed.scheme != "https" or not parsed.host:
+        raise ValueError(f"{shown} is not an https:// URL")
     if port is None or not 0 < port < 65536:
-        raise ValueError(f"{url!r} has a bad port")
+        raise ValueError(f"{shown} has a bad port")
+    problem = _host_problem(parsed.raw_host)
+    if problem:
+        if _userinfo_cut_short(url):
+            raise ValueError(f"{shown} has a '/', '?' or '#' in its user name or password:"
+                             " write them %2F, %3F, %23 (RFC 3986)")
+        raise ValueError(f"{shown} has a bad host name: {problem}")
     return url
+
+
+# What browsers refuse in a domain name (the WHATWG URL standard's forbidden domain code
+# points); the rest of a label's shape follows RFC 1123, as DNS needs it.
+_FORBIDDEN_IN_HOST = re.compile(r"[\x00-\x20#/:<>?@\[\\\]^|%\x7f]")
+_NUMERIC_LABEL = re.compile(r"(?:0[xX][0-9A-Fa-f]*|[0-9]+)")
+
+
+def _host_problem(host: str) -> str | None:
+    """Why host is neither an IP address nor a DNS name, or None."""
+    if is_ip_address(host):
+        return None
+    name = host[:-1] if host.endswith(".") else host  # a fully qualified name's final dot
+    labels = name.split(".")
+    if _NUMERIC_LABEL.fullmatch(labels[-1]):
+        return f"{host!r} is not an IPv4 address"
+    if len(name) > 253:
+        return "longer than 253 characters"
+    if _FORBIDDEN_IN_HOST.search(host):
+        return f"{host!r} holds a character not allowed in a host name"
+    for label in labels:
+        if not label:
+            return f"{host!r} has an empty label"
+        if len(label) > 63:
+            return "a label is longer than 63 characters"
+        if label.startswith("-") or label.endswith("-"):
+            return f"{host!r} has a label that begins or ends with '-'"
+    return None
+
+
+def _without_userinfo(url: str) -> str:
+    """The URL as a message may show it: whatever could be a user name or password (up to the
+    last '@' before any '?' or '#') replaced by ***, even where the URL cannot be parsed."""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^?#]*@", r"\1***@", url)
+
+
+def _userinfo_cut_short(url: str) -> bool:
+    """An '@' after the authority's end: a user name or password holding a raw '/', '?' or
+    '#', which ends the authority in RFC 3986 (and so in every client)."""
+    rest = url.partition("://")[2]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    return "@" not in authority and "@" in rest
 
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -233,7 +312,9 @@ def load(path: str | os.PathLike, environ=os.environ) -> Config:
     name = str(path)
     try:
         with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
+            data = handle.read()
+        # a byte order mark, as some editors save UTF-8, is no part of the TOML
+        raw = tomllib.loads(data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{name}: no such file") from None
     except PermissionError:
@@ -244,6 +325,12 @@ def load(path: str | os.PathLike, environ=os.environ) -> Config:
         raise ConfigError(f"{name}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{name}: not valid TOML: not UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(f"{name}: not valid TOML: arrays or tables nested too deeply") from None
+    except ValueError:  # a number of more than 4 300 digits
+        raise ConfigError(f"{name}: not valid TOML: a number too large") from None
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read: {exc.strerror}") from None
     return from_dict(raw, name, environ)
 
 
@@ -306,14 +393,16 @@ def _value(table, key, parse, where, section, default=None):
         return parse(table[key])
     except (ValueError, TypeError) as exc:
         raise where.error(str(exc), section, key) from None
+    except RecursionError:
+        raise where.error("arrays or tables nested too deeply", section, key) from None
 
 
 def _int_in(low, high):
     def parse(value):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{value!r} is not a whole number")
+            raise ValueError(f"{_shown(value)} is not a whole number")
         if not low <= value <= high:
-            raise ValueError(f"{value} is out of range ({low} to {high})")
+            raise ValueError(f"{_shown(value)} is out of range ({low} to {high})")
         return value
 
     return parse
@@ -322,9 +411,9 @@ def _int_in(low, high):
 def _number_in(low, high):
     def parse(value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{value!r} is not a number")
+            raise ValueError(f"{_shown(value)} is not a number")
         if not low <= value <= high:
-            raise ValueError(f"{value} is out of range ({low} to {high})")
+            raise ValueError(f"{_shown(value)} is out of range ({low} to {high})")
         return float(value)
 
     return parse
@@ -332,15 +421,20 @@ def _number_in(low, high):
 
 def _string(value):
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a string")
+        raise ValueError(f"{_shown(value)} is not a string")
     return value
+
+
+def _name(value) -> str:
+    """A name shown on terminals, in logs and in reports: no control characters."""
+    return refuse_controls(_string(value))
 
 
 def _duration_in(low, high):
     def parse(value):
         seconds = parse_duration(value)
         if not low <= seconds <= high:
-            raise ValueError(f"{value!r} is out of range ({_say(low)} to {_say(high)})")
+            raise ValueError(f"{_shown(value)} is out of range ({_say(low)} to {_say(high)})")
         return seconds
 
     return parse
@@ -376,7 +470,7 @@ def _probe_settings(table: dict, where: _Where) -> ProbeSettings:
     retention = _value(table, "retention", _duration_in(86400, 36500 * 86400), where, section, 400 * 86400)
     return ProbeSettings(
         database=_value(table, "database", _string, where, section) or default_database(),
-        site=_value(table, "site", _string, where, section, "default"),
+        site=_value(table, "site", _name, where, section, "default"),
         retention_days=int(retention // 86400),
         max_in_flight=_value(table, "max_in_flight", _int_in(1, 100000), where, section, 256),
         rate=_value(table, "rate", _number_in(1, 100000), where, section, 500.0),
@@ -394,10 +488,12 @@ def _workers(value):
 
 def _endpoint(table: dict, index: int, where: _Where, confirm_default: int, environ) -> Endpoint:
     name = table.get("name")
-    section = f"endpoint {name!r}" if isinstance(name, str) and name else f"endpoint #{index}"
+    section = (f"endpoint {name!r}" if isinstance(name, str) and name and control_character(name) is None
+               else f"endpoint #{index}")
     _unknown(table, ENDPOINT_KEYS, where, section)
     if not isinstance(name, str) or not name.strip():
         raise where.error("missing (every endpoint needs a unique name)", section, "name")
+    _value(table, "name", _name, where, section)
     if "url" not in table:
         raise where.error("missing", section, "url")
     url = _value(table, "url", lambda v: check_url(_string(v)), where, section)
@@ -462,8 +558,7 @@ def parse_headers(value, environ) -> tuple[tuple[str, str], ...]:
             raise ValueError(f"header {name!r} must be a string")
         parse_header(f"{name}: x")  # the name is checked before the value is expanded
         expanded = expand_env(text, environ)
-        if "\r" in expanded or "\n" in expanded:
-            raise ValueError(f"header {name!r} holds a line break")
+        _check_header_value(name, expanded)
         headers.append((name.strip(), expanded.strip()))
     return tuple(headers)
 
@@ -495,10 +590,19 @@ def _sla_settings(table: dict, where: _Where) -> SLASettings:
     )
 
 
+MAX_DEADLINE_HOURS = 366 * 24  # a year, whatever the unit: 8784h, 8784wh or 366wd
+
+
 def _deadline(value) -> str:
     text = _string(value).strip()
-    if not re.fullmatch(r"\d+(?:\.\d+)?(h|wh|wd)", text):
-        raise ValueError(f"{value!r} is not a deadline (like 5h, 24wh, 5wd)")
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(h|wh|wd)", text)
+    if not match:
+        raise ValueError(f"{_shown(value)} is not a deadline (like 5h, 24wh, 5wd)")
+    hours = float(match.group(1)) * (24 if match.group(2) == "wd" else 1)
+    if not 0 < hours <= MAX_DEADLINE_HOURS:
+        raise ValueError(f"{_shown(value)} is out of range (more than 0, at most a year:"
+                         f" {MAX_DEADLINE_HOURS}{'wh' if match.group(2) == 'wh' else 'h'}"
+                         f" or {MAX_DEADLINE_HOURS // 24}wd)")
     return text
 
 

@@ -22,6 +22,7 @@ from probe.listener import raise_descriptor_limit
 from probe.lock import DaemonLock, DatabaseInUse
 from probe.scheduler import Scheduler
 from probe.store import COMMIT_INTERVAL, Store, StoreError, Writer
+from probe.text import PrintableFormatter, printable
 from probe.web import LiveResults, start_web
 from probe.workers import SEND_EVERY, WorkerPool, auto_workers
 
@@ -41,8 +42,8 @@ PRUNE_EVERY = 3600.0
 
 
 def one_line(text: str, limit: int = 200) -> str:
-    """A message fit for one log line: no line breaks or control characters, bounded."""
-    text = "".join(c if c.isprintable() else " " for c in text)
+    """A message fit for one log line: control characters escaped, bounded."""
+    text = printable(text)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
@@ -371,7 +372,7 @@ def setup_logging(level: str = "INFO") -> None:
     else:
         fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(fmt))
+    handler.setFormatter(PrintableFormatter(fmt))  # a name's escape sequence is shown, not obeyed
     handler.addFilter(_Priority())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -30,6 +30,7 @@ import sqlite_utils
 from .result import ERROR_CLASSES, JSON_KEYS, STATES, CheckResult, parse_iso
 from .sla import Check, Run, fold_check
 from .sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
+from .text import refuse_controls
 
 log = logging.getLogger("probe.store")
 
@@ -348,6 +349,7 @@ class Incident:
 class ImportStats:
     added: int = 0
     skipped_duplicates: int = 0
+    skipped_pruned: int = 0  # older than the raw checks kept: their runs and rollups are settled
     errors: list[str] = field(default_factory=list)  # "line 17: ..." (with skip_errors)
 
 
@@ -357,6 +359,10 @@ class ImportStats:
 def _connect(path: Path, busy_timeout: float) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database; StoreError names the path."""
     parent = path.parent
+    try:
+        path.exists()
+    except OSError as error:  # a name too long, say
+        raise StoreError(f"cannot open database {path}: {error.strerror}") from None
     if not parent.is_dir():
         raise StoreError(f"cannot open database {path}: directory {parent} does not exist")
     if path.is_dir():
@@ -385,9 +391,41 @@ def _connect(path: Path, busy_timeout: float) -> sqlite_utils.Database:
     return db
 
 
+# The raw checks and the hourly rollups are nearly all of the file: their pages are checked
+# by `probe backup` (integrity_check of the copy), not each time a database is opened.
+_BULK_TABLES = frozenset({"checks", "rollups"})
+
+
+def check_pages(conn: sqlite3.Connection) -> list[str]:
+    """SQLite's quick_check of the schema and of every table but the bulk ones (timed on a
+    year of history in docs/performance.md): the problems found, [] when the pages are sound."""
+    problems: list[str] = []
+    try:
+        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            if table not in _BULK_TABLES:
+                quoted = table.replace('"', '""')
+                problems += [row[0] for row in conn.execute(f'PRAGMA quick_check("{quoted}")') if row[0] != "ok"]
+    except sqlite3.DatabaseError as error:  # a page too damaged to be read at all
+        problems.append(str(error))
+    return problems
+
+
+def _is_probe_database(conn: sqlite3.Connection, version: int) -> bool:
+    """Empty (new), or holding probe's tables: anything else is another program's database."""
+    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return not tables if version == 0 else {"endpoints", "checks", "runs"} <= tables
+
+
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     def version() -> int:
         return conn.execute("PRAGMA user_version").fetchone()[0]
+
+    if not _is_probe_database(conn, version()):
+        raise StoreError(f"{path} is not a probe database (another program's SQLite database?)")
+    problems = check_pages(conn)
+    if problems:
+        raise StoreError(f"database {path} is damaged: {problems[0]} (restore a backup)")
 
     if version() > SCHEMA_VERSION:
         raise StoreError(
@@ -1611,6 +1649,18 @@ assert set(_LINE_TYPES) == {*JSON_KEYS, "endpoint", "interval_s", "site"}
 _ALLOWED_TYPES = {key: frozenset((*types, type(None))) for key, (types, _) in _LINE_TYPES.items()}
 _REQUIRED_KEYS = ("endpoint", "at", "state", "interval_s")
 _ERROR_CLASSES = frozenset((None, *ERROR_CLASSES))
+# The bounds of each number a line may hold, with how a message says them: a value outside
+# them is a mistake (milliseconds read as seconds, say) that would break every later export.
+_DAY_MS = 86_400_000.0
+_YEAR_10000 = 253_402_300_800  # 10000-01-01 UTC: ISO 8601 and Python's dates end before it
+_LINE_BOUNDS: dict[str, tuple[float, float, str]] = {
+    **{key: (0, _DAY_MS, "0 and 86400000 (a day)") for key in
+       ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms", "wait_ms")},
+    "http_status": (0, 999, "0 and 999"),
+    "cert_days_left": (-3_000_000, 3_000_000, "-3000000 and 3000000"),
+    "interval_s": (0.001, 86_400, "0.001 and 86400 (a day)"),
+    "cert_not_after": (0, _YEAR_10000 - 1, "1970 and 9999"),
+}
 
 
 def export_jsonl(
@@ -1623,10 +1673,17 @@ def export_jsonl(
     """Write checks as JSON Lines: the keys of CheckResult.to_json() plus endpoint,
     interval_s and site. Returns the number of lines."""
     lines = 0
-    for name, interval_s, site, result in store.checks(endpoint, since, until):
-        record = {"endpoint": name, **result.to_json(), "interval_s": interval_s, "site": site}
-        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-        lines += 1
+    try:
+        for name, interval_s, site, result in store.checks(endpoint, since, until):
+            try:
+                record = {"endpoint": name, **result.to_json(), "interval_s": interval_s, "site": site}
+            except (ValueError, OverflowError):
+                raise StoreError(f"cannot export from {store.path}: a check of {name!r} is dated"
+                                 " outside the years 1970 to 9999") from None
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            lines += 1
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot read {store.path}: {error}") from None
     return lines
 
 
@@ -1635,17 +1692,24 @@ def _parse_time(key: str, value: str | float | None) -> float | None:
         return value
     try:
         return parse_iso(value)
-    except ValueError:
-        raise ValueError(f"{key} must be an ISO 8601 time, not {value!r}") from None
+    except (ValueError, OverflowError):
+        raise ValueError(f"{key} must be an ISO 8601 time, not {_shown(value)}") from None
 
 
-def _parse_line(line: str) -> tuple[str, CheckResult, float, str | None]:
+def _parse_line(line: str | bytes, latest: float = math.inf) -> tuple[str, CheckResult, float, str | None]:
     """One JSON Lines record -> (endpoint, CheckResult, interval_s, site); ValueError says
-    what is wrong."""
+    what is wrong. Checks at `latest` or after are refused (and any before 1970)."""
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"not UTF-8 text (byte 0x{line[error.start]:02x} at column {error.start + 1})") from None
     try:
         record = json.loads(line)
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
+    except RecursionError:
+        raise ValueError("not valid JSON (nested too deeply)") from None
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
     unknown = record.keys() - _LINE_TYPES.keys()
@@ -1659,28 +1723,52 @@ def _parse_line(line: str) -> tuple[str, CheckResult, float, str | None]:
     for key in _REQUIRED_KEYS:
         if record.get(key) in (None, ""):
             raise ValueError(f"missing {key}")
+    record_at = record["at"]
     if record["state"] not in STATE_CODES:
         raise ValueError(f"state must be one of {', '.join(STATES)}, not {record['state']!r}")
     if record.get("error_class") not in _ERROR_CLASSES:
         raise ValueError(f"unknown error_class {record['error_class']!r}")
+    for key in ("endpoint", "site"):
+        if record.get(key) is not None:
+            refuse_controls(record[key], key)
+    record["at"] = _parse_time("at", record["at"])
+    if record.get("cert_not_after") is not None:
+        record["cert_not_after"] = _parse_time("cert_not_after", record["cert_not_after"])
+    for key, (low, high, say) in _LINE_BOUNDS.items():
+        value = record.get(key)
+        if value is not None and not low <= value <= high:  # NaN fails this too
+            raise ValueError(f"{key} must be between {say}, not {_shown(value)}")
+    at = record["at"]
+    if not 0 <= at < min(latest, _YEAR_10000):  # NaN fails this too
+        if at < 0:
+            raise ValueError(f"at {_shown(record_at)} is before 1970")
+        hint = " (milliseconds where seconds are meant?)" if 1e11 < at < 1e14 else ""
+        if at < 1e14 and latest < _YEAR_10000:
+            raise ValueError(f"at {_shown(record_at)} is more than a day ahead of now{hint}")
+        raise ValueError(f"at {_shown(record_at)} is not a time between 1970 and 9999{hint}")
     endpoint, interval_s = record.pop("endpoint"), record.pop("interval_s")
     site = record.pop("site", None)
-    if interval_s <= 0:
-        raise ValueError(f"interval_s must be a positive number, not {interval_s!r}")
-    record["at"] = _parse_time("at", record["at"])
-    if "cert_not_after" in record:
-        record["cert_not_after"] = _parse_time("cert_not_after", record["cert_not_after"])
     record.setdefault("url", None)
     return endpoint, CheckResult(**record), float(interval_s), site
 
 
-def import_jsonl(store: Store, fh: Iterable[str], *, skip_errors: bool = False) -> ImportStats:
-    """Add the checks of a JSON Lines export; checks already stored (same endpoint and at)
-    are skipped, so importing twice adds nothing. All or nothing: a bad line raises
-    StoreError("line 17: ...") and nothing is written, unless skip_errors, which skips bad
-    lines and lists them in the stats. Runs and rollups of the endpoints concerned are
-    brought up to date in the same transaction."""
+def _shown(value) -> str:
+    """A number or text as a message quotes it; a huge one cut short."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}…"
+
+
+def import_jsonl(
+    store: Store, fh: Iterable[str | bytes], *, skip_errors: bool = False, future: bool = False
+) -> ImportStats:
+    """Add the checks of a JSON Lines export (text or UTF-8 lines); checks already stored
+    (same endpoint and at) are skipped, so importing twice adds nothing. All or nothing: a bad
+    line raises StoreError("line 17: ...") and nothing is written, unless skip_errors, which
+    skips bad lines and lists them in the stats. A check dated before 1970, or more than a day
+    ahead of now (unless future), is a bad line. Runs and rollups of the endpoints concerned
+    are brought up to date in the same transaction."""
     stats = ImportStats()
+    latest = math.inf if future else time.time() + 86_400
     conn = store.db.conn
     codec = _Codec(conn)
     columns = ", ".join(_CHECK_COLUMNS)
@@ -1691,17 +1779,19 @@ def import_jsonl(store: Store, fh: Iterable[str], *, skip_errors: bool = False) 
                 " WITHOUT ROWID"
             )
             try:
-                lines = _import_lines(conn, codec, fh, stats, skip_errors)
+                lines = _import_lines(conn, codec, fh, stats, skip_errors, latest)
                 # Stored already, or in a period pruned since: its runs and rollups are
                 # settled and must not count it twice.
+                stats.skipped_pruned = conn.execute(
+                    "DELETE FROM incoming WHERE at < (SELECT coalesce(pruned_before, 0)"
+                    " FROM endpoints e WHERE e.id = incoming.endpoint_id)"
+                ).rowcount
                 conn.execute(
                     "DELETE FROM incoming WHERE EXISTS (SELECT 1 FROM main.checks c"
                     " WHERE c.endpoint_id = incoming.endpoint_id AND c.at = incoming.at)"
-                    " OR at < (SELECT coalesce(pruned_before, 0) FROM endpoints e"
-                    " WHERE e.id = incoming.endpoint_id)"
                 )
                 stats.added = conn.execute("SELECT count(*) FROM incoming").fetchone()[0]
-                stats.skipped_duplicates = lines - stats.added
+                stats.skipped_duplicates = lines - stats.added - stats.skipped_pruned
                 plans = [
                     _plan_refold(conn, codec, endpoint_id, first)
                     for endpoint_id, first in conn.execute(
@@ -1723,7 +1813,7 @@ def import_jsonl(store: Store, fh: Iterable[str], *, skip_errors: bool = False) 
     return stats
 
 
-def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool) -> int:
+def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool, latest: float) -> int:
     """Parse and stage the lines in the incoming table; returns how many were good."""
     insert = (
         f"INSERT OR IGNORE INTO incoming VALUES ({', '.join('?' * len(_CHECK_COLUMNS))})"
@@ -1734,7 +1824,7 @@ def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool
         if not line.strip():
             continue
         try:
-            rows.append(codec.row(*_parse_line(line)))
+            rows.append(codec.row(*_parse_line(line, latest)))
         except ValueError as error:
             if not skip_errors:
                 raise StoreError(f"line {number}: {error}") from None
@@ -1753,6 +1843,11 @@ def backup(store_path: str | os.PathLike, dest: str | os.PathLike) -> Path:
     safe while the writer writes), as one self-contained file, and check the copy with
     PRAGMA integrity_check. dest appears only once complete and checked."""
     source_path, dest = Path(store_path), Path(dest)
+    for path in (source_path, dest):
+        try:
+            path.exists()
+        except OSError as error:  # a name too long, say
+            raise StoreError(f"cannot back up {source_path} to {dest}: {error.strerror}") from None
     if not source_path.is_file():
         raise StoreError(f"cannot back up {source_path}: no such database")
     if not dest.parent.is_dir():

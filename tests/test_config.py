@@ -132,6 +132,54 @@ E = '[[endpoint]]\nname = "admin"\nurl = "https://admin.example.com/"\n'
         (E + '[[maintenance]]\nevery = "sunday"\nduration = "1h"\n', "maintenance #1: at: missing"),
         ('this is = not toml [', "not valid TOML"),
         ('endpoint = "x"\n', "endpoint: must be an array of tables ([[endpoint]])"),
+        # values that would break later (an overflow in a report, a traceback) are bounded here
+        ('[sla.deadlines]\nblocking = { acknowledge = "9999999wd" }\n',
+         "sla.deadlines.blocking: acknowledge: '9999999wd' is out of range (more than 0, at most a year: 8784h or 366wd)"),
+        ('[sla.deadlines]\nmajor = { fix = "9000wh" }\n',
+         "sla.deadlines.major: fix: '9000wh' is out of range (more than 0, at most a year: 8784wh or 366wd)"),
+        ('[sla.deadlines]\nminor = { fix = "0h" }\n', "sla.deadlines.minor: fix: '0h' is out of range"),
+        (E + "interval = 1" + "0" * 400 + "\n", "endpoint 'admin': interval: a number of 401 digits is too long for a duration"),
+        (E + 'timeout = "' + "9" * 400 + 's"\n', "endpoint 'admin': timeout: '99999999999999"),
+        (E + "confirm = 1" + "0" * 4000 + "\n", "endpoint 'admin': confirm: a number of 4001 digits is out of range (1 to 100)"),
+        (E + "confirm = 1" + "0" * 5000 + "\n", "not valid TOML: a number too large"),
+        (E + "interval = inf\n", "endpoint 'admin': interval: inf is too long for a duration"),
+        (E + "interval = nan\n", "endpoint 'admin': interval: nan is not a duration"),
+        ('[probe]\nmax_in_flight = 18446744073709551616\n', "probe: max_in_flight: 18446744073709551616 is out of range (1 to 100000)"),
+        ("x = " + "[" * 5000 + "]" * 5000 + "\n", "not valid TOML: arrays or tables nested too deeply"),
+        ("x = " + "{a = " * 5000 + "1" + "}" * 5000 + "\n", "not valid TOML: arrays or tables nested too deeply"),
+        # names shown on terminals and in logs hold no control characters
+        ('[[endpoint]]\nname = "a\\nb"\nurl = "https://a.example/"\n', "endpoint #1: name: holds a control character (\\n)"),
+        ('[[endpoint]]\nname = "a\\rb"\nurl = "https://a.example/"\n', "endpoint #1: name: holds a control character (\\r)"),
+        ('[[endpoint]]\nname = "a\\u001b[2Jb"\nurl = "https://a.example/"\n', "endpoint #1: name: holds a control character (\\x1b)"),
+        ('[[endpoint]]\nname = "a\\u0000"\nurl = "https://a.example/"\n', "endpoint #1: name: holds a control character (\\x00)"),
+        ('[[endpoint]]\nname = "a\\u202eb"\nurl = "https://a.example/"\n', "endpoint #1: name: holds a control character (\\u202e)"),
+        ('[[endpoint]]\nname = "a\\u2066b"\nurl = "https://a.example/"\n', "endpoint #1: name: holds a control character (\\u2066)"),
+        ('[[endpoint]]\nname = "\\ufeffa"\nurl = "https://a.example/"\n', "endpoint #1: name: holds a control character (\\ufeff)"),
+        ('[probe]\nsite = "paris\\u0085"\n', "probe: site: holds a control character (\\x85)"),
+        # malformed URLs are refused when the config is read, not at every check
+        ('[[endpoint]]\nname = "x"\nurl = "https://a b.example/"\n',
+         "endpoint 'x': url: 'https://a b.example/' has a bad host name: 'a b.example' holds a character not allowed in a host name"),
+        ('[[endpoint]]\nname = "x"\nurl = "https://a.example/\\n"\n',
+         "endpoint 'x': url: 'https://a.example/\\n' holds a control character (\\n)"),
+        ('[[endpoint]]\nname = "x"\nurl = "https://a\\u0000.example/"\n',
+         "endpoint 'x': url: 'https://a\\x00.example/' holds a control character (\\x00)"),
+        ('[[endpoint]]\nname = "x"\nurl = "https://a|b.example/"\n',
+         "endpoint 'x': url: 'https://a|b.example/' has a bad host name: 'a|b.example' holds a character not allowed"),
+        ('[[endpoint]]\nname = "x"\nurl = "https://a..b/"\n', "endpoint 'x': url: 'https://a..b/' has a bad host name: 'a..b' has an empty label"),
+        ('[[endpoint]]\nname = "x"\nurl = "https://-bad-.com/"\n',
+         "endpoint 'x': url: 'https://-bad-.com/' has a bad host name: '-bad-.com' has a label that begins or ends with '-'"),
+        ('[[endpoint]]\nname = "x"\nurl = "https://1.2.3.4.5/"\n',
+         "endpoint 'x': url: 'https://1.2.3.4.5/' has a bad host name: '1.2.3.4.5' is not an IPv4 address"),
+        ('[[endpoint]]\nname = "x"\nurl = "https://' + "a" * 64 + '.com/"\n', "has a bad host name: a label is longer than 63 characters"),
+        ('[[endpoint]]\nname = "x"\nurl = "https://a.example:99999/"\n', "endpoint 'x': url: 'https://a.example:99999/' has a bad port"),
+        # a '/' in a password ends the authority (RFC 3986): said so, the password never shown
+        ('[[endpoint]]\nname = "x"\nurl = "https://ann:pa/ss@a.example/"\n',
+         "endpoint 'x': url: 'https://***@a.example/' has a '/', '?' or '#' in its user name or password:"
+         " write them %2F, %3F, %23 (RFC 3986)"),
+        ('[[endpoint]]\nname = "x"\nurl = "https://ann:s3cret@a..b/"\n',
+         "endpoint 'x': url: 'https://***@a..b/' has a bad host name: 'a..b' has an empty label"),
+        (E + 'headers = { X-Key = "a\\u0000b" }\n', "endpoint 'admin': headers: header 'X-Key' holds a control character (\\x00)"),
+        (E + 'headers = { X-Key = "a\\u001bb" }\n', "endpoint 'admin': headers: header 'X-Key' holds a control character (\\x1b)"),
     ],
 )
 def test_broken_configs(tmp_path, text, message):
@@ -142,6 +190,7 @@ def test_broken_configs(tmp_path, text, message):
     assert text.startswith(f"{path}: ")
     assert message in text
     assert "\n" not in text
+    assert "s3cret" not in text and "pa/ss" not in text
 
 
 def test_missing_file(tmp_path):
@@ -167,3 +216,25 @@ def test_every_endpoint_key_is_documented():
     doc = (pathlib.Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
     for key in config.ENDPOINT_KEYS | config.PROBE_KEYS | config.SLA_KEYS | config.REPORT_KEYS | config.MAINTENANCE_KEYS:
         assert f"`{key}`" in doc, key
+
+
+def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "probe.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + E.encode())
+    assert [e.name for e in load(path, environ={}).endpoints] == ["admin"]
+
+
+@pytest.mark.parametrize("url", [
+    "https://a.example/", "https://a.example./", "https://ex_ample.com/", "https://\u00e9t\u00e9.example/",
+    "https://[::1]:8443/", "https://10.0.0.1/", "https://a.1b/", "https://ann:pa%2Fss@a.example/",
+    "https://odd(name).example/",  # browsers take it: only their forbidden characters are refused
+])
+def test_good_urls(url):
+    assert config.check_url(url) == url
+
+
+def test_a_path_too_long_is_one_line(tmp_path):
+    path = tmp_path / ("a" * 5000)
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    assert str(caught.value).endswith(": cannot read: File name too long")

@@ -84,5 +84,27 @@ def test_every_refused_reload_logs_one_line(tmp_path, ok_url, certs):
     daemon.wait_log("config reloaded: 1 endpoints")
     assert daemon.stop() == 0
     refused = [line for line in daemon.logs().splitlines() if "reload refused" in line]
-    assert len(refused) == 1 and "RecursionError" in refused[0], daemon.logs()
+    assert len(refused) == 1 and "nested too deeply" in refused[0], daemon.logs()
     assert "Traceback" not in daemon.logs()
+
+
+@pytest.mark.parametrize("error", [OverflowError("int too large to convert to float"),
+                                   RecursionError("maximum recursion depth exceeded"),
+                                   UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")])
+def test_a_reload_refused_for_any_error_of_the_reader_logs_one_line(tmp_path, monkeypatch, caplog, error):
+    """Whatever reading the config raises, the reload is refused in one line and the running
+    config stays."""
+    from probe import config as config_module
+    from probe.daemon import Daemon as Running
+
+    def broken(*args, **kwargs):
+        raise error
+
+    daemon = Running(str(tmp_path / "probe.toml"), None)
+    daemon.config = running = object()
+    monkeypatch.setattr(config_module, "load", broken)
+    daemon._on_reload_signal()
+    refused = [r for r in caplog.records if "reload refused" in r.getMessage()]
+    assert len(refused) == 1 and type(error).__name__ in refused[0].getMessage()
+    assert refused[0].exc_info is None and "\n" not in refused[0].getMessage()
+    assert daemon.config is running

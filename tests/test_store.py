@@ -532,9 +532,31 @@ def test_a_bad_line_stops_the_import_and_writes_nothing(tmp_path):
         ({"colour": "red"}, "unknown key 'colour'"),
         ({"at": None}, "missing at"),
         ({"at": "yesterday"}, "at must be an ISO 8601 time, not 'yesterday'"),
-        ({"interval_s": 0}, "interval_s must be a positive number, not 0"),
+        ({"interval_s": 0}, "interval_s must be between 0.001 and 86400 \\(a day\\), not 0"),
         ({"total_ms": "fast"}, "total_ms must be a number or null, not 'fast'"),
         ({"error_class": "gremlins"}, "unknown error_class 'gremlins'"),
+        # numbers that would overflow the store or every later export
+        ({"at": 1_790_000_000_000}, "at 1790000000000 is more than a day ahead of now \\(milliseconds where seconds"
+                                    " are meant\\?\\)"),
+        ({"at": float("inf")}, "at inf is not a time between 1970 and 9999"),
+        ({"at": float("nan")}, "at nan is not a time between 1970 and 9999"),
+        ({"at": 1e20}, "at 1e\\+20 is not a time between 1970 and 9999"),
+        ({"at": 2**64}, "at 18446744073709551616 is not a time between 1970 and 9999"),
+        ({"at": -1}, "at -1 is before 1970"),
+        ({"at": "1969-12-31T23:59:59Z"}, "at '1969-12-31T23:59:59Z' is before 1970"),
+        ({"at": "0001-01-02T00:00:00Z"}, "at '0001-01-02T00:00:00Z' is before 1970"),
+        ({"total_ms": float("inf")}, "total_ms must be between 0 and 86400000 \\(a day\\), not inf"),
+        ({"total_ms": 1e20}, "total_ms must be between 0 and 86400000 \\(a day\\), not 1e\\+20"),
+        ({"dns_ms": -5}, "dns_ms must be between 0 and 86400000 \\(a day\\), not -5"),
+        ({"http_status": 2**64}, "http_status must be between 0 and 999, not 18446744073709551616"),
+        ({"cert_days_left": 2**64}, "cert_days_left must be between -3000000 and 3000000, not 18446744073709551616"),
+        ({"interval_s": 1e400}, "interval_s must be between 0.001 and 86400 \\(a day\\), not inf"),
+        ({"cert_not_after": 1e20}, "cert_not_after must be between 1970 and 9999, not 1e\\+20"),
+        # names shown on terminals and in logs
+        ({"endpoint": "web\n"}, "endpoint holds a control character \\(\\\\n\\)"),
+        ({"endpoint": "web\x1b[2J"}, "endpoint holds a control character \\(\\\\x1b\\)"),
+        ({"endpoint": "\u202eweb"}, "endpoint holds a control character \\(\\\\u202e\\)"),
+        ({"site": "paris\x00"}, "site holds a control character \\(\\\\x00\\)"),
     ],
 )
 def test_import_line_errors(tmp_path, change, message):
@@ -543,6 +565,26 @@ def test_import_line_errors(tmp_path, change, message):
     assert import_text(tmp_path / "ok.db", minimal).added == 1
     with pytest.raises(StoreError, match=f"^line 2: {message}$"):
         import_text(tmp_path / "b.db", "\n".join([minimal, json.dumps({**record, **change})]))
+    assert count_checks(tmp_path / "b.db") == 0
+
+
+def test_a_line_that_is_not_utf8_is_a_line_error(tmp_path):
+    good = b'{"endpoint": "web", "at": "2026-01-01T00:00:00Z", "state": "up", "interval_s": 60}\n'
+    bad = b'{"endpoint": "w\xffb", "at": "2026-01-01T00:01:00Z", "state": "up", "interval_s": 60}\n'
+    with Store.open(tmp_path / "a.db") as store:
+        with pytest.raises(StoreError, match=r"^line 2: not UTF-8 text \(byte 0xff at column 16\)$"):
+            import_jsonl(store, [good, bad])
+        stats = import_jsonl(store, [good, bad], skip_errors=True)
+    assert stats.added == 1 and stats.errors == ["line 2: not UTF-8 text (byte 0xff at column 16)"]
+
+
+def test_checks_ahead_of_now_are_imported_when_asked(tmp_path):
+    line = json.dumps({"endpoint": "web", "at": time.time() + 30 * 86400, "state": "up", "interval_s": 60})
+    with pytest.raises(StoreError, match="more than a day ahead of now"):
+        import_text(tmp_path / "a.db", line)
+    assert import_text(tmp_path / "a.db", line, future=True).added == 1
+    near = json.dumps({"endpoint": "web", "at": time.time() + 3600, "state": "up", "interval_s": 60})
+    assert import_text(tmp_path / "a.db", near).added == 1  # clocks differ: an hour ahead is fine
 
 
 def test_import_of_100k_lines(tmp_path):
@@ -685,7 +727,8 @@ def test_prune_deletes_raw_checks_only(tmp_path):
             for _, r, _, _ in items[:12]
         )
         stats = import_jsonl(store, io.StringIO(back))
-        assert (stats.added, stats.skipped_duplicates) == (0, 12)
+        # told apart: 2 are stored already, 10 are older than the raw checks kept
+        assert (stats.added, stats.skipped_duplicates, stats.skipped_pruned) == (0, 2, 10)
         assert store.runs("web") == runs and store.rollups("web") == rollups
         assert store.retention_days == 400
     with Store.open(path, retention_days=(time.time() - BASE - 8000) / 86400) as store:
