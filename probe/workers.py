@@ -213,7 +213,7 @@ class WorkerPool:
                 connection.send(("stop", grace))
             except OSError:
                 pass
-        deadline = time.monotonic() + grace + 1.0
+        deadline = time.monotonic() + grace + 0.5  # the workers cancel what is left at grace
         for process, _, pump in self._workers:
             while pump.is_alive() and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)

@@ -12,13 +12,13 @@ from servers import respond
 from test_daemon import Daemon, config_text, no_daemon_left_behind  # noqa: F401 - the fixture
 
 
-@pytest.mark.parametrize("alerts", [False, True])
-def test_sigterm_while_another_process_holds_the_write_lock(tmp_path, servers, certs, alerts):
+@pytest.mark.parametrize("alerts, workers", [(False, 1), (True, 1), (True, 2)])
+def test_sigterm_while_another_process_holds_the_write_lock(tmp_path, servers, certs, alerts, workers):
     ok = f"https://127.0.0.1:{servers.serve(respond(), certs.context())}/"
     db = tmp_path / "probe.db"
     opts = f'interval = "1s"\ntimeout = "900ms"\nca_file = "{certs.ca_file}"'
     extra = '[[alerts.webhook]]\nname = "chat"\nurl = "https://127.0.0.1:1/hook"\n' if alerts else ""
-    daemon = Daemon(tmp_path, config_text(db, [(f"e{i}", ok, opts) for i in range(10)]) + extra)
+    daemon = Daemon(tmp_path, config_text(db, [(f"e{i}", ok, opts) for i in range(10)], f"workers = {workers}") + extra)
     daemon.wait_log("checks are spread")
     time.sleep(2)
     holder = sqlite3.connect(db, timeout=1, isolation_level=None)
@@ -32,6 +32,7 @@ def test_sigterm_while_another_process_holds_the_write_lock(tmp_path, servers, c
         holder.execute("ROLLBACK")
         holder.close()
     logs = daemon.logs()
+    print(f"stopped in {took:.2f}s")
     assert took < 5, f"stopped in {took:.1f}s"
     assert code == 0, logs
     assert "Traceback" not in logs, logs
