@@ -469,7 +469,7 @@ async def _post(channel: Webhook, message: dict, session: aiohttp.ClientSession)
 
 def _send_mail(channel: Email, message: dict) -> None:
     mail = EmailMessage()
-    mail["Subject"] = message["subject"]
+    mail["Subject"] = header_text(message["subject"])  # a name's line break must not refuse it
     mail["From"] = channel.sender
     mail["To"] = ", ".join(channel.recipients)
     mail["Date"] = formatdate(localtime=False)
@@ -485,6 +485,11 @@ def _send_mail(channel: Email, message: dict) -> None:
         refused = smtp.send_message(mail)
     if refused:
         log.warning("alert mail via %s: some recipients refused: %s", channel.name, _smtp_reasons(refused))
+
+
+def header_text(text: str) -> str:
+    """A header value on one line: line breaks and other control characters become spaces."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 def _smtp_reasons(recipients: dict) -> str:
@@ -529,6 +534,9 @@ class _Row:
     attempts: int
 
 
+OUTBOX_BUSY_TIMEOUT = 1.0  # seconds
+
+
 class _Outbox:
     """The alert_outbox table, through a Store opened on first use. Called only from the
     Alerter's one database thread."""
@@ -540,7 +548,9 @@ class _Outbox:
     @property
     def store(self):
         if self._store is None:
-            self._store = Store.open(self.path)
+            # A short wait for the write lock: the delivery loop retries, and a stop must not
+            # wait long for another process's transaction.
+            self._store = Store.open(self.path, busy_timeout=OUTBOX_BUSY_TIMEOUT)
         return self._store
 
     @property
@@ -682,6 +692,9 @@ class Alerter:
         self._tracks: dict[str, _Track] = {}
         self._new: list[tuple] = []  # outbox rows not yet written
         self._busy: dict[str, asyncio.Task] = {}  # channel -> its delivery in progress
+        # row id -> not before (epoch s): an attempt whose outcome the outbox did not take
+        # waits here, so that no message is tried again and again at once
+        self._held: dict[int, float] = {}
         self._wake: asyncio.Event | None = None
         self._session: aiohttp.ClientSession | None = None
         self.sent: dict[str, int] = {}
@@ -849,10 +862,17 @@ class Alerter:
     async def _dispatch(self, now: float) -> float | None:
         """Start the deliveries due now; returns when the next one is due (epoch seconds)."""
         rows, following = await self._call(self._outbox.due, _ms(now), set(self._busy))
+        following = None if following is None else following / 1000
         channels = self.settings.channels
         for row in rows:
             if row.channel in self._busy:
                 continue
+            held = self._held.get(row.id)
+            if held is not None:
+                if held > now:
+                    following = held if following is None or following <= now else min(following, held)
+                    continue
+                del self._held[row.id]
             channel = channels.get(row.channel)
             if channel is None:
                 await self._call(self._outbox.retry, row.id, row.attempts, None,
@@ -861,29 +881,36 @@ class Alerter:
                 continue
             self._busy[row.channel] = asyncio.create_task(self._attempt(channel, row))
         self.pending = await self._call(self._outbox.pending)
-        return None if following is None else following / 1000
+        return following
 
     async def _attempt(self, channel, row: _Row) -> None:
         attempts = row.attempts + 1
+        recorded = False
         try:
             try:
                 await deliver(channel, row.message, self._session)
             except DeliveryError as exc:
                 await self._failed(channel, row, attempts, exc)
+            except Exception as exc:  # noqa: BLE001 - a bug or a bad message: retried, never a spin
+                await self._failed(channel, row, attempts, DeliveryError(f"{type(exc).__name__}: {_describe(exc)}"))
             else:
                 await self._call(self._outbox.sent, row.id, _ms(self.clock()), attempts)
                 self.sent[channel.name] = self.sent.get(channel.name, 0) + 1
                 if attempts > 1:
                     log.info("alert %s %s delivered to %s at attempt %d", row.endpoint, row.event,
                              channel.name, attempts)
-        except (sqlite3.Error, OSError, StoreError) as exc:
-            log.error("alert outbox: %s", exc)
+            recorded = True
+        except Exception as exc:  # noqa: BLE001 - the outbox could not take the outcome
+            log.error("alert outbox: %s", _describe(exc))
         finally:
+            if not recorded:
+                delays = self.retry_delays or (1.0,)
+                self._held[row.id] = self.clock() + max(1.0, delays[min(attempts, len(delays)) - 1])
             self._busy.pop(channel.name, None)
             self._wake.set()
 
     async def _failed(self, channel, row: _Row, attempts: int, exc: DeliveryError) -> None:
-        what = f"alert {row.endpoint} {row.event} to {channel.kind} {channel.name}"
+        what = f"alert {header_text(row.endpoint)} {row.event} to {channel.kind} {channel.name}"
         if exc.permanent or attempts > len(self.retry_delays):
             await self._call(self._outbox.retry, row.id, attempts, None, str(exc))
             self.failed[channel.name] = self.failed.get(channel.name, 0) + 1
@@ -898,9 +925,10 @@ class Alerter:
         """Write what is not written, give deliveries in progress ``timeout`` seconds (those
         cut short stay pending, and go at the next start), and close the database."""
         try:
-            await self._persist()
-        except (sqlite3.Error, OSError, StoreError) as exc:
-            log.error("alert outbox: %d events not written: %s", len(self._new), exc)
+            await asyncio.wait_for(self._persist(), OUTBOX_BUSY_TIMEOUT + timeout)
+        except (sqlite3.Error, OSError, StoreError, asyncio.TimeoutError) as exc:
+            log.error("alert outbox: %d alert events not recorded: %s", len(self._new),
+                      _describe(exc) if str(exc) else "the database stayed locked")
         tasks = list(self._busy.values())
         if tasks:
             done, running = await asyncio.wait(tasks, timeout=timeout)
@@ -909,7 +937,10 @@ class Alerter:
             await asyncio.gather(*running, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
-        await self._call(self._outbox.close)
+        try:
+            await asyncio.wait_for(self._call(self._outbox.close), OUTBOX_BUSY_TIMEOUT + timeout)
+        except (sqlite3.Error, asyncio.TimeoutError):
+            pass
         self._db.shutdown(wait=False)
 
     def stats(self) -> dict:

@@ -262,7 +262,16 @@ def run(config_path, db_path, log_level, listen):
     """Run the daemon: check every endpoint on schedule and record every check.
 
     Stops cleanly on SIGTERM or Ctrl-C (a second Ctrl-C exits at once); SIGHUP reloads the
-    config (a broken one is refused and the running one kept).
+    config (a broken one is refused and the running one kept). One daemon per database.
+
+    \b
+    Exit status:
+      0   stopped by a signal
+      71  --listen cannot bind
+      73  the database cannot be opened
+      74  the database was deleted or replaced while running (a restart makes a new one)
+      75  another daemon is running on the database (its pid, host and start are named)
+      78  configuration error
 
     \b
     Example:

@@ -1,6 +1,10 @@
 """When each endpoint is due, and the caps that keep probe gentle: checks in flight, checks
 started per second, checks in flight per host. After a down check, quick re-checks confirm an
 outage (or clear a blip) before the next regular check.
+
+The schedule runs on the monotonic clock: a step of the wall clock (NTP, an operator) neither
+stops the checks nor bursts them; it is logged once. The grid of slots is placed on the wall
+clock when an endpoint is scheduled, so slots stay where a restart would put them.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ REGULAR, RETRY = 0, 1
 # to one early; without this slack the scheduler spun on zero-length timers until the clock
 # reached the due time (about 14 wake-ups per check at 400 checks/s).
 EARLY = 0.001
+# The wall clock moved against the monotonic one by more than this (seconds): a step, logged.
+STEP = 1.0
 
 
 @lru_cache(maxsize=65536)
@@ -69,6 +75,30 @@ def percentile(samples, q: float) -> float | None:
     return ordered[index]
 
 
+class WallClockWatch:
+    """Logs, once per step, when the wall clock moves against the monotonic one by more than
+    STEP seconds."""
+
+    def __init__(self, clock=time.monotonic, wall=time.time):
+        self._clock, self._wall = clock, wall
+        self._skew = wall() - clock()
+
+    def look(self, now: float | None = None) -> None:
+        skew = self._wall() - (self._clock() if now is None else now)
+        if abs(skew - self._skew) > STEP:
+            log.warning("the wall clock stepped by %+.1fs: checks keep their pace, their times"
+                        " follow the new clock", skew - self._skew)
+        self._skew = skew
+
+    async def run(self, stop: asyncio.Event, every: float = 1.0) -> None:
+        while not stop.is_set():
+            self.look()
+            try:
+                await asyncio.wait_for(stop.wait(), every)
+            except asyncio.TimeoutError:
+                pass
+
+
 @dataclass
 class Stats:
     """What the scheduler knows of its own health; read by status and metrics."""
@@ -86,12 +116,17 @@ class Stats:
 
 @dataclass
 class _State:
+    """One endpoint's schedule. The same object lives across reloads that keep the endpoint, so
+    that a check in flight during a reload clears its own in_flight when it ends."""
+
     endpoint: Endpoint
-    generation: int
+    generation: int  # heap entries of another generation are stale
+    offset: float = 0.0
     in_flight: bool = False
     downs_in_a_row: int = 0
     retry_pending: bool = False
-    due: float | None = None  # the next regular check
+    retry_due: float = 0.0
+    due: float | None = None  # the next regular check (monotonic clock)
 
 
 class Scheduler:
@@ -99,10 +134,14 @@ class Scheduler:
     result to `on_result(endpoint, result, lag)`."""
 
     def __init__(self, endpoints, run_check, on_result, *, max_in_flight=256, rate=500.0, per_host=8,
-                 retry_interval=5.0, clock=time.time, offsets=None):
+                 retry_interval=5.0, clock=time.monotonic, wall=time.time, offsets=None,
+                 watch_clock=True):
         self._run_check = run_check
         self._on_result = on_result
-        self._clock = clock
+        self._clock = clock  # schedules
+        self._wall = wall  # places the grid, and says when a check is due
+        # a worker process leaves the logging of steps to the main process's watch
+        self._clock_watch = WallClockWatch(clock, wall) if watch_clock else None
         self._slots = asyncio.Semaphore(max_in_flight)
         self._throttler = Throttler(rate_limit=rate, period=1.0)
         self._per_host_limit = per_host
@@ -120,37 +159,44 @@ class Scheduler:
     # ------------------------------------------------------------ schedule
 
     def update(self, endpoints, offsets: dict[str, float] | None = None) -> None:
-        """Take a new set of endpoints (a reload). Unchanged endpoints keep their slots.
+        """Take a new set of endpoints (a reload). Unchanged endpoints keep their schedule, their
+        check in flight and their pending re-check; others move by a step at most.
         `offsets`: each endpoint's phase offset, when computed over more endpoints than these
         (a worker process's share); by default phase_offsets(endpoints)."""
-        self._generation += 1
-        now = self._clock()
+        now, wall = self._clock(), self._wall()
         old = self._states
         self._states = {}
         if offsets is None:
             offsets = phase_offsets(endpoints)
         for endpoint in endpoints:
-            previous = old.get(endpoint.name)
-            state = _State(endpoint, self._generation)
-            due = next_due(now, endpoint.interval, offsets[endpoint.name])
-            if previous is not None:
-                state.in_flight = previous.in_flight
-                state.downs_in_a_row = previous.downs_in_a_row
-                if previous.endpoint.interval == endpoint.interval and previous.due is not None:
+            offset = offsets[endpoint.name]
+            state = old.get(endpoint.name)
+            if state is not None and state.endpoint == endpoint and state.offset == offset:
+                self._states[endpoint.name] = state  # nothing changed: its heap entries stand
+                continue
+            due = now + next_due(wall, endpoint.interval, offset) - wall
+            self._generation += 1
+            if state is None:
+                state = _State(endpoint, self._generation, offset)
+            else:
+                if state.endpoint.interval == endpoint.interval and state.due is not None:
                     # Its slot moved by a step at most (see phase_offsets), but may have
                     # crossed the present: keep about one interval between its checks.
-                    if due > previous.due + endpoint.interval / 2:
+                    if due > state.due + endpoint.interval / 2:
                         due = now  # moved a little earlier, just past: check now, not an interval later
-                    elif due < previous.due - endpoint.interval / 2:
+                    elif due < state.due - endpoint.interval / 2:
                         due += endpoint.interval  # moved a little later, just after its last check
+                state.endpoint, state.generation, state.offset = endpoint, self._generation, offset
+                if state.retry_pending:
+                    self._push(state.retry_due, state, RETRY)
             state.due = due
             self._states[endpoint.name] = state
-            self._push(due, endpoint.name, REGULAR)
+            self._push(due, state, REGULAR)
         self._wakeup.set()
 
-    def _push(self, due: float, name: str, kind: int) -> None:
+    def _push(self, due: float, state: _State, kind: int) -> None:
         self._seq += 1
-        heapq.heappush(self._heap, (due, self._seq, name, kind, self._generation))
+        heapq.heappush(self._heap, (due, self._seq, state.endpoint.name, kind, state.generation))
 
     @property
     def endpoints(self):
@@ -159,7 +205,11 @@ class Scheduler:
     def next_check(self, name: str) -> float | None:
         """When the endpoint's next regular check is due (epoch seconds), None if unknown."""
         state = self._states.get(name)
-        return None if state is None else state.due
+        return None if state is None else state.due + self._wall() - self._clock()
+
+    def _watch_wall_clock(self, now: float) -> None:
+        if self._clock_watch is not None:
+            self._clock_watch.look(now)
 
     # ------------------------------------------------------------ loop
 
@@ -181,6 +231,7 @@ class Scheduler:
                 continue
             due, _, name, kind, generation = self._heap[0]
             now = self._clock()
+            self._watch_wall_clock(now)
             if due > now + EARLY:
                 await self._sleep(stop, due - now)
                 continue
@@ -196,7 +247,7 @@ class Scheduler:
                     self.stats.missed += skipped
                     following += skipped * endpoint.interval
                 state.due = following
-                self._push(following, name, REGULAR)
+                self._push(following, state, REGULAR)
             else:
                 state.retry_pending = False
             if state.in_flight:
@@ -272,7 +323,8 @@ class Scheduler:
             return
         if state.downs_in_a_row < state.endpoint.confirm and self._retry_interval < state.endpoint.interval:
             state.retry_pending = True
-            self._push(self._clock() + self._retry_interval, state.endpoint.name, RETRY)
+            state.retry_due = self._clock() + self._retry_interval
+            self._push(state.retry_due, state, RETRY)
             self._wakeup.set()
 
     async def drain(self, grace: float) -> None:

@@ -16,11 +16,13 @@ STALE_HEARTBEAT = 60.0  # a daemon silent for longer is not running
 
 def _since(runs: list[sla.Run]) -> float:
     """Start of the current state: runs split on error class and holes, so walk back over
-    runs of the same state."""
+    runs of the same state. Up (or degraded) since never spans a hole in the data: nothing
+    vouches for the time in it, so it counts from the first check after the last hole. An
+    outage does span one (the accounting's rule), so down since is its start."""
     state = runs[-1].state
     start = runs[-1].start
-    for run in reversed(runs):
-        if run.state != state:
+    for run in reversed(runs[:-1]):
+        if run.state != state or (state != sla.DOWN and run.end < start):
             break
         start = run.start
     return start
@@ -72,6 +74,8 @@ def _daemon(store: Store, now: float) -> dict:
         "stopped": iso_utc(latest.stopped_at),
         "heartbeat": iso_utc(latest.heartbeat_at),
         "pid": latest.pid,
+        "host": latest.host,
+        "version": latest.version,
         "site": latest.site,
         "lag_p50_s": status.get("lag_p50"),
         "lag_p99_s": status.get("lag_p99"),
@@ -88,7 +92,7 @@ def format_text(report: dict) -> str:
         lines = ["daemon: never ran on this database"]
     elif d["running"]:
         lag = "-" if d["lag_p99_s"] is None else f"{d['lag_p50_s'] * 1000:.0f}ms p50, {d['lag_p99_s'] * 1000:.0f}ms p99"
-        lines = [f"daemon: running since {d['started']} (pid {d['pid']}, site {d['site']}); lag {lag};"
+        lines = [f"daemon: running since {d['started']} ({_which(d)}, site {d['site']}); lag {lag};"
                  f" missed {d['missed']}; queue {d['queue']}; write errors {d['write_errors']}"]
     else:
         lines = [f"daemon: NOT RUNNING (last heartbeat {d['heartbeat'] or d['started']})"]
@@ -98,6 +102,12 @@ def format_text(report: dict) -> str:
         table.append((r["endpoint"], r["state"].upper(), _short(r["since"]), _short(r["last_check"]),
                       r["availability_24h"] or "no data", r["availability_30d"] or "no data", r["error"] or ""))
     return "\n".join(lines + [text_table(table)])
+
+
+def _which(daemon: dict) -> str:
+    if daemon.get("pid") is None:
+        return "pid unknown"
+    return f"pid {daemon['pid']}" + (f" on {daemon['host']}" if daemon.get("host") else "")
 
 
 def _short(iso: str | None) -> str:

@@ -215,6 +215,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE daemon_runs ADD COLUMN import_id INTEGER;  -- brought by an import, not run here
     ALTER TABLE incidents ADD COLUMN recorded_at INTEGER;  -- when the record was made
     """,
+    # 5: the host each daemon run ran on (with its pid, version and site: which daemon it was)
+    """
+    ALTER TABLE daemon_runs ADD COLUMN host TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -361,6 +365,7 @@ class DaemonRun:
     site: str | None
     heartbeat_at: float | None
     status: dict | None  # the daemon's figures at its last heartbeat
+    host: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1046,7 +1051,8 @@ class Store:
     # daemon runs
 
     def start_daemon_run(
-        self, pid: int | None = None, version: str | None = None, site: str | None = None
+        self, pid: int | None = None, version: str | None = None, site: str | None = None,
+        host: str | None = None,
     ) -> int:
         """Record a daemon start; a previous run left open is closed as a crash, ended at
         its last heartbeat or last check, whichever is later. Returns the run's id."""
@@ -1069,7 +1075,7 @@ class Store:
             table = self.db.table("daemon_runs")
             table.insert(
                 {"started_at": now, "pid": pid, "version": version, "site": site,
-                 "heartbeat_at": now}
+                 "host": host, "heartbeat_at": now}
             )  # fmt: skip
             return table.last_pk
 
@@ -1113,6 +1119,7 @@ class Store:
                 site=row["site"],
                 heartbeat_at=_seconds(row["heartbeat_at"]),
                 status=None if row["status"] is None else json.loads(row["status"]),
+                host=row["host"],
             )
             for row in self.db.query(sql + " ORDER BY started_at", params)
         ]
@@ -1504,9 +1511,10 @@ class Writer:
         self._queue.put(flush)
         return flush.done.wait(timeout)
 
-    def close(self, timeout: float = 10.0) -> bool:
-        """Flush and stop the thread. Returns False (and logs how many checks are lost) if
-        the checks could not all be written within timeout."""
+    def close(self, timeout: float = 10.0, abandon_wait: float = 1.0) -> bool:
+        """Flush and stop the thread. Returns False (and logs, in one line, how many checks
+        could not be written) if the checks could not all be written within timeout; then
+        waits at most abandon_wait more for a write in progress to give up."""
         if self._closed:
             return not self._thread.is_alive() and not self._pending
         self._closed = True
@@ -1515,8 +1523,9 @@ class Writer:
         if self._thread.is_alive():
             self._abandon = True
             self._queue.put(_WAKE)
-            self._thread.join(1.0)
-            log.error("closing %s with %d checks not written", self.path, self.queue_depth())
+            self._thread.join(abandon_wait)
+            why = f": {self.last_error}" if self.last_error else ""
+            log.error("%d checks could not be written to %s%s", self.queue_depth(), self.path, why)
             return False
         return True
 

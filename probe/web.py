@@ -22,6 +22,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from probe import __version__, sla, status
 from probe.alerts import is_loopback
 from probe.config import Config
+from probe.listener import HEAD_TIMEOUT, GuardedSite, connection_cap
 from probe.render import MESSAGES, make_environment
 from probe.report import iso_local, local_days, maintenance_windows, runs_around
 from probe.result import STATES, CheckResult, parse_iso
@@ -32,6 +33,7 @@ log = logging.getLogger("probe.web")
 STATUS_DAYS = 90
 STATUS_TTL = 30.0  # seconds a computed status page is served again
 PHASES = ("dns", "connect", "tls", "ttfb", "total")
+KEEPALIVE_TIMEOUT = 30.0  # seconds an idle connection is kept: longer than a scrape interval
 
 STATUS_MESSAGES = {
     "en": {
@@ -317,37 +319,51 @@ async def _security_headers(request: web.Request, handler):
 
 
 def _bearer(token: str):
-    expected = token.encode()
+    expected = token.encode()  # UTF-8, as clients send a non-ASCII token
 
     @web.middleware
     async def check(request: web.Request, handler):
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
-            raise web.HTTPUnauthorized(text="a bearer token is required\n",
-                                       headers={"WWW-Authenticate": 'Bearer realm="probe"'})
+        # The raw bytes: a header that is not UTF-8 is just a wrong token, never an error.
+        given = b""
+        for name, value in request.raw_headers:
+            if name.lower() == b"authorization":
+                given = value
+                break
+        scheme, _, credentials = given.strip().partition(b" ")
+        if scheme.lower() != b"bearer" or not hmac.compare_digest(credentials.strip(), expected):
+            log.debug("--listen: a request without the bearer token from %s", request.remote)
+            response = web.HTTPUnauthorized(text="a bearer token is required\n",
+                                            headers={"WWW-Authenticate": 'Bearer realm="probe"'})
+            response.force_close()  # its connection takes no slot of the listener's for long
+            raise response
         return await handler(request)
 
     return check
 
 
 async def start_web(view: DaemonView, host: str, port: int, token: str | None = None,
-                    template_dir=None) -> web.AppRunner:
+                    template_dir=None, max_connections: int | None = None,
+                    head_timeout: float = HEAD_TIMEOUT) -> web.AppRunner:
     """Serve /metrics, /status.json and / on host:port until ``await runner.cleanup()``.
-    Without a token, only a loopback address is accepted (ValueError otherwise)."""
+    Without a token, only a loopback address is accepted (ValueError otherwise). At most
+    ``max_connections`` at once (default: see listener.connection_cap), the excess refused at
+    once; a connection that sends no request head within ``head_timeout`` seconds is closed."""
     if not token and not is_loopback(host):
         raise ValueError(
             f"will not serve metrics and status on {host}: it is not a loopback address;"
             " set a bearer token ($PROBE_LISTEN_TOKEN) to listen there"
         )
-    runner = web.AppRunner(make_app(view, token, template_dir), access_log=None)
+    runner = web.AppRunner(make_app(view, token, template_dir), access_log=None,
+                           keepalive_timeout=KEEPALIVE_TIMEOUT, shutdown_timeout=0.5)
     await runner.setup()
+    cap = connection_cap() if max_connections is None else max_connections
     try:
-        await web.TCPSite(runner, host, port).start()
+        await GuardedSite(runner, host, port, cap=cap, head_timeout=head_timeout).start()
     except OSError as exc:
         await runner.cleanup()
         raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
     bound_host, bound_port = runner.addresses[0][:2]
     where = f"[{bound_host}]" if ":" in bound_host else bound_host
-    log.info("serving /metrics and the status page on http://%s:%d/%s", where, bound_port,
-             " (bearer token required)" if token else "")
+    log.info("serving /metrics and the status page on http://%s:%d/%s (at most %d connections)",
+             where, bound_port, " (bearer token required)" if token else "", cap)
     return runner

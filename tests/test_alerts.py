@@ -609,3 +609,72 @@ def test_untrusted_certificate_is_refused(servers, certs, tmp_path):
     name, ok, why = send_test(AlertSettings(webhooks=(channel,)))[0]
     assert not ok and "certificate" in why.lower()
     assert not hook.accepted
+
+
+def test_a_name_with_a_line_break_is_mailed_on_one_subject_line(smtp, certs, tmp_path):
+    db = tmp_path / "p.db"
+    ep = endpoint("api\r\nBcc: someone@example.net")
+
+    async def main():
+        alerter = Alerter(AlertSettings(emails=(mail_channel(certs, smtp.port),)), SLASettings(), db,
+                          retry_delays=FAST, tick_every=0.05)
+        await alerter.start([ep])
+        stop = asyncio.Event()
+        task = asyncio.create_task(alerter.run(stop))
+        now = time.time()
+        alerter.observe(ep, result(now))
+        alerter.observe(ep, result(now + 1))
+        await eventually(lambda: smtp.messages)
+        stop.set()
+        await task
+        await alerter.close()
+
+    asyncio.run(main())
+    (_, recipients, content), = smtp.messages
+    assert "Subject: [BLOCKING] api Bcc: someone@example.net down: HTTP 503" in content
+    head = content.replace("\r\n", "\n").split("\n\n", 1)[0]
+    assert "\nBcc:" not in head and "someone@example.net" not in recipients
+    assert outbox(db)[0]["status"] == "sent"
+
+
+def test_any_delivery_error_is_retried_with_backoff_never_in_a_spin(tmp_path, monkeypatch, caplog):
+    """Whatever a delivery raises, the message waits its retry delay, then fails for good."""
+    import probe.alerts as alerts_module
+
+    calls = []
+
+    async def broken(channel, message, session):
+        calls.append(time.monotonic())
+        raise RuntimeError("a bug\nin two lines")
+
+    monkeypatch.setattr(alerts_module, "deliver", broken)
+    db = tmp_path / "p.db"
+    deliver_events(db, AlertSettings(webhooks=(Webhook("chat", "https://127.0.0.1:1/"),)),
+                   retry_delays=(0.2, 0.2), until=lambda: outbox(db) and outbox(db)[0]["status"] == "failed")
+    assert len(calls) == 3, f"{len(calls)} attempts"
+    assert all(b - a >= 0.15 for a, b in zip(calls, calls[1:])), "retried without waiting"
+    row, = outbox(db)
+    assert row["attempts"] == 3 and row["error"] == "RuntimeError: a bug in two lines"
+    assert "Traceback" not in caplog.text
+    assert all("\n" not in r.getMessage() for r in caplog.records)
+
+
+def test_an_outcome_the_outbox_cannot_take_is_not_retried_at_once(tmp_path, monkeypatch):
+    """Delivered, but the database refuses to record it (locked, full): the message waits
+    before it is tried again, instead of being sent again and again."""
+    import probe.alerts as alerts_module
+
+    calls = []
+
+    async def delivered(channel, message, session):
+        calls.append(time.monotonic())
+
+    def refuse(self, *args):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(alerts_module, "deliver", delivered)
+    monkeypatch.setattr(alerts_module._Outbox, "sent", refuse)
+    db = tmp_path / "p.db"
+    deliver_events(db, AlertSettings(webhooks=(Webhook("chat", "https://127.0.0.1:1/"),)),
+                   until=lambda: calls and time.monotonic() - calls[0] > 1.5, timeout=5)
+    assert 1 <= len(calls) <= 3, f"{len(calls)} deliveries in 1.5 s"

@@ -78,7 +78,7 @@ def test_a_reload_never_leaves_an_endpoint_a_whole_interval_without_a_check():
     clock = [1000.0]
     for step in range(1000):
         clock[0] = 1000.0 + step * 0.01
-        scheduler = Scheduler(endpoints, None, None, clock=lambda: clock[0])
+        scheduler = Scheduler(endpoints, None, None, clock=lambda: clock[0], wall=lambda: clock[0])
         before = {e.name: scheduler.next_check(e.name) for e in endpoints}
         clock[0] += 0.005
         scheduler.update(endpoints + [endpoint("newcomer", 10)])
@@ -224,3 +224,77 @@ def test_reload_keeps_unchanged_endpoints_and_drops_removed_ones():
 
     asyncio.run(main())
     assert "b" not in calls and "a" in calls and "c" in calls
+
+
+def test_reloads_during_checks_in_flight_lose_no_endpoint():
+    """Checks in flight while the config is reloaded, again and again, with the same endpoints or
+    not: every endpoint keeps being checked afterwards."""
+    names = [f"e{i}" for i in range(20)]
+    calls = []
+
+    async def slow_check(ep):
+        calls.append((ep.name, time.monotonic()))
+        await asyncio.sleep(0.15)
+        return SimpleNamespace(state="up")
+
+    async def main():
+        stop = asyncio.Event()
+        endpoints = [endpoint(n, 0.3) for n in names]
+        scheduler = Scheduler(endpoints, slow_check, lambda *a: None)
+        task = asyncio.create_task(scheduler.run(stop))
+        for reload in range(20):
+            await asyncio.sleep(0.05)
+            # the same config, then one with an endpoint more, then the same again
+            scheduler.update(endpoints + ([endpoint("extra", 0.3)] if reload % 2 else []))
+        scheduler.update(endpoints)
+        reloaded = time.monotonic()
+        await asyncio.sleep(1.5)
+        stop.set()
+        await task
+        await scheduler.drain(1)
+        return reloaded
+
+    reloaded = asyncio.run(main())
+    after = {}
+    for name, at in calls:
+        if at > reloaded:
+            after[name] = after.get(name, 0) + 1
+    stopped = [n for n in names if after.get(n, 0) < 3]
+    assert not stopped, f"never checked again after the reloads: {stopped}"
+
+
+def test_a_reload_that_changes_nothing_changes_nothing():
+    clock = [1000.0]
+    endpoints = [endpoint(f"e{i}", 10) for i in range(20)]
+    scheduler = Scheduler(endpoints, None, None, clock=lambda: clock[0], wall=lambda: clock[0])
+    before = {e.name: scheduler.next_check(e.name) for e in endpoints}
+    heap = list(scheduler._heap)
+    clock[0] += 3
+    scheduler.update(endpoints)
+    assert {e.name: scheduler.next_check(e.name) for e in endpoints} == before
+    assert scheduler._heap == heap
+
+
+def test_a_pending_recheck_survives_a_reload():
+    calls = []
+
+    async def fake_check(ep):
+        calls.append(time.monotonic())
+        return SimpleNamespace(state="down")
+
+    async def main():
+        stop = asyncio.Event()
+        ep = endpoint("a", 30, confirm=3)
+        scheduler = Scheduler([ep], fake_check, lambda *a: None, retry_interval=0.2,
+                              offsets={"a": 0.0})
+        scheduler._states["a"].due = None
+        scheduler._push(time.monotonic(), scheduler._states["a"], 0)  # a first check now
+        task = asyncio.create_task(scheduler.run(stop))
+        await asyncio.sleep(0.1)
+        scheduler.update([endpoint("a", 30, confirm=3, url="https://b.example/")], offsets={"a": 0.0})
+        await asyncio.sleep(0.8)
+        stop.set()
+        await task
+
+    asyncio.run(main())
+    assert len(calls) >= 3, "the re-checks that confirm an outage stopped at the reload"

@@ -42,7 +42,7 @@ def test_a_worker_keeps_the_offsets_computed_over_all_endpoints():
     share = deal(endpoints, 2, offsets)[1]
 
     async def main():
-        scheduler = Scheduler(share, None, None, clock=lambda: 1000.0,
+        scheduler = Scheduler(share, None, None, clock=lambda: 1000.0, wall=lambda: 1000.0,
                               offsets={e.name: offsets[e.name] for e in share})
         return {e.name: scheduler.next_check(e.name) for e in share}
 
