@@ -1,0 +1,357 @@
+"""Months worked by hand from docs/accounting rules, compared with `probe report --format json`.
+
+Each month is built as an export file (checks, then the paper trail: maintenance windows with
+their declaration times, acknowledgements), imported with `probe import`, and reported with
+`probe report --format json --month … --as-of …`. The figures asserted are worked by hand in
+the comments, from the rules alone; none is copied from probe's output.
+
+Conventions of the comments: times are local (Europe/Paris) with their offset; `+02` is summer
+time (CEST), `+01` winter time (CET). Checks are every 300 s unless said otherwise, so a check
+vouches for at most 1.5 × 300 = 450 s.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+
+from probe.cli import cli
+
+AS_OF_DONE = "2026-11-28T12:00+01:00"  # October and earlier are over
+
+
+def t(text: str) -> datetime:
+    """A local time written with its offset."""
+    moment = datetime.fromisoformat(text)
+    assert moment.tzinfo is not None, text
+    return moment
+
+
+def ms(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
+
+
+def zulu(moment: datetime) -> str:
+    stamp = moment.astimezone(timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
+class History:
+    """The checks of one endpoint, keyed by time, and the paper trail."""
+
+    def __init__(self, endpoint: str, interval: float = 300):
+        self.endpoint = endpoint
+        self.interval = interval
+        self.checks: dict[int, dict] = {}
+        self.trail: list[dict] = []
+
+    def fill(self, first: str, until: str, step: float | None = None, state: str = "up",
+             error_class: str | None = None) -> None:
+        """Checks from `first` every `step` seconds, before `until` (excluded)."""
+        step = step or self.interval
+        at, end = t(first), t(until)
+        while at < end:
+            self.check(at, state, error_class, step)
+            at += timedelta(seconds=step)
+
+    def check(self, at, state="up", error_class=None, interval=None) -> None:
+        at = t(at) if isinstance(at, str) else at
+        self.checks[ms(at)] = {"endpoint": self.endpoint, "at": zulu(at), "state": state,
+                               "error_class": error_class, "interval_s": interval or self.interval,
+                               "http_status": 200 if state != "down" else None}
+
+    def set(self, at: str, state: str, error_class: str | None = None) -> None:
+        """A check already there changes state (keeping its interval)."""
+        key = ms(t(at))
+        assert key in self.checks, at
+        self.checks[key].update(state=state, error_class=error_class)
+
+    def down(self, first: str, last: str, error_class: str) -> None:
+        """The checks from `first` to `last` (included) are down."""
+        start, end = ms(t(first)), ms(t(last))
+        hits = [key for key in self.checks if start <= key <= end]
+        assert hits, (first, last)
+        for key in hits:
+            self.checks[key].update(state="down", error_class=error_class, http_status=None)
+
+    def remove(self, first: str, until: str) -> None:
+        """No check from `first` before `until`: the probe was not running."""
+        start, end = ms(t(first)), ms(t(until))
+        for key in [key for key in self.checks if start <= key < end]:
+            del self.checks[key]
+
+    def maintenance(self, start: str, end: str, declared_at: str, reason: str,
+                    cancelled_at: str | None = None) -> None:
+        self.trail.append({
+            "record": "maintenance", "start": ms(t(start)), "end": ms(t(end)), "every": None, "at": None,
+            "duration_ms": None, "endpoints": [self.endpoint], "reason": reason,
+            "declared_at": ms(t(declared_at)), "declared_by": "ops", "source": "command",
+            "config_key": None, "cancelled_at": ms(t(cancelled_at)) if cancelled_at else None,
+            "cancelled_by": "ops" if cancelled_at else None})
+
+    def ack(self, start: str, at: str, by: str = "alice") -> None:
+        """Someone acknowledged the incident that began at `start`."""
+        self.trail.append({
+            "record": "incident", "endpoint": self.endpoint, "start": ms(t(start)), "end": None,
+            "severity": None, "summary": None, "source": "detected", "ack_at": ms(t(at)), "ack_by": by,
+            "closed_at": None, "recorded_at": ms(t(at))})
+
+    def lines(self) -> list[str]:
+        return [json.dumps(self.checks[key]) for key in sorted(self.checks)]
+
+
+def write_month(tmp_path, histories: list[History], sla: dict | None = None, endpoints: str = "") -> tuple:
+    """Import the histories into a new database; return (config path, db path)."""
+    db = tmp_path / "probe.db"
+    export = tmp_path / "history.jsonl"
+    lines = [line for history in histories for line in history.lines()]
+    lines += [json.dumps(record) for history in histories for record in history.trail]
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sla_lines = "".join(f"{key} = {json.dumps(value)}\n" for key, value in (sla or {}).items())
+    config = tmp_path / "probe.toml"
+    config.write_text(f'[probe]\ndatabase = "{db}"\n\n[sla]\n{sla_lines}\n{endpoints}', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "--config", str(config), str(export)])
+    assert result.exit_code == 0, result.output
+    return config, db
+
+
+def report(config, month: str, as_of: str) -> dict:
+    result = CliRunner().invoke(cli, ["report", "--config", str(config), "--format", "json",
+                                      "--month", month, "--as-of", as_of])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def section(model: dict, name: str) -> dict:
+    (found,) = [e for e in model["endpoints"] if e["name"] == name]
+    return found
+
+
+def incident(endpoint: dict, start: str) -> dict:
+    """The incident that began at `start` (a local time with its offset)."""
+    found = [i for i in endpoint["incidents"] if t(i["start"]) == t(start)]
+    assert len(found) == 1, (start, [i["start"] for i in endpoint["incidents"]])
+    return found[0]
+
+
+def same_time(a: str | None, b: str | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and t(a) == t(b))
+
+
+# ------------------------------------------------------------------ October 2026, Paris
+#
+# The month runs from 2026-10-01T00:00+02 to 2026-11-01T00:00+01: summer time ends on Sunday
+# 25 October (03:00+02 becomes 02:00+01), so it lasts 31 × 24 h + 1 h = 745 h = 2 682 000 s.
+# One endpoint, `web`, checked every 300 s from 2026-09-30T23:30+02 to 2026-11-01T00:30+01.
+
+
+def october() -> History:
+    web = History("web")
+    web.fill("2026-09-30T23:30+02:00", "2026-11-01T00:35+01:00")
+    # An outage across the month's start: down 23:50, 23:55, 00:00, 00:05 (4 checks), up 00:10.
+    web.down("2026-09-30T23:50+02:00", "2026-10-01T00:05+02:00", "http_status")
+    # A blip: one down check (confirm = 2), Monday 5 October 10:00; the next check is up.
+    web.set("2026-10-05T10:00+02:00", "down", "timeout")
+    # A check not made between two up checks: 11:55 up, 12:00 probe_error, 12:05 up.
+    web.set("2026-10-06T12:00+02:00", "down", "probe_error")
+    # A check not made inside an outage: 14:00 down, 14:05 probe_error, 14:10 down, 14:15 up.
+    web.set("2026-10-08T14:00+02:00", "down", "http_status")
+    web.set("2026-10-08T14:05+02:00", "down", "probe_error")
+    web.set("2026-10-08T14:10+02:00", "down", "http_status")
+    # The probe stopped: last check 03:00, next 05:00 (no outage around).
+    web.remove("2026-10-10T03:05+02:00", "2026-10-10T05:00+02:00")
+    # The probe stopped inside an outage: down 09:00, 09:05, no check, down 10:00, up 10:05.
+    web.down("2026-10-12T09:00+02:00", "2026-10-12T09:05+02:00", "connect")
+    web.remove("2026-10-12T09:10+02:00", "2026-10-12T10:00+02:00")
+    web.set("2026-10-12T10:00+02:00", "down", "connect")
+    # The interval becomes 60 s from 12:00 to 12:30, then 300 s again from 12:40 (no check
+    # between 12:30 and 12:40); down 12:10, 12:11, 12:12, up 12:13.
+    web.remove("2026-10-15T12:00+02:00", "2026-10-15T12:40+02:00")
+    web.fill("2026-10-15T12:00+02:00", "2026-10-15T12:31+02:00", step=60)
+    web.down("2026-10-15T12:10+02:00", "2026-10-15T12:12+02:00", "timeout")
+    # Tuesday 20 October: a window 02:00-04:00 declared ahead (25 September); the probe stopped
+    # from 01:40 (last check) to 02:20 (next); an outage 02:30-02:40 inside the window, another
+    # from 03:30 to 04:30, across the window's end.
+    web.maintenance("2026-10-20T02:00+02:00", "2026-10-20T04:00+02:00", "2026-09-25T10:00+02:00", "upgrade")
+    web.remove("2026-10-20T01:45+02:00", "2026-10-20T02:20+02:00")
+    web.down("2026-10-20T02:30+02:00", "2026-10-20T02:35+02:00", "connect")
+    web.down("2026-10-20T03:30+02:00", "2026-10-20T04:25+02:00", "http_status")
+    # Thursday 22 October: a window 10:00-12:00 declared late, at 11:00; an outage 10:30-11:30.
+    web.maintenance("2026-10-22T10:00+02:00", "2026-10-22T12:00+02:00", "2026-10-22T11:00+02:00", "hotfix")
+    web.down("2026-10-22T10:30+02:00", "2026-10-22T11:25+02:00", "http_status")
+    # Sunday 25 October, the night summer time ends: down from 02:30+02 (00:30 UTC) to 02:25+01
+    # (01:25 UTC), 12 checks; up at 02:30+01. Acknowledged at 04:00+01.
+    web.down("2026-10-25T02:30+02:00", "2026-10-25T02:25+01:00", "tls_cert")
+    web.ack("2026-10-25T02:30+02:00", "2026-10-25T04:00+01:00")
+    # Tuesday 27 October: a window 09:00-10:00 declared on the 1st, cancelled on the 26th; an
+    # outage 09:00-10:00 in it. Acknowledged at 15:00.
+    web.maintenance("2026-10-27T09:00+01:00", "2026-10-27T10:00+01:00", "2026-10-01T09:00+02:00", "migration",
+                    cancelled_at="2026-10-26T18:00+01:00")
+    web.down("2026-10-27T09:00+01:00", "2026-10-27T09:55+01:00", "connect")
+    web.ack("2026-10-27T09:00+01:00", "2026-10-27T15:00+01:00")
+    # An outage across the month's end: Saturday 31 October 23:50+01 to Sunday 1 November 00:10+01.
+    web.down("2026-10-31T23:50+01:00", "2026-11-01T00:05+01:00", "dns")
+    return web
+
+
+# Unmonitored time of October, outside maintenance (a check vouches for 450 s at most):
+#   6 Oct: 11:55 vouches to 12:02:30; 12:00 was not made; next made check 12:05       150 s
+#   8 Oct: 14:00 vouches to 14:07:30; 14:05 was not made; next made check 14:10       150 s
+#  10 Oct: 03:00 vouches to 03:07:30; next check 05:00                               6 750 s
+#  12 Oct: 09:05 vouches to 09:12:30; next check 10:00                               2 850 s
+#  15 Oct: 12:30 (60 s interval) vouches 90 s, to 12:31:30; next check 12:40           510 s
+#          (read with the next check's 300 s interval it would be 150 s)
+#  20 Oct: 01:40 vouches to 01:47:30; the window begins 02:00 (the rest is maintenance) 750 s
+#  total                                                                             11 160 s
+# Downtime (count): edge 00:00-00:10 600; 8 Oct 14:00-14:07:30 450 + 14:10-14:15 300 = 750;
+#  12 Oct 09:00-09:12:30 750 + 10:00-10:05 300 = 1 050; 15 Oct 12:10-12:13 180;
+#  20 Oct 02:30-02:40 inside the window 0, 03:30-04:30 outside the window 04:00-04:30 1 800;
+#  22 Oct 10:30-11:00 before the declaration 1 800; 25 Oct 00:30-01:30 UTC 3 600;
+#  27 Oct (cancelled window) 3 600; 31 Oct 23:50-24:00 600.
+#  total 600 + 750 + 1 050 + 180 + 1 800 + 1 800 + 3 600 + 3 600 + 600 = 13 980 s
+OCTOBER_PERIOD = 745 * 3600  # 2 682 000 s
+OCTOBER_UNMONITORED = 150 + 150 + 6750 + 2850 + 510 + 750  # 11 160 s
+
+
+def test_october_counts_late_maintenance(tmp_path):
+    config, _ = write_month(tmp_path, [october()], {"late_maintenance": "count"})
+    model = report(config, "2026-10", AS_OF_DONE)
+    web = section(model, "web")
+    assert model["period_seconds"] == OCTOBER_PERIOD
+    assert model["provisional"] is False
+    # maintenance: 20 Oct 02:00-04:00 7 200 (its unmonitored 02:00-02:20 counted once, here);
+    # 22 Oct only from its declaration, 11:00-12:00, 3 600; cancelled 0. Total 10 800 s.
+    # eligible = 2 682 000 - 11 160 - 10 800 = 2 660 040 s
+    # availability = 100 × (1 - 13 980 / 2 660 040) = 99.47444… -> 99.474
+    # allowed = 0.002 × 2 660 040 = 5 320.08 s
+    figures = {key: web[key] for key in ("unmonitored_seconds", "maintenance_seconds", "eligible_seconds",
+                                         "downtime_seconds", "availability_display", "allowed_downtime_seconds",
+                                         "met", "blips")}
+    assert figures == {"unmonitored_seconds": 11160, "maintenance_seconds": 10800, "eligible_seconds": 2660040,
+                       "downtime_seconds": 13980, "availability_display": "99.474",
+                       "allowed_downtime_seconds": 5320.08, "met": False, "blips": 1}
+    # The one blip: Monday 5 October 10:00, down (timeout), 1 check, ended by the 10:05 check.
+    (blip,) = web["blip_events"]
+    assert (t(blip["start"]), t(blip["end"]), blip["state"], blip["error_class"], blip["checks"]) == (
+        t("2026-10-05T10:00+02:00"), t("2026-10-05T10:05+02:00"), "down", "timeout", 1)
+    # The unmonitored periods listed are those outside maintenance.
+    assert [(t(u["start"]), t(u["end"])) for u in web["unmonitored"]] == [
+        (t("2026-10-06T12:02:30+02:00"), t("2026-10-06T12:05+02:00")),
+        (t("2026-10-08T14:07:30+02:00"), t("2026-10-08T14:10+02:00")),
+        (t("2026-10-10T03:07:30+02:00"), t("2026-10-10T05:00+02:00")),
+        (t("2026-10-12T09:12:30+02:00"), t("2026-10-12T10:00+02:00")),
+        (t("2026-10-15T12:31:30+02:00"), t("2026-10-15T12:40+02:00")),
+        (t("2026-10-20T01:47:30+02:00"), t("2026-10-20T02:00+02:00")),
+    ]
+    windows = {w["reason"]: w for w in web["maintenance_windows"]}
+    assert {reason: (w["late"], w["excluded_seconds"], w["cancelled_at"] is not None)
+            for reason, w in windows.items()} == {
+        "upgrade": (False, 7200, False), "hotfix": (True, 3600, False), "migration": (False, 0, True)}
+    assert same_time(windows["hotfix"]["declared_at"], "2026-10-22T11:00+02:00")
+
+
+# Incidents of October (blocking: acknowledge 5h, fix 24wh; wh counts Monday-Friday, France):
+# start                  class        end                 duration downtime  ack by            fix by
+# Wed 30 Sep 23:50+02    http_status  1 Oct 00:10+02       1 200     600     1 Oct 04:50 miss  Thu 1 Oct 23:50 met
+#   (24wh: 10 min left on Wednesday, 23 h 50 on Thursday)
+# Thu 8 Oct 14:00        http_status  14:15                  900     750     19:00 missed      Fri 9 Oct 14:00 met
+# Mon 12 Oct 09:00       connect      10:05                3 900   1 050     14:00 missed      Tue 13 Oct 09:00 met
+# Thu 15 Oct 12:10       timeout      12:13                  180     180     17:10 missed      Fri 16 Oct 12:10 met
+# Tue 20 Oct 02:30       connect      02:40                  600       0     none (entirely inside maintenance)
+# Tue 20 Oct 03:30       http_status  04:30                3 600   1 800     08:30 missed      Wed 21 Oct 03:30 met
+# Thu 22 Oct 10:30       http_status  11:30                3 600   1 800     15:30 missed      Fri 23 Oct 10:30 met
+#   (count: it began before the window was declared, so it is not inside maintenance)
+# Sun 25 Oct 02:30+02    tls_cert     02:30+01             3 600   3 600     06:30+01 (5 clock hours: 00:30 UTC
+#   + 5 h = 05:30 UTC), acknowledged 04:00+01: met; fix: Sunday is closed, the clock starts Monday
+#   26 00:00+01, so Tue 27 Oct 00:00+01, met
+# Tue 27 Oct 09:00+01    connect      10:00                3 600   3 600     14:00, acked 15:00: missed; Wed 28 Oct 09:00 met
+# Sat 31 Oct 23:50+01    dns          1 Nov 00:10+01       1 200     600     1 Nov 04:50 missed; Saturday and Sunday
+#   1 November (a holiday) are closed: Mon 2 Nov 00:00 + 24wh = Tue 3 Nov 00:00+01, met
+OCTOBER_INCIDENTS = [
+    # start, end, severity, class, duration, downtime, ack deadline, ack, fix deadline, fix
+    ("2026-09-30T23:50+02:00", "2026-10-01T00:10+02:00", "blocking", "http_status", 1200, 600,
+     "2026-10-01T04:50+02:00", "missed", "2026-10-01T23:50+02:00", "met"),
+    ("2026-10-08T14:00+02:00", "2026-10-08T14:15+02:00", "blocking", "http_status", 900, 750,
+     "2026-10-08T19:00+02:00", "missed", "2026-10-09T14:00+02:00", "met"),
+    ("2026-10-12T09:00+02:00", "2026-10-12T10:05+02:00", "blocking", "connect", 3900, 1050,
+     "2026-10-12T14:00+02:00", "missed", "2026-10-13T09:00+02:00", "met"),
+    ("2026-10-15T12:10+02:00", "2026-10-15T12:13+02:00", "blocking", "timeout", 180, 180,
+     "2026-10-15T17:10+02:00", "missed", "2026-10-16T12:10+02:00", "met"),
+    ("2026-10-20T02:30+02:00", "2026-10-20T02:40+02:00", "blocking", "connect", 600, 0,
+     None, "none", None, "none"),
+    ("2026-10-20T03:30+02:00", "2026-10-20T04:30+02:00", "blocking", "http_status", 3600, 1800,
+     "2026-10-20T08:30+02:00", "missed", "2026-10-21T03:30+02:00", "met"),
+    ("2026-10-22T10:30+02:00", "2026-10-22T11:30+02:00", "blocking", "http_status", 3600, 1800,
+     "2026-10-22T15:30+02:00", "missed", "2026-10-23T10:30+02:00", "met"),
+    ("2026-10-25T02:30+02:00", "2026-10-25T02:30+01:00", "blocking", "tls_cert", 3600, 3600,
+     "2026-10-25T06:30+01:00", "met", "2026-10-27T00:00+01:00", "met"),
+    ("2026-10-27T09:00+01:00", "2026-10-27T10:00+01:00", "blocking", "connect", 3600, 3600,
+     "2026-10-27T14:00+01:00", "missed", "2026-10-28T09:00+01:00", "met"),
+    ("2026-10-31T23:50+01:00", "2026-11-01T00:10+01:00", "blocking", "dns", 1200, 600,
+     "2026-11-01T04:50+01:00", "missed", "2026-11-03T00:00+01:00", "met"),
+]
+
+
+def incident_rows(endpoint: dict) -> list[tuple]:
+    rows = []
+    for i in sorted(endpoint["incidents"], key=lambda i: t(i["start"])):
+        rows.append((t(i["start"]), t(i["end"]) if i["end"] else None, i["severity"], i["error_class"],
+                     i["duration_seconds"], i["downtime_seconds"],
+                     t(i["acknowledge_deadline"]) if i["acknowledge_deadline"] else None, i["acknowledge"],
+                     t(i["fix_deadline"]) if i["fix_deadline"] else None, i["fix"]))
+    return rows
+
+
+def expected_rows(rows) -> list[tuple]:
+    return [(t(start), t(end) if end else None, severity, cls, duration, downtime,
+             t(ack_by) if ack_by else None, ack, t(fix_by) if fix_by else None, fix)
+            for start, end, severity, cls, duration, downtime, ack_by, ack, fix_by, fix in rows]
+
+
+def test_october_incidents_and_deadlines(tmp_path):
+    config, _ = write_month(tmp_path, [october()], {"late_maintenance": "count"})
+    web = section(report(config, "2026-10", AS_OF_DONE), "web")
+    assert incident_rows(web) == expected_rows(OCTOBER_INCIDENTS)
+    inside = incident(web, "2026-10-20T02:30+02:00")
+    assert inside["in_maintenance"] is True
+
+
+def test_october_excludes_late_maintenance(tmp_path):
+    # The same history, under a contract that allows late declarations: the window of 22 October
+    # excuses all of 10:00-12:00.
+    config, _ = write_month(tmp_path, [october()], {"late_maintenance": "exclude"})
+    web = section(report(config, "2026-10", AS_OF_DONE), "web")
+    # maintenance = 7 200 + 7 200 = 14 400 s; eligible = 2 682 000 - 11 160 - 14 400 = 2 656 440 s
+    # downtime = 13 980 - 1 800 (22 Oct 10:30-11:00 now excused) = 12 180 s
+    # availability = 100 × (1 - 12 180 / 2 656 440) = 99.54149… -> 99.541
+    # allowed = 0.002 × 2 656 440 = 5 312.88 s
+    figures = {key: web[key] for key in ("unmonitored_seconds", "maintenance_seconds", "eligible_seconds",
+                                         "downtime_seconds", "availability_display", "allowed_downtime_seconds")}
+    assert figures == {"unmonitored_seconds": 11160, "maintenance_seconds": 14400, "eligible_seconds": 2656440,
+                       "downtime_seconds": 12180, "availability_display": "99.541",
+                       "allowed_downtime_seconds": 5312.88}
+    hotfix = [w for w in web["maintenance_windows"] if w["reason"] == "hotfix"][0]
+    assert (hotfix["late"], hotfix["excluded_seconds"]) == (True, 7200)
+    # The outage of 22 October 10:30-11:30 now lies entirely inside the excused window: no deadlines.
+    late = incident(web, "2026-10-22T10:30+02:00")
+    assert (late["in_maintenance"], late["downtime_seconds"], late["acknowledge"], late["fix"],
+            late["acknowledge_deadline"], late["fix_deadline"]) == (True, 0, "none", "none", None, None)
+
+
+def test_september_counts_its_part_of_the_edge_outage(tmp_path):
+    config, _ = write_month(tmp_path, [october()])
+    web = section(report(config, "2026-09", AS_OF_DONE), "web")
+    # September (720 h = 2 592 000 s) has checks from 30 Sep 23:30+02 only: monitored 23:30-24:00,
+    # 1 800 s; unmonitored 2 592 000 - 1 800 = 2 590 200 s. Downtime 23:50-24:00 = 600 s.
+    # availability = 100 × (1 - 600 / 1 800) = 66.666… -> 66.666 (never 66.667)
+    # allowed = 0.002 × 1 800 = 3.6 s
+    figures = {key: web[key] for key in ("period_seconds", "unmonitored_seconds", "eligible_seconds",
+                                         "downtime_seconds", "availability_display", "allowed_downtime_seconds")}
+    assert figures == {"period_seconds": 2592000, "unmonitored_seconds": 2590200, "eligible_seconds": 1800,
+                       "downtime_seconds": 600, "availability_display": "66.666", "allowed_downtime_seconds": 3.6}
+    (edge,) = web["incidents"]
+    assert (t(edge["start"]), t(edge["end"]), edge["downtime_seconds"]) == (
+        t("2026-09-30T23:50+02:00"), t("2026-10-01T00:10+02:00"), 600)
