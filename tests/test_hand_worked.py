@@ -355,3 +355,105 @@ def test_september_counts_its_part_of_the_edge_outage(tmp_path):
     (edge,) = web["incidents"]
     assert (t(edge["start"]), t(edge["end"]), edge["downtime_seconds"]) == (
         t("2026-09-30T23:50+02:00"), t("2026-10-01T00:10+02:00"), 600)
+
+
+# ------------------------------------------------------------------ June 2026: just under, and exactly on, the target
+#
+# The month runs from 2026-06-01T00:00+02 to 2026-07-01T00:00+02: 30 × 24 h = 2 592 000 s.
+
+JUNE_ENDPOINTS = """
+[[endpoint]]
+name = "api"
+url = "https://api.example/health"
+interval = "5m"
+
+[[endpoint]]
+name = "www"
+url = "https://www.example/"
+interval = "5m"
+max_severity = "major"
+"""
+
+
+def june() -> list[History]:
+    api = History("api")
+    api.fill("2026-06-01T00:00+02:00", "2026-07-01T00:00+02:00")
+    # The probe stopped after a check made at 03:00:00.499 (02:55 vouches up to it); next check 05:00.
+    api.remove("2026-06-10T03:00+02:00", "2026-06-10T05:00+02:00")
+    api.check("2026-06-10T03:00:00.499+02:00")
+    # A blip (one down check), Monday 15 June 08:00.
+    api.set("2026-06-15T08:00+02:00", "down", "dns")
+    # A degradation, Tuesday 16 June: too slow at 14:00, 14:05, 14:10; up 14:15.
+    for at in ("14:00", "14:05", "14:10"):
+        api.set(f"2026-06-16T{at}+02:00", "degraded", "too_slow")
+    # A degraded blip: one check with a certificate close to expiry, Wednesday 17 June 09:00.
+    api.set("2026-06-17T09:00+02:00", "degraded", "cert_expiring")
+    # An outage, Wednesday 24 June: down 10:00 to 11:25 (18 checks); a re-check at 11:26:15 is up.
+    api.down("2026-06-24T10:00+02:00", "2026-06-24T11:25+02:00", "http_status")
+    api.check("2026-06-24T11:26:15+02:00")
+    api.ack("2026-06-24T10:00+02:00", "2026-06-24T14:59:59+02:00")
+
+    www = History("www")
+    www.fill("2026-06-01T00:00+02:00", "2026-07-01T00:00+02:00")
+    # Every 900 s on 5 June from 00:00 to 05:45, then every 300 s again: each 900 s check vouches
+    # up to the next one (900 s ≤ 1 350 s), so nothing is unmonitored, though the endpoint's
+    # interval is 300 s now.
+    www.remove("2026-06-05T00:00+02:00", "2026-06-05T06:00+02:00")
+    www.fill("2026-06-05T00:00+02:00", "2026-06-05T06:00+02:00", step=900)
+    # The same outage as api's, with its re-check at 11:26:24.
+    www.down("2026-06-24T10:00+02:00", "2026-06-24T11:25+02:00", "http_status")
+    www.check("2026-06-24T11:26:24+02:00")
+    return [api, www]
+
+
+def test_june_just_under_the_target_is_truncated(tmp_path):
+    config, _ = write_month(tmp_path, june(), endpoints=JUNE_ENDPOINTS)
+    api = section(report(config, "2026-06", AS_OF_DONE), "api")
+    # unmonitored: 03:00:00.499 vouches to 03:07:30.499; next check 05:00: 6 749.501 s
+    # eligible = 2 592 000 - 6 749.501 = 2 585 250.499 s
+    # downtime = 10:00 to 11:26:15 = 5 175 s (the degradation is not downtime, blips neither)
+    # availability = 100 × (1 - 5 175 / 2 585 250.499) = 99.799825… -> 99.799 (rounding: 99.800);
+    #   not met (below 99.8)
+    # allowed = 0.002 × 2 585 250.499 = 5 170.500998 s -> 5 170.5 (rounding to the ms: 5 170.501)
+    figures = {key: api[key] for key in ("unmonitored_seconds", "maintenance_seconds", "eligible_seconds",
+                                         "downtime_seconds", "availability_display", "allowed_downtime_seconds",
+                                         "met", "blips")}
+    assert figures == {"unmonitored_seconds": 6749.501, "maintenance_seconds": 0, "eligible_seconds": 2585250.499,
+                       "downtime_seconds": 5175, "availability_display": "99.799",
+                       "allowed_downtime_seconds": 5170.5, "met": False, "blips": 2}
+    assert [(t(b["start"]), t(b["end"]), b["state"], b["error_class"], b["checks"]) for b in api["blip_events"]] == [
+        (t("2026-06-15T08:00+02:00"), t("2026-06-15T08:05+02:00"), "down", "dns", 1),
+        (t("2026-06-17T09:00+02:00"), t("2026-06-17T09:05+02:00"), "degraded", "cert_expiring", 1),
+    ]
+    # Incidents:
+    #  Tue 16 June 14:00-14:15, too_slow degradation: major, 900 s, no downtime; acknowledge
+    #    24wh -> Wed 17 June 14:00 (not acknowledged: missed); fix 48wh -> Thu 18 June 14:00, met.
+    #  Wed 24 June 10:00-11:26:15, http_status: blocking, 5 175 s; acknowledge 5h -> 15:00,
+    #    acknowledged 14:59:59: met; fix 24wh -> Thu 25 June 10:00, met.
+    assert incident_rows(api) == expected_rows([
+        ("2026-06-16T14:00+02:00", "2026-06-16T14:15+02:00", "major", "too_slow", 900, 0,
+         "2026-06-17T14:00+02:00", "missed", "2026-06-18T14:00+02:00", "met"),
+        ("2026-06-24T10:00+02:00", "2026-06-24T11:26:15+02:00", "blocking", "http_status", 5175, 5175,
+         "2026-06-24T15:00+02:00", "met", "2026-06-25T10:00+02:00", "met"),
+    ])
+
+
+def test_june_exactly_on_the_target_is_met(tmp_path):
+    config, _ = write_month(tmp_path, june(), endpoints=JUNE_ENDPOINTS)
+    www = section(report(config, "2026-06", AS_OF_DONE), "www")
+    # unmonitored 0 (the 900 s checks of 5 June vouch up to the next), eligible 2 592 000 s
+    # downtime = 10:00 to 11:26:24 = 5 184 s
+    # availability = 100 × (1 - 5 184 / 2 592 000) = 100 × (1 - 0.002) = 99.8 exactly -> 99.800, met
+    # allowed = 0.002 × 2 592 000 = 5 184 s: the whole budget is spent, not overspent
+    figures = {key: www[key] for key in ("unmonitored_seconds", "eligible_seconds", "downtime_seconds",
+                                         "availability_display", "allowed_downtime_seconds", "met",
+                                         "coverage_percent")}
+    assert figures == {"unmonitored_seconds": 0, "eligible_seconds": 2592000, "downtime_seconds": 5184,
+                       "availability_display": "99.800", "allowed_downtime_seconds": 5184, "met": True,
+                       "coverage_percent": 100}
+    # The endpoint caps its outages at major: acknowledge 24wh from Wed 24 June 10:00 -> Thu 25
+    # June 10:00 (not acknowledged, missed); fix 48wh -> Fri 26 June 10:00, met.
+    assert incident_rows(www) == expected_rows([
+        ("2026-06-24T10:00+02:00", "2026-06-24T11:26:24+02:00", "major", "http_status", 5184, 5184,
+         "2026-06-25T10:00+02:00", "missed", "2026-06-26T10:00+02:00", "met"),
+    ])
