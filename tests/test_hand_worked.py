@@ -92,6 +92,21 @@ class History:
             "config_key": None, "cancelled_at": ms(t(cancelled_at)) if cancelled_at else None,
             "cancelled_by": "ops" if cancelled_at else None})
 
+    def weekly(self, weekday: int, at: str, hours: int, declared_at: str, reason: str) -> None:
+        """A recurring window: `weekday` 0 (Monday) to 6, local start `at`, for `hours`."""
+        self.trail.append({
+            "record": "maintenance", "start": None, "end": None, "every": str(weekday), "at": at,
+            "duration_ms": hours * 3_600_000, "endpoints": [self.endpoint], "reason": reason,
+            "declared_at": ms(t(declared_at)), "declared_by": "ops", "source": "command",
+            "config_key": None, "cancelled_at": None, "cancelled_by": None})
+
+    def manual(self, start: str, closed: str, severity: str, summary: str, ack_at: str) -> None:
+        """An incident recorded by hand (one the probe cannot see), closed at `closed`."""
+        self.trail.append({
+            "record": "incident", "endpoint": self.endpoint, "start": ms(t(start)), "end": ms(t(closed)),
+            "severity": severity, "summary": summary, "source": "manual", "ack_at": ms(t(ack_at)),
+            "ack_by": "alice", "closed_at": ms(t(closed)), "recorded_at": ms(t(start))})
+
     def ack(self, start: str, at: str, by: str = "alice") -> None:
         """Someone acknowledged the incident that began at `start`."""
         self.trail.append({
@@ -642,3 +657,119 @@ def test_october_as_of_after_a_late_declaration(tmp_path):
     inside = incident(web, "2026-10-22T10:30+02:00")
     assert (inside["in_maintenance"], inside["acknowledge"], inside["fix"], inside["downtime_seconds"]) == (
         True, "none", "none", 0)
+
+
+# ------------------------------------------------------------------ March 2026: weekly windows across the spring change
+#
+# The month runs from 2026-03-01T00:00+01 to 2026-04-01T00:00+02: summer time starts on Sunday
+# 29 March (02:00+01 becomes 03:00+02), so it lasts 31 × 24 h - 1 h = 743 h = 2 674 800 s.
+# One endpoint, `db`, checked every 300 s all month.
+
+
+def march() -> History:
+    db = History("db")
+    db.fill("2026-03-01T00:00+01:00", "2026-04-01T00:00+02:00")
+    # Every Sunday at 02:30 for 1 h, declared ahead (15 February). On 29 March 02:30 does not
+    # exist; probe's documented choice reads it with the winter offset: 02:30+01 = 03:30+02, to 04:30+02.
+    db.weekly(6, "02:30", 1, "2026-02-15T10:00+01:00", "weekly")
+    # Every Saturday at 22:00 for 1 h, declared on Saturday 14 March at 12:00: the occurrence of
+    # 7 March is late (entirely before its declaration); those of 14, 21 and 28 March are not.
+    db.weekly(5, "22:00", 1, "2026-03-14T12:00+01:00", "saturday")
+    # Thursday 5 March 16:00: a wrong figure on a screen, recorded by hand as major, acknowledged
+    # Friday 09:00, closed Monday 9 March 11:00.
+    db.manual("2026-03-05T16:00+01:00", "2026-03-09T11:00+01:00", "major", "wrong totals on the invoice page",
+              "2026-03-06T09:00+01:00")
+    # Saturday 7 March, inside the late occurrence: down 22:10, 22:15 (http_status), up 22:20.
+    db.down("2026-03-07T22:10+01:00", "2026-03-07T22:15+01:00", "http_status")
+    # Sunday 8 March, inside the weekly window: down 02:40, 02:45 (connect), up 02:50.
+    db.down("2026-03-08T02:40+01:00", "2026-03-08T02:45+01:00", "connect")
+    # Tuesday 10 March: degraded 15:00 (cert_expiring), 15:05 (too_slow), 15:10 (cert_expiring), up 15:15.
+    db.set("2026-03-10T15:00+01:00", "degraded", "cert_expiring")
+    db.set("2026-03-10T15:05+01:00", "degraded", "too_slow")
+    db.set("2026-03-10T15:10+01:00", "degraded", "cert_expiring")
+    # Thursday 12 March: down 08:00 (body_mismatch), 08:05 (http_status), up 08:10.
+    db.set("2026-03-12T08:00+01:00", "down", "body_mismatch")
+    db.set("2026-03-12T08:05+01:00", "down", "http_status")
+    # Tuesday 17 March: down 09:00, degraded 09:05, down 09:10, up 09:15: three blips, no outage.
+    db.set("2026-03-17T09:00+01:00", "down", "connect")
+    db.set("2026-03-17T09:05+01:00", "degraded", "too_slow")
+    db.set("2026-03-17T09:10+01:00", "down", "connect")
+    # Thursday 19 March: down 03:00 (timeout), the probe stopped, down 05:00, up 05:05. The two
+    # down checks are consecutive in the record: an outage of 2 checks, with 03:07:30-05:00
+    # unmonitored inside it.
+    db.set("2026-03-19T03:00+01:00", "down", "timeout")
+    db.remove("2026-03-19T03:05+01:00", "2026-03-19T05:00+01:00")
+    db.set("2026-03-19T05:00+01:00", "down", "timeout")
+    # Sunday 29 March: down from 03:00+02 to 03:40+02 (tls_handshake), up 03:45+02: it begins
+    # before that day's window (03:30+02).
+    db.down("2026-03-29T03:00+02:00", "2026-03-29T03:40+02:00", "tls_handshake")
+    return db
+
+
+def test_march_weekly_windows_and_spring_change(tmp_path):
+    config, _ = write_month(tmp_path, [march()])
+    model = report(config, "2026-03", AS_OF_DONE)
+    db = section(model, "db")
+    assert model["period_seconds"] == 743 * 3600
+    # unmonitored: 19 Mar 03:07:30 to 05:00 = 6 750 s
+    # maintenance: Sundays 1, 8, 15, 22 (02:30-03:30+01) and 29 (03:30-04:30+02): 5 × 3 600 = 18 000;
+    #   Saturdays 14, 21, 28 (22:00-23:00+01): 3 × 3 600 = 10 800 (7 March: late, count: 0); 28 800 s
+    # eligible = 2 674 800 - 6 750 - 28 800 = 2 639 250 s
+    # downtime = 7 Mar 22:10-22:20 600 + 8 Mar 0 (inside) + 12 Mar 08:00-08:10 600
+    #   + 19 Mar 03:00-03:07:30 450 + 05:00-05:05 300 + 29 Mar 03:00-03:30+02 1 800 = 3 750 s
+    # availability = 100 × (1 - 3 750 / 2 639 250) = 99.85791… -> 99.857, met
+    # allowed = 0.002 × 2 639 250 = 5 278.5 s
+    figures = {key: db[key] for key in ("unmonitored_seconds", "maintenance_seconds", "eligible_seconds",
+                                        "downtime_seconds", "availability_display", "allowed_downtime_seconds",
+                                        "met", "blips")}
+    assert figures == {"unmonitored_seconds": 6750, "maintenance_seconds": 28800, "eligible_seconds": 2639250,
+                       "downtime_seconds": 3750, "availability_display": "99.857",
+                       "allowed_downtime_seconds": 5278.5, "met": True, "blips": 3}
+    assert [(t(b["start"]), b["state"], b["error_class"], b["checks"]) for b in db["blip_events"]] == [
+        (t("2026-03-17T09:00+01:00"), "down", "connect", 1),
+        (t("2026-03-17T09:05+01:00"), "degraded", "too_slow", 1),
+        (t("2026-03-17T09:10+01:00"), "down", "connect", 1),
+    ]
+    windows = sorted((t(w["start"]), t(w["end"]), w["late"], w["excluded_seconds"])
+                     for w in db["maintenance_windows"])
+    assert windows == sorted(
+        [(t(f"2026-03-{day:02d}T02:30+01:00"), t(f"2026-03-{day:02d}T03:30+01:00"), False, 3600)
+         for day in (1, 8, 15, 22)]
+        + [(t("2026-03-29T03:30+02:00"), t("2026-03-29T04:30+02:00"), False, 3600)]
+        + [(t("2026-03-07T22:00+01:00"), t("2026-03-07T23:00+01:00"), True, 0)]
+        + [(t(f"2026-03-{day:02d}T22:00+01:00"), t(f"2026-03-{day:02d}T23:00+01:00"), False, 3600)
+           for day in (14, 21, 28)])
+
+
+def test_march_incidents(tmp_path):
+    config, _ = write_month(tmp_path, [march()])
+    db = section(report(config, "2026-03", AS_OF_DONE), "db")
+    # Thu 5 Mar 16:00 manual, major: acknowledge 24wh = Thu 8 + Fri 16 -> Fri 6 Mar 16:00 (09:00:
+    #   met); fix 48wh = Thu 8 + Fri 24 + Mon 16 -> Mon 9 Mar 16:00 (closed 11:00: met);
+    #   Thu 16:00 to Mon 11:00 = 3 days 19 h = 327 600 s; no downtime (not seen by the probe).
+    # Sat 7 Mar 22:10 http_status, blocking (its window's excused part is empty: it keeps its
+    #   deadlines): acknowledge 5h -> Sun 8 Mar 03:10; fix: the clock starts Mon 9 00:00 -> Tue 10 Mar 00:00.
+    # Sun 8 Mar 02:40 connect: entirely inside the weekly window: no deadlines.
+    # Tue 10 Mar 15:00 degradation, classes cert_expiring, too_slow: the highest, major (too_slow):
+    #   acknowledge 24wh -> Wed 11 Mar 15:00; fix 48wh -> Thu 12 Mar 15:00 (fixed 15:15: met).
+    # Thu 12 Mar 08:00 body_mismatch then http_status: the highest, blocking: acknowledge 13:00;
+    #   fix 24wh -> Fri 13 Mar 08:00.
+    # Thu 19 Mar 03:00 timeout, to 05:05: 7 500 s, 750 s of downtime: acknowledge 08:00; fix Fri 20 Mar 03:00.
+    # Sun 29 Mar 03:00+02 tls_handshake, to 03:45+02: 2 700 s, 1 800 s of downtime (03:30-03:45
+    #   is maintenance); acknowledge 5 clock hours -> 08:00+02; fix: Mon 30 00:00 + 24wh -> Tue 31 Mar 00:00+02.
+    assert incident_rows(db) == expected_rows([
+        ("2026-03-05T16:00+01:00", "2026-03-09T11:00+01:00", "major", None, 327600, 0,
+         "2026-03-06T16:00+01:00", "met", "2026-03-09T16:00+01:00", "met"),
+        ("2026-03-07T22:10+01:00", "2026-03-07T22:20+01:00", "blocking", "http_status", 600, 600,
+         "2026-03-08T03:10+01:00", "missed", "2026-03-10T00:00+01:00", "met"),
+        ("2026-03-08T02:40+01:00", "2026-03-08T02:50+01:00", "blocking", "connect", 600, 0,
+         None, "none", None, "none"),
+        ("2026-03-10T15:00+01:00", "2026-03-10T15:15+01:00", "major", "too_slow", 900, 0,
+         "2026-03-11T15:00+01:00", "missed", "2026-03-12T15:00+01:00", "met"),
+        ("2026-03-12T08:00+01:00", "2026-03-12T08:10+01:00", "blocking", "http_status", 600, 600,
+         "2026-03-12T13:00+01:00", "missed", "2026-03-13T08:00+01:00", "met"),
+        ("2026-03-19T03:00+01:00", "2026-03-19T05:05+01:00", "blocking", "timeout", 7500, 750,
+         "2026-03-19T08:00+01:00", "missed", "2026-03-20T03:00+01:00", "met"),
+        ("2026-03-29T03:00+02:00", "2026-03-29T03:45+02:00", "blocking", "tls_handshake", 2700, 1800,
+         "2026-03-29T08:00+02:00", "missed", "2026-03-31T00:00+02:00", "met"),
+    ])
