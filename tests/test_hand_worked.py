@@ -266,6 +266,31 @@ def test_october_counts_late_maintenance(tmp_path):
             for reason, w in windows.items()} == {
         "upgrade": (False, 7200, False), "hotfix": (True, 3600, False), "migration": (False, 0, True)}
     assert same_time(windows["hotfix"]["declared_at"], "2026-10-22T11:00+02:00")
+    # Coverage is what the checks vouched for, maintenance or not: the 1 200 s unmonitored inside
+    # the window of 20 October (02:00-02:20) count against it too.
+    # (2 682 000 - 11 160 - 1 200) / 2 682 000 = 99.5391… % -> 99.53
+    assert web["coverage_percent"] == 99.53
+    days = {day["date"]: day for day in web["days"]}
+    # Sunday 25 October lasts 25 h = 90 000 s, all eligible; downtime 3 600 s: 96 % exactly.
+    assert {key: days["2026-10-25"][key] for key in ("eligible_seconds", "downtime_seconds",
+                                                      "availability_percent")} == {
+        "eligible_seconds": 90000, "downtime_seconds": 3600, "availability_percent": 96.0}
+    # Tuesday 20 October: 86 400 - 750 unmonitored - 7 200 maintenance = 78 450 s eligible;
+    # downtime 1 800 s: 100 × (1 - 1 800 / 78 450) = 97.7055… -> 97.705
+    assert {key: days["2026-10-20"][key] for key in ("eligible_seconds", "unmonitored_seconds",
+                                                      "maintenance_seconds", "availability_percent")} == {
+        "eligible_seconds": 78450, "unmonitored_seconds": 750, "maintenance_seconds": 7200,
+        "availability_percent": 97.705}
+    # The history was imported, with no daemon run: the report says so and never claims the
+    # probe ran throughout. The import brought 8 936 checks: the 746 h from 30 Sep 23:30+02 to
+    # 1 Nov 00:30+01 hold 746 × 12 + 1 = 8 953 five-minute marks; minus 23 (10 Oct), 10 (12 Oct),
+    # 8 (15 Oct), 7 (20 Oct) removed, plus 31 checks every 60 s on 15 October.
+    assert (model["history_imported"], model["probe_ran_throughout"]) == (True, False)
+    assert [(t(g["start"]), t(g["end"]), g["reason"]) for g in model["daemon_gaps"]] == [
+        (t("2026-10-01T00:00+02:00"), t("2026-11-01T00:00+01:00"), "not_recorded")]
+    (imported,) = web["imports"]
+    assert (imported["checks"], t(imported["first_check"]), t(imported["last_check"])) == (
+        8936, t("2026-09-30T23:30+02:00"), t("2026-11-01T00:30+01:00"))
 
 
 # Incidents of October (blocking: acknowledge 5h, fix 24wh; wh counts Monday-Friday, France):
@@ -739,6 +764,13 @@ def test_march_weekly_windows_and_spring_change(tmp_path):
         + [(t("2026-03-07T22:00+01:00"), t("2026-03-07T23:00+01:00"), True, 0)]
         + [(t(f"2026-03-{day:02d}T22:00+01:00"), t(f"2026-03-{day:02d}T23:00+01:00"), False, 3600)
            for day in (14, 21, 28)])
+    # Sunday 29 March lasts 23 h = 82 800 s; maintenance 03:30-04:30+02 3 600 s; eligible 79 200 s;
+    # downtime 03:00-03:30+02 1 800 s: 100 × (1 - 1 800 / 79 200) = 97.7272… -> 97.727
+    (spring,) = [day for day in db["days"] if day["date"] == "2026-03-29"]
+    assert {key: spring[key] for key in ("eligible_seconds", "maintenance_seconds", "downtime_seconds",
+                                         "availability_percent")} == {
+        "eligible_seconds": 79200, "maintenance_seconds": 3600, "downtime_seconds": 1800,
+        "availability_percent": 97.727}
 
 
 def test_march_incidents(tmp_path):
