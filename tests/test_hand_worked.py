@@ -100,19 +100,20 @@ class History:
             "declared_at": ms(t(declared_at)), "declared_by": "ops", "source": "command",
             "config_key": None, "cancelled_at": None, "cancelled_by": None})
 
-    def manual(self, start: str, closed: str, severity: str, summary: str, ack_at: str) -> None:
-        """An incident recorded by hand (one the probe cannot see), closed at `closed`."""
+    def manual(self, start: str, closed: str | None, severity: str, summary: str, ack_at: str | None) -> None:
+        """An incident recorded by hand (one the probe cannot see), closed at `closed` (or not)."""
         self.trail.append({
-            "record": "incident", "endpoint": self.endpoint, "start": ms(t(start)), "end": ms(t(closed)),
-            "severity": severity, "summary": summary, "source": "manual", "ack_at": ms(t(ack_at)),
-            "ack_by": "alice", "closed_at": ms(t(closed)), "recorded_at": ms(t(start))})
+            "record": "incident", "endpoint": self.endpoint, "start": ms(t(start)),
+            "end": ms(t(closed)) if closed else None, "severity": severity, "summary": summary,
+            "source": "manual", "ack_at": ms(t(ack_at)) if ack_at else None, "ack_by": "alice" if ack_at else None,
+            "closed_at": ms(t(closed)) if closed else None, "recorded_at": ms(t(start))})
 
-    def ack(self, start: str, at: str, by: str = "alice") -> None:
-        """Someone acknowledged the incident that began at `start`."""
+    def ack(self, start: str, at: str, by: str = "alice", recorded_at: str | None = None) -> None:
+        """Someone acknowledged the incident that began at `start` (recorded then, or later)."""
         self.trail.append({
             "record": "incident", "endpoint": self.endpoint, "start": ms(t(start)), "end": None,
             "severity": None, "summary": None, "source": "detected", "ack_at": ms(t(at)), "ack_by": by,
-            "closed_at": None, "recorded_at": ms(t(at))})
+            "closed_at": None, "recorded_at": ms(t(recorded_at or at))})
 
     def lines(self) -> list[str]:
         return [json.dumps(self.checks[key]) for key in sorted(self.checks)]
@@ -805,3 +806,138 @@ def test_march_incidents(tmp_path):
         ("2026-03-29T03:00+02:00", "2026-03-29T03:45+02:00", "blocking", "tls_handshake", 2700, 1800,
          "2026-03-29T08:00+02:00", "missed", "2026-03-31T00:00+02:00", "met"),
     ])
+
+
+# ------------------------------------------------------------------ July 2026: declarations at the edges
+#
+# The month runs from 2026-07-01T00:00+02 to 2026-08-01T00:00+02: 31 × 24 h = 2 678 400 s.
+# Tuesday 14 July (Bastille Day) is a public holiday. `pay` is checked every 300 s from 1 July
+# 00:00 to 1 August 00:05, when the data stop in an outage; `legacy` all month, inside a window
+# as long as the month.
+
+
+def july() -> list[History]:
+    pay = History("pay")
+    pay.fill("2026-07-01T00:00+02:00", "2026-08-01T00:10+02:00")
+    # Tuesday 7 July 02:00-03:00, declared at 02:00 exactly: on time, not late.
+    pay.maintenance("2026-07-07T02:00+02:00", "2026-07-07T03:00+02:00", "2026-07-07T02:00+02:00", "on time")
+    # Wednesday 8 July 02:00-03:00, declared the next day at 10:00, after it ended; an outage
+    # 02:10-02:20 in it (down 02:10, 02:15, up 02:20).
+    pay.maintenance("2026-07-08T02:00+02:00", "2026-07-08T03:00+02:00", "2026-07-09T10:00+02:00", "after the fact")
+    pay.down("2026-07-08T02:10+02:00", "2026-07-08T02:15+02:00", "connect")
+    # Tuesday 14 July 10:00-11:00, declared on the 1st, cancelled on the 20th (after it); an
+    # outage 10:00-10:30 in it (down 10:00 to 10:25, up 10:30).
+    pay.maintenance("2026-07-14T10:00+02:00", "2026-07-14T11:00+02:00", "2026-07-01T09:00+02:00", "withdrawn",
+                    cancelled_at="2026-07-20T09:00+02:00")
+    pay.down("2026-07-14T10:00+02:00", "2026-07-14T10:25+02:00", "http_status")
+    # Tuesday 21 July: down 10:00, 10:05, up 10:10; acknowledged as of 14:00, recorded on the 25th.
+    pay.down("2026-07-21T10:00+02:00", "2026-07-21T10:05+02:00", "http_status")
+    pay.ack("2026-07-21T10:00+02:00", "2026-07-21T14:00+02:00", recorded_at="2026-07-25T09:00+02:00")
+    # Thursday 30 July 09:00: recorded by hand, blocking, never acknowledged nor closed.
+    pay.manual("2026-07-30T09:00+02:00", None, "blocking", "payments refused for cards of one bank", None)
+    # Friday 31 July: a blip 23:45 (timeout), up 23:50; down 23:55, 00:00, 00:05 (1 August); nothing after.
+    pay.set("2026-07-31T23:45+02:00", "down", "timeout")
+    pay.down("2026-07-31T23:55+02:00", "2026-08-01T00:05+02:00", "timeout")
+
+    legacy = History("legacy")
+    legacy.fill("2026-07-01T00:00+02:00", "2026-08-01T00:00+02:00")
+    legacy.maintenance("2026-07-01T00:00+02:00", "2026-08-01T00:00+02:00", "2026-06-20T10:00+02:00", "retired")
+    return [pay, legacy]
+
+
+def test_july_declarations_at_the_edges(tmp_path):
+    config, _ = write_month(tmp_path, july())
+    pay = section(report(config, "2026-07", AS_OF_DONE), "pay")
+    # unmonitored 0; maintenance: 7 July 3 600 (on time), 8 July 0 (declared after it ended,
+    #   count), 14 July 0 (cancelled) = 3 600 s
+    # eligible = 2 678 400 - 3 600 = 2 674 800 s
+    # downtime = 8 Jul 600 + 14 Jul 1 800 + 21 Jul 600 + 31 Jul 23:55-24:00 300 = 3 300 s
+    # availability = 100 × (1 - 3 300 / 2 674 800) = 99.87662… -> 99.876; allowed 0.002 × 2 674 800 = 5 349.6 s
+    figures = {key: pay[key] for key in ("unmonitored_seconds", "maintenance_seconds", "eligible_seconds",
+                                         "downtime_seconds", "availability_display", "allowed_downtime_seconds",
+                                         "met", "blips")}
+    assert figures == {"unmonitored_seconds": 0, "maintenance_seconds": 3600, "eligible_seconds": 2674800,
+                       "downtime_seconds": 3300, "availability_display": "99.876",
+                       "allowed_downtime_seconds": 5349.6, "met": True, "blips": 1}
+    assert sorted((w["reason"], w["late"], w["excluded_seconds"]) for w in pay["maintenance_windows"]) == [
+        ("after the fact", True, 0), ("on time", False, 3600), ("withdrawn", False, 0)]
+    # Incidents (as of 28 November):
+    #  Wed 8 Jul 02:10 connect, 600 s: acknowledge 07:10 missed; fix Thu 9 Jul 02:10 met.
+    #  Tue 14 Jul 10:00 http_status, 1 800 s: acknowledge 15:00 missed; fix: 14 July is closed,
+    #    Wed 15 00:00 + 24wh -> Thu 16 Jul 00:00, met.
+    #  Tue 21 Jul 10:00 http_status, 600 s: acknowledge 15:00, acknowledged 14:00 met; fix Wed 22 Jul 10:00 met.
+    #  Thu 30 Jul 09:00 by hand, blocking, open: it lasts up to the as-of time, 30 Jul 09:00+02 to
+    #    28 Nov 12:00+01 = 121 days 4 h = 10 468 800 s; acknowledge 14:00 missed; fix Fri 31 Jul 09:00 missed.
+    #  Fri 31 Jul 23:55 timeout, not fixed when the data stop: it lasts to 00:05 + 450 s =
+    #    00:12:30, 1 050 s, of which July counts 300 s; acknowledge 1 Aug 04:55 missed; fix 24wh =
+    #    5 min on Friday + Monday 3 August 23 h 55 -> Mon 3 Aug 23:55, missed.
+    assert incident_rows(pay) == expected_rows([
+        ("2026-07-08T02:10+02:00", "2026-07-08T02:20+02:00", "blocking", "connect", 600, 600,
+         "2026-07-08T07:10+02:00", "missed", "2026-07-09T02:10+02:00", "met"),
+        ("2026-07-14T10:00+02:00", "2026-07-14T10:30+02:00", "blocking", "http_status", 1800, 1800,
+         "2026-07-14T15:00+02:00", "missed", "2026-07-16T00:00+02:00", "met"),
+        ("2026-07-21T10:00+02:00", "2026-07-21T10:10+02:00", "blocking", "http_status", 600, 600,
+         "2026-07-21T15:00+02:00", "met", "2026-07-22T10:00+02:00", "met"),
+        ("2026-07-30T09:00+02:00", None, "blocking", None, 10468800, 0,
+         "2026-07-30T14:00+02:00", "missed", "2026-07-31T09:00+02:00", "missed"),
+        ("2026-07-31T23:55+02:00", None, "blocking", "timeout", 1050, 300,
+         "2026-08-01T04:55+02:00", "missed", "2026-08-03T23:55+02:00", "missed"),
+    ])
+    (blip,) = pay["blip_events"]
+    assert (t(blip["start"]), t(blip["end"]), blip["checks"]) == (
+        t("2026-07-31T23:45+02:00"), t("2026-07-31T23:50+02:00"), 1)
+
+
+def test_july_a_month_all_in_maintenance_has_no_availability(tmp_path):
+    config, _ = write_month(tmp_path, july())
+    legacy = section(report(config, "2026-07", AS_OF_DONE), "legacy")
+    # maintenance 2 678 400 s = the whole month; eligible 0: no availability, not met, no budget.
+    figures = {key: legacy[key] for key in ("maintenance_seconds", "eligible_seconds", "availability_display",
+                                            "met", "allowed_downtime_seconds")}
+    assert figures == {"maintenance_seconds": 2678400, "eligible_seconds": 0, "availability_display": None,
+                       "met": False, "allowed_downtime_seconds": 0}
+
+
+def test_july_as_of_before_a_cancellation(tmp_path):
+    config, _ = write_month(tmp_path, july())
+    pay = section(report(config, "2026-07", "2026-07-15T12:00+02:00"), "pay")
+    # As of 15 July 12:00 the window of 14 July is not cancelled yet: it excuses 3 600 s and the
+    # outage inside it, which has no deadlines. The window of 8 July is declared (on the 9th):
+    # late, it excuses nothing.
+    # Counted: 14.5 days = 1 252 800 s; maintenance 3 600 + 3 600 = 7 200; eligible 1 245 600 s
+    # downtime 600 (8 July); availability = 100 × (1 - 600 / 1 245 600) = 99.95183… -> 99.951
+    # allowed = 0.002 × 1 245 600 = 2 491.2 s
+    figures = {key: pay[key] for key in ("maintenance_seconds", "eligible_seconds", "downtime_seconds",
+                                         "availability_display", "allowed_downtime_seconds")}
+    assert figures == {"maintenance_seconds": 7200, "eligible_seconds": 1245600, "downtime_seconds": 600,
+                       "availability_display": "99.951", "allowed_downtime_seconds": 2491.2}
+    inside = incident(pay, "2026-07-14T10:00+02:00")
+    assert (inside["in_maintenance"], inside["acknowledge"], inside["fix"]) == (True, "none", "none")
+
+
+def test_july_acknowledgement_recorded_later_counts_from_its_date(tmp_path):
+    # docs/accounting.md's choice: an acknowledgement recorded on the 25th, dated the 21st at
+    # 14:00, counts from its date, even in a report as of the 22nd (before it was recorded).
+    config, _ = write_month(tmp_path, july())
+    pay = section(report(config, "2026-07", "2026-07-22T12:00+02:00"), "pay")
+    acked = incident(pay, "2026-07-21T10:00+02:00")
+    assert (same_time(acked["acknowledged"], "2026-07-21T14:00+02:00"), acked["acknowledge"]) == (True, "met")
+
+
+def test_august_counts_the_end_of_an_outage_the_data_stop_in(tmp_path):
+    config, _ = write_month(tmp_path, july())
+    pay = section(report(config, "2026-08", AS_OF_DONE), "pay")
+    # August: 31 days = 2 678 400 s. The outage of 31 July goes on to 00:12:30: August holds
+    # 00:00-00:12:30 = 750 s, monitored and down; the rest, 2 677 650 s, is unmonitored.
+    # availability = 100 × (1 - 750 / 750) = 0 -> 0.000; allowed = 0.002 × 750 = 1.5 s; no blip
+    # (the blip of 31 July 23:45 is July's).
+    figures = {key: pay[key] for key in ("unmonitored_seconds", "eligible_seconds", "downtime_seconds",
+                                         "availability_display", "allowed_downtime_seconds", "met", "blips")}
+    assert figures == {"unmonitored_seconds": 2677650, "eligible_seconds": 750, "downtime_seconds": 750,
+                       "availability_display": "0.000", "allowed_downtime_seconds": 1.5, "met": False, "blips": 0}
+    # Incidents overlapping August: the one recorded by hand on 30 July, still open, and the
+    # outage of 31 July, 750 s of it counted here.
+    assert [(t(i["start"]), i["end"], i["duration_seconds"], i["downtime_seconds"], i["source"])
+            for i in sorted(pay["incidents"], key=lambda i: t(i["start"]))] == [
+        (t("2026-07-30T09:00+02:00"), None, 10468800, 0, "manual"),
+        (t("2026-07-31T23:55+02:00"), None, 1050, 750, "detected")]
