@@ -941,3 +941,28 @@ def test_august_counts_the_end_of_an_outage_the_data_stop_in(tmp_path):
             for i in sorted(pay["incidents"], key=lambda i: t(i["start"]))] == [
         (t("2026-07-30T09:00+02:00"), None, 10468800, 0, "manual"),
         (t("2026-07-31T23:55+02:00"), None, 1050, 750, "detected")]
+
+
+@pytest.mark.parametrize("policy, downtime, inside", [("count", 2250, False), ("exclude", 1200, True)])
+def test_november_window_declared_by_command_after_the_fact(tmp_path, policy, downtime, inside):
+    # `probe maintenance add` declares now a window that lies in the past: 20 November
+    # 09:00-11:00 (the outage the data stop in, 09:50 to 10:07:30, is inside it). Reported as of
+    # now (the window exists only from now on):
+    #   count:   the window began before its declaration: it excuses nothing; downtime stays
+    #            600 + 600 + 1 050 = 2 250 s and the outage keeps its deadlines;
+    #   exclude: it excuses its 7 200 s; downtime 600 + 600 = 1 200 s; the outage lies entirely
+    #            inside it: no deadlines.
+    config, _ = write_month(tmp_path, [november()], {"late_maintenance": policy})
+    added = CliRunner().invoke(cli, ["maintenance", "add", "--config", str(config), "--start", "2026-11-20T09:00",
+                                     "--end", "2026-11-20T11:00", "--endpoint", "shop", "--reason", "restore",
+                                     "--by", "ops"])
+    assert added.exit_code == 0, added.output
+    result = CliRunner().invoke(cli, ["report", "--config", str(config), "--format", "json", "--month", "2026-11"])
+    assert result.exit_code == 0, result.output
+    shop = section(json.loads(result.stdout), "shop")
+    (window,) = shop["maintenance_windows"]
+    assert (window["late"], window["excluded_seconds"], window["declared_by"]) == (
+        True, 7200 if policy == "exclude" else 0, "ops")
+    assert shop["downtime_seconds"] == downtime
+    ongoing = incident(shop, "2026-11-20T09:50+01:00")
+    assert ongoing["in_maintenance"] is inside
