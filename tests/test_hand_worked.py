@@ -13,6 +13,7 @@ vouches for at most 1.5 × 300 = 450 s.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -419,9 +420,11 @@ max_severity = "major"
 def june() -> list[History]:
     api = History("api")
     api.fill("2026-06-01T00:00+02:00", "2026-07-01T00:00+02:00")
-    # The probe stopped after a check made at 03:00:00.499 (02:55 vouches up to it); next check 05:00.
+    # The probe stopped after a check made at 03:00:00.499 (02:55 vouches up to it); it started
+    # again at 04:58:20, then every 300 s from 05:00.
     api.remove("2026-06-10T03:00+02:00", "2026-06-10T05:00+02:00")
     api.check("2026-06-10T03:00:00.499+02:00")
+    api.check("2026-06-10T04:58:20+02:00")
     # A blip (one down check), Monday 15 June 08:00.
     api.set("2026-06-15T08:00+02:00", "down", "dns")
     # A degradation, Tuesday 16 June: too slow at 14:00, 14:05, 14:10; up 14:15.
@@ -450,18 +453,18 @@ def june() -> list[History]:
 def test_june_just_under_the_target_is_truncated(tmp_path):
     config, _ = write_month(tmp_path, june(), endpoints=JUNE_ENDPOINTS)
     api = section(report(config, "2026-06", AS_OF_DONE), "api")
-    # unmonitored: 03:00:00.499 vouches to 03:07:30.499; next check 05:00: 6 749.501 s
-    # eligible = 2 592 000 - 6 749.501 = 2 585 250.499 s
+    # unmonitored: 03:00:00.499 vouches to 03:07:30.499; next check 04:58:20: 6 649.501 s
+    # eligible = 2 592 000 - 6 649.501 = 2 585 350.499 s
     # downtime = 10:00 to 11:26:15 = 5 175 s (the degradation is not downtime, blips neither)
-    # availability = 100 × (1 - 5 175 / 2 585 250.499) = 99.799825… -> 99.799 (rounding: 99.800);
+    # availability = 100 × (1 - 5 175 / 2 585 350.499) = 99.799833… -> 99.799 (rounding: 99.800);
     #   not met (below 99.8)
-    # allowed = 0.002 × 2 585 250.499 = 5 170.500998 s -> 5 170.5 (rounding to the ms: 5 170.501)
+    # allowed = 0.002 × 2 585 350.499 = 5 170.700998 s -> 5 170.7 (rounding to the ms: 5 170.701)
     figures = {key: api[key] for key in ("unmonitored_seconds", "maintenance_seconds", "eligible_seconds",
                                          "downtime_seconds", "availability_display", "allowed_downtime_seconds",
                                          "met", "blips")}
-    assert figures == {"unmonitored_seconds": 6749.501, "maintenance_seconds": 0, "eligible_seconds": 2585250.499,
+    assert figures == {"unmonitored_seconds": 6649.501, "maintenance_seconds": 0, "eligible_seconds": 2585350.499,
                        "downtime_seconds": 5175, "availability_display": "99.799",
-                       "allowed_downtime_seconds": 5170.5, "met": False, "blips": 2}
+                       "allowed_downtime_seconds": 5170.7, "met": False, "blips": 2}
     assert [(t(b["start"]), t(b["end"]), b["state"], b["error_class"], b["checks"]) for b in api["blip_events"]] == [
         (t("2026-06-15T08:00+02:00"), t("2026-06-15T08:05+02:00"), "down", "dns", 1),
         (t("2026-06-17T09:00+02:00"), t("2026-06-17T09:05+02:00"), "degraded", "cert_expiring", 1),
@@ -966,3 +969,16 @@ def test_november_window_declared_by_command_after_the_fact(tmp_path, policy, do
     assert shop["downtime_seconds"] == downtime
     ongoing = incident(shop, "2026-11-20T09:50+01:00")
     assert ongoing["in_maintenance"] is inside
+
+
+def test_june_html_shows_the_budget_cut_down_to_the_second(tmp_path):
+    config, _ = write_month(tmp_path, june(), endpoints=JUNE_ENDPOINTS)
+    page = tmp_path / "june.html"
+    result = CliRunner().invoke(cli, ["report", "--config", str(config), "--month", "2026-06", "--as-of", AS_OF_DONE,
+                                      "--lang", "en", "--endpoint", "api", "-o", str(page)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8")).split())
+    # api: allowed 5 170.700998 s is 1 h 26 min 10 s cut down (rounded: 11 s); downtime 5 175 s
+    # = 1 h 26 min 15 s; availability 99.799 %, breached.
+    assert "Availability 99.799% Target 99.8% · ✗ Breached Downtime 1 h 26 min 15 s" \
+           " Allowed budget 1 h 26 min 10 s" in text
