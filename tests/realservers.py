@@ -46,8 +46,10 @@ FIELD_SIZE = 3000
 # One TLS port per case: (certificate, TLS versions, ALPN).
 PORTS = (
     "good", "tls12", "tls13", "expired", "not_yet_valid", "wrong_host", "cn_only", "self_signed",
-    "untrusted", "chain", "leaf_only", "ip_san", "h2_only",
+    "untrusted", "chain", "leaf_only", "ip_san", "h2_only", "rsa_kx",
 )
+# rsa_kx: TLS 1.2 with RSA key exchange only (no forward secrecy), an RSA certificate
+RSA_KX = "AES128-GCM-SHA256"
 
 
 def big_fields(count: int) -> list[tuple[str, str]]:
@@ -75,6 +77,7 @@ class Material:
             "wrong_host": ca.issue_cert("other.example"),
             "untrusted": trustme.CA().issue_cert("localhost", "127.0.0.1"),
             "ip_san": ca.issue_cert("127.0.0.1"),
+            "rsa_kx": ca.issue_cert("localhost", "127.0.0.1", key_type=trustme.KeyType.RSA),
         }
         pairs = {name: (b"".join(b.bytes() for b in c.cert_chain_pems), c.private_key_pem.bytes())
                  for name, c in certs.items()}
@@ -196,7 +199,8 @@ class NginxServer(RealServer):
         www = self.material.www
         blocks = []
         for name, port in self.ports.items():
-            protocols = {"tls12": "TLSv1.2", "tls13": "TLSv1.3"}.get(name, "TLSv1.2 TLSv1.3")
+            protocols = {"tls12": "TLSv1.2", "tls13": "TLSv1.3", "rsa_kx": "TLSv1.2"}.get(name, "TLSv1.2 TLSv1.3")
+            ciphers = f"ssl_ciphers {RSA_KX};" if name == "rsa_kx" else ""
             redirects = "\n".join(f"location = {path} {{ return {code} {target}; }}"
                                   for path, (code, target) in self.targets().items())
             big = "\n".join(f"add_header {k} {v};" for k, v in big_fields(BIG_FIELDS))
@@ -207,6 +211,7 @@ class NginxServer(RealServer):
         ssl_certificate {self.material.crt(name)};
         ssl_certificate_key {self.material.key(name)};
         ssl_protocols {protocols};
+        {ciphers}
         root {www};
         if_modified_since exact;
         {redirects}
@@ -259,7 +264,9 @@ class ApacheServer(RealServer):
         huge = "\n".join(f'    Header set {k} "{v}"' for k, v in big_fields(HUGE_FIELDS))
         hosts = []
         for name, port in self.ports.items():
-            protocol = {"tls12": "-all +TLSv1.2", "tls13": "-all +TLSv1.3"}.get(name, "-all +TLSv1.2 +TLSv1.3")
+            protocol = {"tls12": "-all +TLSv1.2", "tls13": "-all +TLSv1.3", "rsa_kx": "-all +TLSv1.2"}.get(
+                name, "-all +TLSv1.2 +TLSv1.3")
+            ciphers = f"SSLCipherSuite {RSA_KX}" if name == "rsa_kx" else ""
             protocols = "Protocols h2" if name == "h2_only" else "Protocols http/1.1"
             hosts.append(f"""
 <VirtualHost 127.0.0.1:{port}>
@@ -267,6 +274,7 @@ class ApacheServer(RealServer):
     SSLCertificateFile {self.material.crt(name)}
     SSLCertificateKeyFile {self.material.key(name)}
     SSLProtocol {protocol}
+    {ciphers}
     {protocols}
     DocumentRoot {www}
     RewriteEngine on
@@ -331,13 +339,15 @@ class LighttpdServer(RealServer):
         www = self.material.www
         sockets = []
         for name, port in self.ports.items():
-            versions = {"tls12": ("TLSv1.2", "TLSv1.2"), "tls13": ("TLSv1.3", "TLSv1.3")}.get(name, ("TLSv1.2", "TLSv1.3"))
+            versions = {"tls12": ("TLSv1.2", "TLSv1.2"), "tls13": ("TLSv1.3", "TLSv1.3"),
+                        "rsa_kx": ("TLSv1.2", "TLSv1.2")}.get(name, ("TLSv1.2", "TLSv1.3"))
+            ciphers = f', "CipherString" => "{RSA_KX}"' if name == "rsa_kx" else ""
             sockets.append(f"""
 $SERVER["socket"] == "127.0.0.1:{port}" {{
     ssl.engine = "enable"
     ssl.pemfile = "{self.material.crt(name)}"
     ssl.privkey = "{self.material.key(name)}"
-    ssl.openssl.ssl-conf-cmd = ("MinProtocol" => "{versions[0]}", "MaxProtocol" => "{versions[1]}")
+    ssl.openssl.ssl-conf-cmd = ("MinProtocol" => "{versions[0]}", "MaxProtocol" => "{versions[1]}"{ciphers})
 }}""")
         redirects = "\n".join(f'$HTTP["url"] == "{path}" {{ url.redirect = ("" => "{target}") url.redirect-code = {code} }}'
                               for path, (code, target) in self.targets().items())
@@ -384,7 +394,8 @@ class HAProxyServer(RealServer):
                               for path, (code, target) in self.targets().items())
         for name, port in self.ports.items():
             versions = {"tls12": "ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2",
-                        "tls13": "ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3"}.get(name, "ssl-min-ver TLSv1.2")
+                        "tls13": "ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3",
+                        "rsa_kx": f"ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2 ciphers {RSA_KX}"}.get(name, "ssl-min-ver TLSv1.2")
             alpn = "alpn h2 proto h2" if name == "h2_only" else ""
             frontends.append(f"""
 frontend {name}
@@ -436,6 +447,7 @@ function handle(req, res) {
 for (const [name, spec] of Object.entries(config.ports)) {
   const options = {cert: fs.readFileSync(spec.crt), key: fs.readFileSync(spec.key),
                    minVersion: spec.min, maxVersion: spec.max, maxHeaderSize: 131072};
+  if (spec.ciphers) options.ciphers = spec.ciphers;
   const server = name === 'h2_only' ? http2.createSecureServer({...options, allowHTTP1: false}, handle)
                                    : https.createServer(options, handle);
   server.listen(spec.port, '127.0.0.1');
@@ -453,9 +465,12 @@ class NodeServer(RealServer):
 
         ports = {}
         for name, port in self.ports.items():
-            low, high = {"tls12": ("TLSv1.2", "TLSv1.2"), "tls13": ("TLSv1.3", "TLSv1.3")}.get(name, ("TLSv1.2", "TLSv1.3"))
+            low, high = {"tls12": ("TLSv1.2", "TLSv1.2"), "tls13": ("TLSv1.3", "TLSv1.3"),
+                         "rsa_kx": ("TLSv1.2", "TLSv1.2")}.get(name, ("TLSv1.2", "TLSv1.3"))
             ports[name] = {"port": port, "crt": str(self.material.crt(name)), "key": str(self.material.key(name)),
                            "min": low, "max": high}
+            if name == "rsa_kx":
+                ports[name]["ciphers"] = RSA_KX
         # Node writes header strings as Latin-1: the UTF-8 bytes, one character each
         targets = {path: [code, target.encode().decode("latin-1")] for path, (code, target) in self.targets().items()}
         (self.folder / "server.js").write_text(NODE_SERVER, encoding="utf-8")
@@ -518,8 +533,10 @@ class PythonServer(RealServer):
         for name, port in self.ports.items():
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(self.material.crt(name), self.material.key(name))
-            if name == "tls12":
+            if name in ("tls12", "rsa_kx"):
                 context.maximum_version = ssl.TLSVersion.TLSv1_2
+            if name == "rsa_kx":
+                context.set_ciphers(RSA_KX)
             if name == "tls13":
                 context.minimum_version = ssl.TLSVersion.TLSv1_3
             httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)

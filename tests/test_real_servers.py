@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from realservers import LAST_MODIFIED, SERVERS, Material
+from realservers import LAST_MODIFIED, RSA_KX, SERVERS, Material
 
 UP, DOWN = "up", "down"
 
@@ -41,6 +41,7 @@ class Case:
     curl: tuple = ()  # curl's own options for the case
     curl_verdict: tuple | None = None  # where curl and browsers differ: curl's (the verdict is the browser's)
     tls_version: str | None = None
+    tls_cipher: str | None = None
 
     @property
     def probe_options(self) -> tuple:
@@ -73,6 +74,8 @@ CASES = (
     Case("huge_head", path="/huge.txt"),
     Case("tls12", port="tls12", tls_version="TLSv1.2"),
     Case("tls13", port="tls13", tls_version="TLSv1.3"),
+    # RSA key exchange, no forward secrecy: curl and Chromium connect
+    Case("tls12_rsa_key_exchange", port="rsa_kx", tls_version="TLSv1.2", tls_cipher=RSA_KX),
     Case("cert_expired", port="expired", verdict=CERT_REFUSED, body=None),
     Case("cert_not_yet_valid", port="not_yet_valid", verdict=CERT_REFUSED, body=None),
     Case("cert_wrong_host", port="wrong_host", verdict=CERT_REFUSED, body=None),
@@ -171,6 +174,8 @@ def test_probe_reaches_the_verdict_of_curl_and_browsers(verdicts, name, case):
     assert (record["state"], record["http_status"], record["error_class"]) == case.verdict, record["error"]
     if case.tls_version:
         assert record["tls_version"] == case.tls_version
+    if case.tls_cipher:
+        assert record["tls_cipher"] == case.tls_cipher
 
 
 # ------------------------------------------------------------------------------- curl itself
