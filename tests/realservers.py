@@ -38,6 +38,7 @@ from servers import _cn_only, _self_signed, refused_port
 OK_BODY = b"service is ok\n"
 CAFE = "caf\u00e9.txt"
 CAFE_BODY = "caf\u00e9 ok\n".encode()
+SPACED = "ok file.txt"  # a file name with a space, written raw in a Location
 LAST_MODIFIED = "Wed, 01 Jan 2020 00:00:00 GMT"  # the mtime of every file of the site
 BIG_FIELDS = 21  # fields of FIELD_SIZE bytes: a head just under 64 KiB
 HUGE_FIELDS = 30  # a head of about 88 KiB: above probe's 64 KiB, below curl's and Chromium's
@@ -95,7 +96,7 @@ class Material:
         www.mkdir()
         (www / "ok.txt").write_bytes(OK_BODY)
         (www / CAFE).write_bytes(CAFE_BODY)
-        for name in ("close.txt", "big.txt", "huge.txt"):
+        for name in ("close.txt", "big.txt", "huge.txt", SPACED):
             (www / name).write_bytes(OK_BODY)
         # larger than gzip's own overhead, or Apache's mod_deflate sends it as it is
         (www / "gzip.txt").write_bytes(OK_BODY * 100)
@@ -185,6 +186,11 @@ class RealServer:
             "/r/cross": (307, f"https://localhost:{other}/ok.txt"),
             "/r/perm": (308, "/ok.txt"),
             "/r/utf8": (302, "/" + CAFE),
+            "/r/fragment": (302, "/ok.txt#top"),
+            "/r/space": (302, "/" + SPACED),
+            "/r/scheme_relative": (302, f"//localhost:{good}/ok.txt"),
+            "/r/dots": (302, "../ok.txt"),
+            "/r/absolute_dots": (302, f"https://127.0.0.1:{good}/../ok.txt"),
         }
 
 
@@ -201,7 +207,7 @@ class NginxServer(RealServer):
         for name, port in self.ports.items():
             protocols = {"tls12": "TLSv1.2", "tls13": "TLSv1.3", "rsa_kx": "TLSv1.2"}.get(name, "TLSv1.2 TLSv1.3")
             ciphers = f"ssl_ciphers {RSA_KX};" if name == "rsa_kx" else ""
-            redirects = "\n".join(f"location = {path} {{ return {code} {target}; }}"
+            redirects = "\n".join(f'location = {path} {{ return {code} "{target}"; }}'
                                   for path, (code, target) in self.targets().items())
             big = "\n".join(f"add_header {k} {v};" for k, v in big_fields(BIG_FIELDS))
             huge = "\n".join(f"add_header {k} {v};" for k, v in big_fields(HUGE_FIELDS))
@@ -214,6 +220,7 @@ class NginxServer(RealServer):
         {ciphers}
         root {www};
         if_modified_since exact;
+        absolute_redirect off;  # Location as written here, relative ones too
         {redirects}
         location = /nocontent {{ return 204; }}
         location = /close.txt {{ keepalive_timeout 0; }}
@@ -249,7 +256,8 @@ http {{
 class ApacheServer(RealServer):
     name = "apache"
     binary = "/usr/sbin/apache2"
-    cannot = frozenset({"chunked"})
+    # mod_rewrite makes every Location absolute ("//host/x" becomes a path on this host)
+    cannot = frozenset({"chunked", "redirect_scheme_relative"})
 
     def command(self):
         www = self.material.www
@@ -258,7 +266,7 @@ class ApacheServer(RealServer):
         loads = "\n".join(f"LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so" for m in modules)
         user = "User www-data\nGroup www-data" if os.geteuid() == 0 else ""
         listens = "\n".join(f"Listen 127.0.0.1:{port}" for port in self.ports.values())
-        rewrites = "\n".join(f"    RewriteRule ^{path}$ {target} [R={code},L,NE]"
+        rewrites = "\n".join(f'    RewriteRule ^{path}$ "{target}" [R={code},L,NE]'
                              for path, (code, target) in self.targets().items())
         big = "\n".join(f'    Header set {k} "{v}"' for k, v in big_fields(BIG_FIELDS))
         huge = "\n".join(f'    Header set {k} "{v}"' for k, v in big_fields(HUGE_FIELDS))
@@ -390,7 +398,7 @@ class HAProxyServer(RealServer):
 
     def command(self):
         frontends = []
-        redirects = "\n".join(f"    http-request redirect location {target} code {code} if {{ path {path} }}"
+        redirects = "\n".join(f'    http-request redirect location "{target}" code {code} if {{ path {path} }}'
                               for path, (code, target) in self.targets().items())
         for name, port in self.ports.items():
             versions = {"tls12": "ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2",
@@ -402,7 +410,7 @@ frontend {name}
     bind 127.0.0.1:{port} ssl crt {self.material.pem(name)} {versions} {alpn}
 {redirects}
     http-request return status 204 if {{ path /nocontent }}
-    http-request return status 200 content-type "text/plain; charset=utf-8" string "service is ok" if {{ path /ok.txt }}
+    http-request return status 200 content-type "text/plain; charset=utf-8" string "service is ok" if {{ path /ok.txt /ok%20file.txt }}
     http-request return status 200 content-type "text/plain; charset=utf-8" string "café ok" if {{ path -i /caf%C3%A9.txt }}
     http-request return status 404
 """)
@@ -428,7 +436,8 @@ const fs = require('fs'), https = require('https'), http2 = require('http2'), zl
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const ok = 'service is ok\n';
 function handle(req, res) {
-  const url = decodeURIComponent(req.url) === '/café.txt' ? '/caf%C3%A9.txt' : req.url;
+  const decoded = decodeURIComponent(req.url);
+  const url = decoded === '/café.txt' ? '/caf%C3%A9.txt' : decoded === '/ok file.txt' ? '/ok.txt' : req.url;
   const target = config.targets[url];
   if (target) { res.writeHead(target[0], {Location: target[1]}); return res.end(); }
   if (url === '/ok.txt') { res.writeHead(200, {'Content-Type': 'text/plain'}); return res.end(ok); }
