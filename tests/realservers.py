@@ -32,6 +32,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 
 from servers import _cn_only, _self_signed, refused_port
 
@@ -47,10 +51,56 @@ FIELD_SIZE = 3000
 # One TLS port per case: (certificate, TLS versions, ALPN).
 PORTS = (
     "good", "tls12", "tls13", "expired", "not_yet_valid", "wrong_host", "cn_only", "self_signed",
-    "untrusted", "chain", "leaf_only", "ip_san", "h2_only", "rsa_kx",
+    "untrusted", "chain", "leaf_only", "ip_san", "h2_only", "rsa_kx", "sha1", "rsa1024",
 )
 # rsa_kx: TLS 1.2 with RSA key exchange only (no forward secrecy), an RSA certificate
 RSA_KX = "AES128-GCM-SHA256"
+# The OpenSSL cipher string of a port where it is not the default: a server loads a certificate
+# signed with SHA-1, or with a 1024-bit RSA key, only at security level 0
+CIPHERS = {"rsa_kx": RSA_KX, "sha1": "DEFAULT:@SECLEVEL=0", "rsa1024": "DEFAULT:@SECLEVEL=0"}
+
+
+def _weak(ca: trustme.CA, digest, key):
+    """A certificate for localhost and 127.0.0.1 signed by `ca` with `digest`, for `key`."""
+    import ipaddress
+
+    ca_key = serialization.load_pem_private_key(ca.private_key_pem.bytes(), None)
+    ca_cert = x509.load_pem_x509_certificate(ca.cert_pem.bytes())
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, digest)
+    )
+    return (
+        cert.public_bytes(serialization.Encoding.PEM),
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
+
+
+def _sha1(ca: trustme.CA, folder: Path):
+    """A certificate for localhost and 127.0.0.1 that `ca` signed with SHA-1: by the openssl
+    command, as the cryptography package no longer signs with SHA-1."""
+    work = Path(tempfile.mkdtemp(dir=folder))
+    ca.cert_pem.write_to_path(str(work / "ca.pem"))
+    ca.private_key_pem.write_to_path(str(work / "ca.key"))
+    (work / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n")
+    run = lambda *args: subprocess.run(["openssl", *args], cwd=work, check=True, capture_output=True)  # noqa: E731
+    run("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "leaf.key",
+        "-subj", "/CN=localhost", "-out", "leaf.csr")
+    run("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-sha1",
+        "-days", "90", "-extfile", "san.ext", "-out", "leaf.pem")
+    pair = (work / "leaf.pem").read_bytes(), (work / "leaf.key").read_bytes()
+    shutil.rmtree(work)
+    return pair
 
 
 def big_fields(count: int) -> list[tuple[str, str]]:
@@ -86,6 +136,8 @@ class Material:
         pairs["self_signed"] = _self_signed("localhost", "127.0.0.1")
         pairs["chain"] = (chain_pem, leaf.private_key_pem.bytes())
         pairs["leaf_only"] = (leaf_pem, leaf.private_key_pem.bytes())
+        pairs["sha1"] = _sha1(ca, folder)
+        pairs["rsa1024"] = _weak(ca, hashes.SHA256(), rsa.generate_private_key(public_exponent=65537, key_size=1024))
         for name in ("tls12", "tls13", "h2_only"):
             pairs[name] = pairs["good"]
         for name, (chain, key) in pairs.items():
@@ -206,7 +258,7 @@ class NginxServer(RealServer):
         blocks = []
         for name, port in self.ports.items():
             protocols = {"tls12": "TLSv1.2", "tls13": "TLSv1.3", "rsa_kx": "TLSv1.2"}.get(name, "TLSv1.2 TLSv1.3")
-            ciphers = f"ssl_ciphers {RSA_KX};" if name == "rsa_kx" else ""
+            ciphers = f'ssl_ciphers "{CIPHERS[name]}";' if name in CIPHERS else ""
             redirects = "\n".join(f'location = {path} {{ return {code} "{target}"; }}'
                                   for path, (code, target) in self.targets().items())
             big = "\n".join(f"add_header {k} {v};" for k, v in big_fields(BIG_FIELDS))
@@ -274,7 +326,7 @@ class ApacheServer(RealServer):
         for name, port in self.ports.items():
             protocol = {"tls12": "-all +TLSv1.2", "tls13": "-all +TLSv1.3", "rsa_kx": "-all +TLSv1.2"}.get(
                 name, "-all +TLSv1.2 +TLSv1.3")
-            ciphers = f"SSLCipherSuite {RSA_KX}" if name == "rsa_kx" else ""
+            ciphers = f'SSLCipherSuite "{CIPHERS[name]}"' if name in CIPHERS else ""
             protocols = "Protocols h2" if name == "h2_only" else "Protocols http/1.1"
             hosts.append(f"""
 <VirtualHost 127.0.0.1:{port}>
@@ -349,7 +401,7 @@ class LighttpdServer(RealServer):
         for name, port in self.ports.items():
             versions = {"tls12": ("TLSv1.2", "TLSv1.2"), "tls13": ("TLSv1.3", "TLSv1.3"),
                         "rsa_kx": ("TLSv1.2", "TLSv1.2")}.get(name, ("TLSv1.2", "TLSv1.3"))
-            ciphers = f', "CipherString" => "{RSA_KX}"' if name == "rsa_kx" else ""
+            ciphers = f', "CipherString" => "{CIPHERS[name]}"' if name in CIPHERS else ""
             sockets.append(f"""
 $SERVER["socket"] == "127.0.0.1:{port}" {{
     ssl.engine = "enable"
@@ -394,7 +446,8 @@ class HAProxyServer(RealServer):
     name = "haproxy"
     binary = "/usr/sbin/haproxy"
     # its buffer (tune.bufsize, 16 KiB) holds no head near 64 KiB; no static files
-    cannot = frozenset({"big_head", "huge_head", "gzip", "chunked", "close", "not_modified"})
+    # nor loads a certificate that only security level 0 allows (it loads before it reads ciphers)
+    cannot = frozenset({"big_head", "huge_head", "gzip", "chunked", "close", "not_modified", "sha1", "rsa1024"})
 
     def command(self):
         frontends = []
@@ -403,7 +456,9 @@ class HAProxyServer(RealServer):
         for name, port in self.ports.items():
             versions = {"tls12": "ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2",
                         "tls13": "ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3",
-                        "rsa_kx": f"ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2 ciphers {RSA_KX}"}.get(name, "ssl-min-ver TLSv1.2")
+                        "rsa_kx": "ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2"}.get(name, "ssl-min-ver TLSv1.2")
+            if name in CIPHERS:
+                versions += f" ciphers {CIPHERS[name]}"
             alpn = "alpn h2 proto h2" if name == "h2_only" else ""
             frontends.append(f"""
 frontend {name}
@@ -478,8 +533,8 @@ class NodeServer(RealServer):
                          "rsa_kx": ("TLSv1.2", "TLSv1.2")}.get(name, ("TLSv1.2", "TLSv1.3"))
             ports[name] = {"port": port, "crt": str(self.material.crt(name)), "key": str(self.material.key(name)),
                            "min": low, "max": high}
-            if name == "rsa_kx":
-                ports[name]["ciphers"] = RSA_KX
+            if name in CIPHERS:
+                ports[name]["ciphers"] = CIPHERS[name]
         # Node writes header strings as Latin-1: the UTF-8 bytes, one character each
         targets = {path: [code, target.encode().decode("latin-1")] for path, (code, target) in self.targets().items()}
         (self.folder / "server.js").write_text(NODE_SERVER, encoding="utf-8")
@@ -541,11 +596,11 @@ class PythonServer(RealServer):
         self.httpds = []
         for name, port in self.ports.items():
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            if name in CIPHERS:  # before the certificate: its security level applies to the load
+                context.set_ciphers(CIPHERS[name])
             context.load_cert_chain(self.material.crt(name), self.material.key(name))
             if name in ("tls12", "rsa_kx"):
                 context.maximum_version = ssl.TLSVersion.TLSv1_2
-            if name == "rsa_kx":
-                context.set_ciphers(RSA_KX)
             if name == "tls13":
                 context.minimum_version = ssl.TLSVersion.TLSv1_3
             httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
