@@ -102,8 +102,8 @@ CASES = (
 
 # Where probe disagrees with curl and browsers: (server, case) -> the disagreement.
 DISAGREES = {
-    (server, "huge_head"): "a response head above 64 KiB is a protocol error for probe; curl (100 KiB a field, "
-                           "300 KiB in all) and Chromium (256 KiB) read it"
+    (server, "huge_head"): "a response head above 64 KiB is a protocol error for probe; curl (100 KiB a field) "
+                           "and Chromium (256 KiB) read it"
     for server in ("nginx", "apache", "lighttpd", "node", "python")
 }
 DISAGREES |= {
