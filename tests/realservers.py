@@ -594,6 +594,14 @@ class PythonServer(RealServer):
                 super().end_headers()
 
         self.httpds = []
+        try:
+            self._serve(Handler)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def _serve(self, handler):
         for name, port in self.ports.items():
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             if name in CIPHERS:  # before the certificate: its security level applies to the load
@@ -603,13 +611,12 @@ class PythonServer(RealServer):
                 context.maximum_version = ssl.TLSVersion.TLSv1_2
             if name == "tls13":
                 context.minimum_version = ssl.TLSVersion.TLSv1_3
-            httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+            httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
             httpd.daemon_threads = True
             httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
             threading.Thread(target=httpd.serve_forever, daemon=True).start()
             self.httpds.append(httpd)
         _wait_listening(None, self.ports.values(), self.name)
-        return self
 
     def stop(self):
         for httpd in getattr(self, "httpds", ()):
