@@ -18,11 +18,9 @@ Every server serves the same small site (see SITE and the routes each config spe
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import gzip
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -172,18 +170,38 @@ class Material:
 
 
 def _wait_listening(process, ports, what):
+    """Wait until `process` (None: this one) listens on every port of `ports`; a port that another
+    process took in the meantime makes the server exit, or never counts."""
     deadline = time.monotonic() + 15
-    waiting = list(ports)
-    while waiting and time.monotonic() < deadline:
+    waiting = set(ports)
+    while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"{what} did not start: {process.stderr.read().decode(errors='replace')[-2000:]}")
-        with socket.socket() as probe_socket:
-            if probe_socket.connect_ex(("127.0.0.1", waiting[0])) == 0:
-                waiting.pop(0)
-                continue
+        waiting -= _listening(process.pid if process is not None else os.getpid(), waiting)
+        if not waiting:
+            return
         time.sleep(0.05)
-    if waiting:
-        raise RuntimeError(f"{what} did not listen on {waiting} within 15 s")
+    raise RuntimeError(f"{what} did not listen on {sorted(waiting)} within 15 s")
+
+
+def _listening(pid: int, ports: set) -> set:
+    """The ports of `ports` that process `pid` listens on (by the inodes of its sockets)."""
+    sockets = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            sockets.add(link[len("socket:["):-1])
+    found = set()
+    with open("/proc/net/tcp") as table:
+        for line in list(table)[1:]:
+            fields = line.split()
+            port = int(fields[1].rsplit(":", 1)[1], 16)
+            if fields[3] == "0A" and port in ports and fields[9] in sockets:  # 0A: LISTEN
+                found.add(port)
+    return found
 
 
 class RealServer:
@@ -379,9 +397,6 @@ SetEnvIf Request_URI "^/gzip\\.txt$" force-gzip
 {"".join(hosts)}
 """, encoding="utf-8")
         return [self.binary, "-f", str(conf), "-DFOREGROUND"]
-
-    def stop(self):
-        super().stop()
 
 
 # ---------------------------------------------------------------------------------- lighttpd
