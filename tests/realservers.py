@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from servers import _cn_only, _self_signed, refused_port
+from servers import OPENSSL, _cn_only, _self_signed, refused_port
 
 OK_BODY = b"service is ok\n"
 CAFE = "caf\u00e9.txt"
@@ -91,7 +91,7 @@ def _sha1(ca: trustme.CA, folder: Path):
     ca.cert_pem.write_to_path(str(work / "ca.pem"))
     ca.private_key_pem.write_to_path(str(work / "ca.key"))
     (work / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n")
-    run = lambda *args: subprocess.run(["openssl", *args], cwd=work, check=True, capture_output=True)  # noqa: E731
+    run = lambda *args: subprocess.run([OPENSSL or "openssl", *args], cwd=work, check=True, capture_output=True)  # noqa: E731
     run("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "leaf.key",
         "-subj", "/CN=localhost", "-out", "leaf.csr")
     run("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-sha1",
@@ -408,7 +408,8 @@ class LighttpdServer(RealServer):
 
     @classmethod
     def available(cls):
-        return super().available() and os.path.exists("/usr/lib/lighttpd/mod_openssl.so")
+        return super().available() and all(os.path.exists(f"/usr/lib/lighttpd/mod_{module}.so")
+                                           for module in ("openssl", "deflate"))
 
     def command(self):
         www = self.material.www
