@@ -13,6 +13,8 @@ Every server serves the same small site (see SITE and the routes each config spe
     /big.txt, /huge.txt the body of /ok.txt under about 62 KiB and about 88 KiB of header fields
     /gzip.txt           gzip-coded whatever the request's Accept-Encoding (where the server can)
     /chunked.txt        chunked transfer coding
+and Node's alone: /deflate.txt (zlib), /rawdeflate.txt (raw deflate, as some servers send it),
+/br.txt (brotli), each coded whatever the request asked, and /trailer.txt (chunked, a trailer field)
 """
 
 from __future__ import annotations
@@ -521,6 +523,12 @@ function handle(req, res) {
     res.writeHead(200); return res.end(ok);
   }
   if (url === '/gzip.txt') { res.writeHead(200, {'Content-Encoding': 'gzip'}); return res.end(zlib.gzipSync(ok)); }
+  if (url === '/deflate.txt') { res.writeHead(200, {'Content-Encoding': 'deflate'}); return res.end(zlib.deflateSync(ok)); }
+  if (url === '/rawdeflate.txt') { res.writeHead(200, {'Content-Encoding': 'deflate'}); return res.end(zlib.deflateRawSync(ok)); }
+  if (url === '/br.txt') { res.writeHead(200, {'Content-Encoding': 'br'}); return res.end(zlib.brotliCompressSync(ok)); }
+  if (url === '/trailer.txt') {
+    res.writeHead(200, {Trailer: 'X-Checksum'}); res.write(ok); res.addTrailers({'X-Checksum': 'c0ffee'}); return res.end();
+  }
   if (url === '/chunked.txt') { res.writeHead(200); res.write('service '); res.write('is '); return res.end('ok\n'); }
   res.writeHead(404); res.end();
 }

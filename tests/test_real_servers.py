@@ -42,6 +42,7 @@ class Case:
     curl_verdict: tuple | None = None  # where curl and browsers differ: curl's (the verdict is the browser's)
     tls_version: str | None = None
     tls_cipher: str | None = None
+    servers: tuple | None = None  # the servers that serve the case, where not all
 
     @property
     def probe_options(self) -> tuple:
@@ -72,6 +73,10 @@ CASES = (
     Case("url_with_dot_segments", path="/../ok.txt"),
     Case("gzip", path="/gzip.txt", curl=("--compressed",)),
     Case("chunked", path="/chunked.txt"),
+    Case("deflate_zlib", path="/deflate.txt", curl=("--compressed",), servers=("node",)),
+    Case("deflate_raw", path="/rawdeflate.txt", curl=("--compressed",), servers=("node",)),
+    Case("brotli", path="/br.txt", curl=("--compressed",), servers=("node",)),
+    Case("chunked_with_trailer", path="/trailer.txt", servers=("node",)),
     Case("nocontent", path="/nocontent", options=("--expect-status", "204"), verdict=(UP, 204, None), body=None),
     Case("not_modified", options=("--expect-status", "304", "--header", f"If-Modified-Since: {LAST_MODIFIED}"),
          curl=("-H", f"If-Modified-Since: {LAST_MODIFIED}"), verdict=(UP, 304, None), body=None),
@@ -121,7 +126,8 @@ DISAGREES["apache", "redirect_dot_segments"] = DOT_SEGMENTS + " (Apache makes a 
 
 # Servers that cannot serve a case (see realservers.py) leave it out.
 SERVED = [(name, case) for name, server in SERVERS.items() for case in CASES
-          if case.name not in server.cannot and case.port not in server.cannot]
+          if case.name not in server.cannot and case.port not in server.cannot
+          and (case.servers is None or name in case.servers)]
 PARAMS = [
     pytest.param(name, case, id=f"{name}-{case.name}",
                  marks=[pytest.mark.xfail(strict=True, reason=DISAGREES[name, case.name])]
