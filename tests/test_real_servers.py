@@ -141,12 +141,14 @@ CURL_PARAMS = [pytest.param(name, case, id=f"{name}-{case.name}") for name, case
 def material():
     # not under pytest's private temporary folder: Apache's children (www-data) read the site
     folder = Path(tempfile.mkdtemp(prefix="probe-real-servers-"))
-    ca = trustme.CA(organization_name="probe real servers CA")
-    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
-    made = Material(folder, ca)
-    made.ca_file = str(folder / "ca.pem")
-    yield made
-    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        ca = trustme.CA(organization_name="probe real servers CA")
+        ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+        made = Material(folder, ca)
+        made.ca_file = str(folder / "ca.pem")
+        yield made
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
