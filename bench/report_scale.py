@@ -60,7 +60,7 @@ from probe.store import (  # noqa: E402
     _Codec,
     _encode_histogram,
     _RollupDeltas,
-    _write_transaction,
+    write_transaction,
     latency_bucket,
 )
 
@@ -180,7 +180,7 @@ def build(path: Path, endpoints: int, interval_s: float, say) -> dict:
     timings: dict[str, float] = {}
 
     started = time.perf_counter()
-    with _write_transaction(conn):
+    with write_transaction(conn):
         # Endpoints, settings, labels and certificates through the store's codec, from one
         # real-looking check of each endpoint.
         ep_rows = []

@@ -47,8 +47,8 @@ from probe.config import (
 from probe.render import ERROR_CLASSES, format_duration
 from probe.report import runs_around
 from probe.result import CheckResult, iso_utc
-from probe.store import Store, StoreError, _write_transaction
-from probe.workdays import WorkCalendar
+from probe.store import Store, StoreError, write_transaction
+from probe.sla import WorkCalendar
 
 log = logging.getLogger("probe.alerts")
 
@@ -565,7 +565,7 @@ class _Outbox:
     def add(self, rows: list[tuple]) -> None:
         """Rows of (key, channel, endpoint, incident_start, event, created_at, message); one
         already there (same event, same channel) is left alone."""
-        with _write_transaction(self.conn):
+        with write_transaction(self.conn):
             self.conn.executemany(
                 "INSERT OR IGNORE INTO alert_outbox"
                 " (key, channel, endpoint, incident_start, event, created_at, message, next_at)"
@@ -589,7 +589,7 @@ class _Outbox:
         return [_Row(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows], following
 
     def sent(self, row_id: int, at_ms: int, attempts: int) -> None:
-        with _write_transaction(self.conn):
+        with write_transaction(self.conn):
             self.conn.execute(
                 "UPDATE alert_outbox SET status = 'sent', sent_at = ?, attempts = ? WHERE id = ?",
                 (at_ms, attempts, row_id),
@@ -597,7 +597,7 @@ class _Outbox:
 
     def retry(self, row_id: int, attempts: int, next_ms: int | None, error: str) -> None:
         """next_ms None: no more attempts, the row is failed."""
-        with _write_transaction(self.conn):
+        with write_transaction(self.conn):
             self.conn.execute(
                 "UPDATE alert_outbox SET attempts = ?, last_error = ?,"
                 " status = CASE WHEN ? IS NULL THEN 'failed' ELSE status END,"

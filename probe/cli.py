@@ -560,7 +560,7 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
 
 def declare_maintenance(store, cfg, now) -> None:
     """The config's maintenance windows that probe sees for the first time are declared now."""
-    from probe.maintenance import declare_from_config
+    from probe.store.maintenance import declare_from_config
     from probe.store import StoreError
 
     try:

@@ -41,7 +41,7 @@ def maintenance_add(config_path, db_path, start_text, end_text, endpoints, reaso
     Example:
       probe maintenance add --start 2026-12-08T22:00 --end 2026-12-09T00:00 --reason "database upgrade"
     """
-    from probe.maintenance import add
+    from probe.store.maintenance import add
     from probe.store import StoreError
 
     cfg, store = _store_and_config(config_path, db_path, must_exist=False)
@@ -80,7 +80,8 @@ def maintenance_list(config_path, db_path, month, as_json):
     Example:
       probe maintenance list --month 2026-10
     """
-    from probe import maintenance, sla
+    from probe import sla
+    from probe.store import maintenance
     from probe.report import iso_local, parse_month
     from probe.table import text_table
     from zoneinfo import ZoneInfo
@@ -96,7 +97,7 @@ def maintenance_list(config_path, db_path, month, as_json):
             period = sla.month_period(*parse_month(month), cfg.sla.timezone)
         except ValueError as exc:
             raise ProbeError(str(exc)) from None
-        windows = [(w.start, w.end, w.record) for w in maintenance.occurrences(records, period, cfg.sla.timezone)]
+        windows = [(w.start, w.end, w.record) for w in sla.occurrences(records, period, cfg.sla.timezone)]
     else:
         windows = [(r.start, r.end, r) for r in records]
     rows = []
@@ -158,7 +159,7 @@ def maintenance_cancel(config_path, db_path, window_id, by):
     Example:
       probe maintenance cancel 3
     """
-    from probe.maintenance import cancel
+    from probe.store.maintenance import cancel
     from probe.store import StoreError
 
     _no_controls("--by", by)

@@ -16,7 +16,7 @@ import time
 
 from probe import __version__
 from probe import config as config_module
-from probe import maintenance
+from probe.store import maintenance
 from probe.alerts import Alerter, is_loopback
 from probe.check import check, loop_factory
 from probe.listener import raise_descriptor_limit

@@ -3,7 +3,8 @@ acknowledged) and those recorded by hand."""
 
 from __future__ import annotations
 
-from probe import maintenance, sla
+from probe import sla
+from probe.store import maintenance
 from probe.config import Config
 from probe.report import IncidentRules, detected_row, manual_row, runs_around
 from probe.store import Store
@@ -13,14 +14,14 @@ from probe.table import text_table
 def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:
     since = now - days * 86400
     rules = IncidentRules.from_config(cfg, store, now, cfg.report.language)
-    windows = maintenance.occurrences(maintenance.declared(store, now), (since - 31 * 86400, now), cfg.sla.timezone)
+    windows = sla.occurrences(maintenance.declared(store, now), (since - 31 * 86400, now), cfg.sla.timezone)
     rows = []
     for known in store.endpoints():
         endpoint = cfg.endpoint(known.name)
         confirm = endpoint.confirm if endpoint else cfg.sla.confirm
         cap = endpoint.severity_cap if endpoint else None
         runs = runs_around(store, known.name, (since, now), known.first_seen)
-        excused = maintenance.excused_intervals(windows, known.name, cfg.sla.late_maintenance, now)
+        excused = sla.excused_intervals(windows, known.name, cfg.sla.late_maintenance, now)
         for episode in sla.episodes(runs, confirm):
             if episode.kind == sla.BLIP or not episode.overlaps((since, now)):
                 continue
@@ -30,7 +31,7 @@ def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:
                                                                  excused)})
     for record in store.list_incidents(since=since, until=now):
         if record.source == "manual":
-            excused = maintenance.excused_intervals(windows, record.endpoint, cfg.sla.late_maintenance, now)
+            excused = sla.excused_intervals(windows, record.endpoint, cfg.sla.late_maintenance, now)
             rows.append({"endpoint": record.endpoint, **manual_row(rules, record, excused)})
     rows.sort(key=lambda row: row["start"])
     for row in rows:

@@ -11,12 +11,12 @@ from functools import partial
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from probe import maintenance as maintenance_records
+from probe.store import maintenance as maintenance_records
 from probe import provenance, sla
 from probe.render import ERROR_CLASSES
 from probe.spec import public_url
 from probe.store import Store, percentile_from_histogram
-from probe.workdays import WorkCalendar
+from probe.sla import WorkCalendar
 from probe.workers import map_shares
 
 if TYPE_CHECKING:  # only for annotations: probe.config imports aiohttp, slow to load
@@ -201,7 +201,7 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
     as_of = context.now
     period = sla.month_period(context.year, context.month, cfg.sla.timezone)
     counted = _counted(period, as_of)
-    windows = maintenance_records.occurrences(maintenance_records.declared(store, as_of), period,
+    windows = sla.occurrences(maintenance_records.declared(store, as_of), period,
                                               cfg.sla.timezone)
     configured = {e.name: e for e in cfg.endpoints}
     stored = {e.name: e for e in store.endpoints()}
@@ -221,7 +221,7 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
         confirm = endpoint.confirm if endpoint else cfg.sla.confirm
         cap = endpoint.severity_cap if endpoint else None
         runs = runs_as_of(store, name, runs_around(store, name, period, known.first_seen), as_of) if known else []
-        excused = maintenance_records.excused_intervals(windows, name, cfg.sla.late_maintenance, as_of)
+        excused = sla.excused_intervals(windows, name, cfg.sla.late_maintenance, as_of)
         figures = sla.availability(runs, counted, excused, confirm, cfg.sla.target)
         url = public_url(endpoint.spec.url) if endpoint else (known.url if known else None)
         section = _endpoint_section(context, rules, name, url, runs, figures, days, counted,

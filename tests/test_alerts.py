@@ -275,7 +275,7 @@ def test_secret_url_is_not_echoed():
 
 
 def incident(severity=Severity.BLOCKING):
-    from probe.workdays import WorkCalendar
+    from probe.sla import WorkCalendar
     from probe.sla import incident_deadlines
 
     ack, fix = incident_deadlines(T0, severity, WorkCalendar())

@@ -1,72 +1,19 @@
-"""Declared maintenance windows and their paper trail: each window is a record with the time it
-was declared (by command, or when probe first saw it in the config), who declared it, and
-whether it was cancelled. Which part of a window excuses downtime follows the rule in
-docs/accounting.md ("Maintenance"): only what comes after its declaration, unless
-``[sla] late_maintenance = "exclude"``.
-"""
-
+"""The records of declared maintenance windows: added by command or first seen in the config,
+cancelled, exported and imported with their declaration time."""
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from probe.sla import Declared, to_ms
 from typing import TYPE_CHECKING
 
-from probe import sla
-from probe.store import Store, StoreError, _write_transaction
-from probe.sla import to_ms
+from .records import StoreError
+from .schema import write_transaction
 
-if TYPE_CHECKING:  # probe.config imports aiohttp, slow to load
+if TYPE_CHECKING:  # annotations only
     from probe.config import Config, Maintenance
 
-LATE_POLICIES = ("count", "exclude")
-
-
-@dataclass(frozen=True, slots=True)
-class Declared:
-    """One declared window: one-off (start, end) or recurring (every, at, duration)."""
-
-    id: int
-    start: float | None
-    end: float | None
-    every: tuple[int, ...]
-    at: str | None
-    duration: float | None
-    endpoints: tuple[str, ...] | None  # None: every endpoint
-    reason: str
-    declared_at: float
-    declared_by: str | None
-    source: str  # command | config | import
-    cancelled_at: float | None
-    cancelled_by: str | None
-
-    def cancelled_by_then(self, as_of: float) -> bool:
-        return self.cancelled_at is not None and self.cancelled_at <= as_of
-
-
-@dataclass(frozen=True, slots=True)
-class Occurrence:
-    """A window of a declared record that falls in a period (a recurring record has many)."""
-
-    start: float
-    end: float
-    record: Declared
-
-    def applies_to(self, endpoint: str) -> bool:
-        return self.record.endpoints is None or endpoint in self.record.endpoints
-
-    @property
-    def late(self) -> bool:
-        """Declared after it began."""
-        return self.record.declared_at > self.start
-
-    def excused(self, late_policy: str, as_of: float) -> sla.Interval | None:
-        """The part of the window that excuses downtime, as of ``as_of``: none once
-        cancelled; from its declaration on, unless late declarations are allowed."""
-        if self.record.cancelled_by_then(as_of):
-            return None
-        start = self.start if late_policy == "exclude" else max(self.start, self.record.declared_at)
-        return (start, self.end) if self.end > start else None
+    from .store import Store
 
 
 _COLUMNS = ('id, start, "end", every, at, duration_ms, endpoints, reason, declared_at, declared_by,'
@@ -116,7 +63,7 @@ def add(store: Store, start: float, end: float, endpoints: tuple[str, ...] | Non
 def cancel(store: Store, window_id: int, by: str | None, now: float | None = None) -> None:
     """Cancel a window: from then on it excuses nothing (its record stays)."""
     conn = store.db.conn
-    with _write_transaction(conn):
+    with write_transaction(conn):
         row = conn.execute("SELECT cancelled_at FROM maintenance WHERE id = ?", (window_id,)).fetchone()
         if row is None:
             raise StoreError(f"no maintenance window {window_id} in {store.path}")
@@ -136,7 +83,7 @@ def declare_from_config(store: Store, cfg: Config, now: float | None = None) -> 
     declared_ms = to_ms(time.time() if now is None else now)
     conn = store.db.conn
     added = 0
-    with _write_transaction(conn):
+    with write_transaction(conn):
         for item in cfg.maintenance:
             row = {**_config_columns(item), "reason": item.reason, "declared_at": declared_ms,
                    "declared_by": f"config {cfg.path}" if cfg.path else "config", "source": "config"}
@@ -170,30 +117,10 @@ def _insert(conn, row: dict, unique: bool = False, in_transaction: bool = False)
     if in_transaction:
         cursor = conn.execute(sql, tuple(row.values()))
     else:
-        with _write_transaction(conn):
+        with write_transaction(conn):
             cursor = conn.execute(sql, tuple(row.values()))
     return cursor.lastrowid if cursor.rowcount else None
 
-
-def occurrences(records: list[Declared], period: sla.Interval, tz: str) -> list[Occurrence]:
-    """The windows of ``records`` that overlap the period, in time order."""
-    found = []
-    for record in records:
-        if record.every:
-            for window in sla.expand_weekly(record.every, record.at, record.duration, period, tz):
-                found.append(Occurrence(window.start, window.end, record))
-        elif record.start < period[1] and record.end > period[0]:
-            found.append(Occurrence(record.start, record.end, record))
-    return sorted(found, key=lambda o: (o.start, o.record.id))
-
-
-def excused_intervals(windows: list[Occurrence], endpoint: str, late_policy: str, as_of: float) -> list[sla.Interval]:
-    """The time that maintenance excuses for one endpoint, merged."""
-    parts = (w.excused(late_policy, as_of) for w in windows if w.applies_to(endpoint))
-    return sla.merge(part for part in parts if part is not None)
-
-
-# --- export and import: windows carry their declaration -------------------------------------
 
 def export_records(store: Store) -> list[dict]:
     """Every window, as `probe export` writes it (times in ms since the epoch, UTC)."""
