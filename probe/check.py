@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import math
-import multiprocessing
 import pickle
 import re
 import signal
@@ -27,6 +26,7 @@ from yarl import URL
 from probe import __version__
 from probe.http1 import CheckFailure, Response, Trace, exchange, os_reason, prober_trouble, request_head
 from probe.result import CheckResult
+from probe.runtime import can_fork, loop_factory, processes, same_loop_factory, usable_cpus
 from probe.spec import (TLS_VERSIONS, CheckSpec, check_context, describe_status_list, is_ip_address,  # noqa: F401
                         public_url, tls_context)
 from probe.urls import BadHost, redirect_target, request_url
@@ -274,7 +274,7 @@ async def check_many(specs: list[CheckSpec], concurrency: int = 64, workers: int
     Use `workers_for(len(specs))` for a default. Where fork is not available, runs in-process.
     """
     workers = max(1, min(workers, len(specs) // MIN_SPECS_PER_WORKER, concurrency))
-    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers == 1 or not can_fork():
         return await _check_all(specs, concurrency)
     return await _check_in_processes(specs, concurrency, workers)
 
@@ -290,19 +290,6 @@ def run_many(specs: list[CheckSpec], concurrency: int = 64, workers: int = 1,
         return runner.run(check_many(specs, concurrency=concurrency, workers=workers))
 
 
-def loop_factory(loop: str):
-    if loop not in ("auto", "uvloop", "asyncio"):
-        raise ValueError(f"loop must be auto, uvloop or asyncio, not {loop!r}")
-    if loop == "asyncio":
-        return None
-    try:
-        import uvloop
-    except ImportError:
-        if loop == "uvloop":
-            raise
-        return None
-    return uvloop.new_event_loop
-
 
 MIN_SPECS_PER_WORKER = 64  # below that, a worker process costs more than it brings
 
@@ -310,8 +297,6 @@ MIN_SPECS_PER_WORKER = 64  # below that, a worker process costs more than it bri
 def workers_for(count: int) -> int:
     """A default number of worker processes for `count` checks: one per CPU this process may run
     on, for long lists only."""
-    from probe.workers import usable_cpus
-
     return max(1, min(usable_cpus(), count // (4 * MIN_SPECS_PER_WORKER)))
 
 
@@ -331,8 +316,8 @@ async def _check_in_processes(specs: list[CheckSpec], concurrency: int, workers:
     The children are forked first, before this process opens any connection."""
     shares = [specs[i::workers] for i in range(workers)]
     gates = [concurrency // workers + (1 if i < concurrency % workers else 0) for i in range(workers)]
-    context = multiprocessing.get_context("fork")
-    child_loop = _same_loop_factory(asyncio.get_running_loop())
+    context = processes(fork=True)
+    child_loop = same_loop_factory(asyncio.get_running_loop())
     for stream in (sys.stdout, sys.stderr):  # a child must not write out what this one buffered
         try:
             stream.flush()
@@ -383,14 +368,6 @@ def _worker(specs: list[CheckSpec], concurrency: int, sender, loop_factory) -> N
     finally:
         sender.close()
 
-
-def _same_loop_factory(loop: asyncio.AbstractEventLoop):
-    """A factory for a loop of the same kind as `loop` (uvloop's or asyncio's default)."""
-    if type(loop).__module__.startswith("uvloop"):
-        import uvloop
-
-        return uvloop.new_event_loop
-    return None
 
 
 def _receive(receiver) -> list[CheckResult] | None:

@@ -17,8 +17,10 @@ import time
 from probe import __version__
 from probe import config as config_module
 from probe.store import maintenance
-from probe.alerts import Alerter, is_loopback
-from probe.check import check, loop_factory
+from probe.alerts import Alerter
+from probe.spec import is_loopback
+from probe.check import check
+from probe.runtime import loop_factory
 from probe.listener import raise_descriptor_limit
 from probe.lock import DaemonLock, DatabaseInUse
 from probe.scheduler import Scheduler

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
 from functools import lru_cache, partial
@@ -22,12 +21,11 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 
-from probe.workers import map_shares
+from probe.labels import ERROR_LABELS, NBSP, NNBSP, format_duration
+from probe.runtime import map_shares
 
 LANGUAGES = ("fr", "en")
 
-NNBSP = "\u202f"  # narrow no-break space: French puts one before "%"
-NBSP = "\u00a0"  # keeps "5 min" on one line
 
 MONTHS = {
     "fr": (
@@ -248,28 +246,9 @@ MESSAGES = {
     },
 }
 
-ERROR_CLASSES = {
-    "fr": {
-        "dns": "résolution DNS", "connect": "connexion refusée ou impossible",
-        "timeout": "délai dépassé", "tls_handshake": "négociation TLS",
-        "tls_version": "version TLS", "tls_cert": "certificat TLS",
-        "protocol": "protocole HTTP", "redirects": "redirections",
-        "http_status": "statut HTTP", "body_mismatch": "contenu inattendu",
-        "too_slow": "lenteur", "cert_expiring": "certificat bientôt expiré",
-    },
-    "en": {
-        "dns": "DNS resolution", "connect": "connection failed",
-        "timeout": "timeout", "tls_handshake": "TLS handshake",
-        "tls_version": "TLS version", "tls_cert": "TLS certificate",
-        "protocol": "HTTP protocol", "redirects": "redirects",
-        "http_status": "HTTP status", "body_mismatch": "unexpected content",
-        "too_slow": "slow responses", "cert_expiring": "certificate expiring soon",
-    },
-}
 
 COUNTRIES = {"fr": {"FR": "France"}, "en": {"FR": "France"}}
 
-DURATION_UNITS = {"fr": ("j", "h", "min", "s"), "en": ("d", "h", "min", "s")}
 
 DEADLINE_UNITS = {
     "fr": {"h": ("heure", "heures"), "wh": ("heure ouvrée", "heures ouvrées"),
@@ -328,23 +307,6 @@ def format_integer(value, lang: str) -> str:
     return text.replace(",", NNBSP) if lang == "fr" else text
 
 
-def format_duration(seconds, lang: str, down: bool = False) -> str:
-    """Seconds as days, hours, minutes and seconds, the zero parts left out:
-    3900 -> ``1 h 05 min``; 183600 -> ``2 j 3 h`` (fr) / ``2 d 3 h`` (en). Rounded to the second,
-    or cut down to it with ``down`` (a budget is never shown larger than it is)."""
-    total = math.floor(seconds) if down else round(seconds)
-    if total == 0:
-        return f"0{NBSP}min"
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = []
-    for amount, unit in zip((days, hours, minutes, secs), DURATION_UNITS[lang]):
-        if amount:
-            # Minutes and seconds after a larger unit read like a clock: 1 h 05 min.
-            text = f"{amount:02d}" if parts and unit in ("min", "s") else str(amount)
-            parts.append(f"{text}{NBSP}{unit}")
-    return NBSP.join(parts)
 
 
 @lru_cache(maxsize=4096)
@@ -596,12 +558,12 @@ PARALLEL_MIN = 200  # endpoints from which their sections are rendered in severa
 
 def _endpoint_blocks(head: dict, sections: list[dict], lang: str, template_dir) -> list[Markup]:
     """Each endpoint's section of the report (charts included), as HTML. A report of many
-    endpoints shares them out over the CPUs (forked: only when nothing but this thread runs,
-    and no database is open here); the rest of the page is rendered by the caller."""
+    endpoints shares them out over the CPUs (`runtime.map_shares`); the rest of the page is
+    rendered by the caller."""
     render = partial(_render_blocks, head, lang=lang, template_dir=template_dir)
-    if len(sections) < PARALLEL_MIN or threading.active_count() > 1:
+    if len(sections) < PARALLEL_MIN:
         return render(sections)
-    return map_shares(render, render, sections, "fork")
+    return map_shares(render, render, sections)
 
 
 def _render_blocks(head: dict, sections: list[dict], lang: str, template_dir) -> list[Markup]:
@@ -658,7 +620,7 @@ def make_environment(lang: str, template_dir=None, timezone: str | None = None) 
         datetime_s=lambda value: format_datetime(value, lang, timezone, seconds=True),
         month=lambda value: format_month(value, lang),
         deadline=lambda value: format_deadline(value, lang),
-        error_class=lambda value: ERROR_CLASSES[lang].get(value, value),
+        error_class=lambda value: ERROR_LABELS[lang].get(value, value),
         country=lambda value: COUNTRIES[lang].get(value, value),
         span=seconds_between,
     )

@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import multiprocessing
 import os
 import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+
+from probe.runtime import loop_factory, processes, usable_cpus
 
 log = logging.getLogger("probe.workers")
 
@@ -46,28 +46,6 @@ def deal(endpoints, workers: int, offsets: dict[str, float], previous: dict[str,
     return shares
 
 
-def usable_cpus() -> int:
-    """The CPUs this process may run on (its affinity, not the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def map_shares(local, remote, items: list, start_method: str) -> list:
-    """Share `items` out over the CPUs: this process runs `local(first share)`, a pool process
-    per other share runs `remote(share)` (picklable), and the result lists are joined in order."""
-    cpus = usable_cpus()
-    if cpus < 2 or len(items) < 2:
-        return local(items)
-    size = -(-len(items) // cpus)
-    shares = [items[i:i + size] for i in range(0, len(items), size)]
-    with ProcessPoolExecutor(len(shares) - 1, mp_context=multiprocessing.get_context(start_method)) as pool:
-        others = [pool.submit(remote, share) for share in shares[1:]]
-        joined = local(shares[0])
-        for future in others:
-            joined += future.result()
-    return joined
 
 
 def auto_workers(endpoints) -> int:
@@ -118,7 +96,7 @@ class WorkerPool:
         self.settings = settings
         self.on_result = on_result
         self.stats = WorkerStats()
-        self._context = multiprocessing.get_context("spawn")  # no fork: the writer thread runs
+        self._context = processes()  # no fork: the writer thread runs
         self._deal(endpoints, previous=None)
         self._workers: list = [None] * count
         self._stopping = False
@@ -228,8 +206,6 @@ class WorkerPool:
 
 def worker_main(connection, endpoints, offsets, settings, index: int) -> None:
     """A worker: its own event loop, scheduler and checks; results go to the main process."""
-    from probe.check import loop_factory
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     logging.basicConfig(level=logging.INFO, format=f"%(levelname)s probe.worker-{index}: %(message)s")
     try:

@@ -2,7 +2,7 @@
 
 import time
 
-from probe import status
+from probe.report import status
 from probe.result import parse_iso
 from probe.store import Store, Writer
 from probe.web import status_model

@@ -159,7 +159,8 @@ def test_day_bars_agree_with_the_accounting(database):
     """The fast path (no outage: 100 %) and the sliced runs give what sla.availability
     gives over each day with all the runs."""
     from probe import sla
-    from probe.report import local_days, runs_around
+    from probe.report import local_days
+    from probe.store import runs_around
     from probe.store import Store
 
     cfg = make_config(database)

@@ -8,6 +8,7 @@ from .incidents import IncidentRecords
 from .store import Store
 from .writer import COMMIT_INTERVAL, Writer, WriterStats
 from . import maintenance, paper_trail
+from .runs import LOOKBACK, MAX_LOOKBACK, runs_around
 from .transfer import backup, export_jsonl, import_jsonl
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "STATE_CODES",
     "STATE_NAMES",
+    "runs_around",
     "Store",
     "StoreError",
     "write_transaction",

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 from probe import sla
 from probe.sla import to_ms
 
+from .calendar import iso_local
+
 
 STALE_HEARTBEAT = 60.0  # a daemon run silent for longer than this was no longer running
 
@@ -15,8 +17,6 @@ STOPPED, CRASHED, SILENT, NOT_RECORDED = "stopped", "crashed", "silent", "not_re
 
 
 def _iso(epoch: float | None, zone: ZoneInfo) -> str | None:
-    from probe.report import iso_local  # probe.report imports this module
-
     return iso_local(epoch, zone)
 
 

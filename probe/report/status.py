@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from probe import sla
 from probe.config import Config
-from probe.report import maintenance_windows, runs_around
+from probe.store import runs_around
+
+from .month import maintenance_windows
 from probe.result import iso_utc
 from probe.spec import public_url
 from probe.store import Store
-from probe.table import text_table
+from probe.text import text_table
 
 STALE_HEARTBEAT = 60.0  # a daemon silent for longer is not running
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 from probe import sla
 from probe.store import maintenance
 from probe.config import Config
-from probe.report import IncidentRules, detected_row, manual_row, runs_around
+from probe.store import runs_around
+
+from .incident_rows import IncidentRules, detected_row, manual_row
 from probe.store import Store
-from probe.table import text_table
+from probe.text import text_table
 
 
 def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:

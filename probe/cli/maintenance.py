@@ -9,8 +9,8 @@ import time
 
 import click
 
-from probe.cli import (ProbeError, _no_controls, declare_maintenance, history_options, load_config, open_store,
-                       parse_time_option)
+from .options import (ProbeError, _default_config, _no_controls, declare_maintenance, history_options, load_config,
+                      open_store, parse_time_option)
 
 
 @click.group("maintenance")
@@ -19,8 +19,6 @@ def maintenance_group():
 
 
 def _store_and_config(config_path, db_path, must_exist=True):
-    from probe.cli import _default_config
-
     cfg = load_config(config_path) or _default_config(db_path)
     return cfg, open_store(cfg, db_path, must_exist=must_exist)
 
@@ -83,7 +81,7 @@ def maintenance_list(config_path, db_path, month, as_json):
     from probe import sla
     from probe.store import maintenance
     from probe.report import iso_local, parse_month
-    from probe.table import text_table
+    from probe.text import text_table
     from zoneinfo import ZoneInfo
 
     cfg, store = _store_and_config(config_path, db_path)
