@@ -15,9 +15,9 @@ import pytest
 from probe import config as config_module
 from probe.alerts import AlertSettings, Alerter, Webhook
 from probe.result import CheckResult
-from probe.scheduler import Stats
+from probe.schedule import Stats
 from probe.store import Writer
-from probe.web import LiveResults, parse_listen, start_web, status_model
+from probe.daemon.web import LiveResults, parse_listen, start_web, status_model
 
 HOSTILE = "<script>alert(1)</script>"
 PARIS = ZoneInfo("Europe/Paris")

@@ -42,7 +42,7 @@ def run(config_path, db_path, log_level, listen):
 
 
 def _parse_listen(value):
-    from probe.web import parse_listen
+    from probe.daemon.web import parse_listen
 
     return parse_listen(value)
 

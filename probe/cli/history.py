@@ -88,7 +88,6 @@ def backup(config_path, db_path, dest, rotate):
     Example:
       probe backup /var/backups/probe.db
     """
-    import os
     import time as clock
     from pathlib import Path
 

@@ -1,7 +1,5 @@
 """The daemon's lifecycle: startup, main loop, shutdown. Signals (TERM/INT stop, HUP reloads),
-systemd notification (READY, WATCHDOG, STATUS, STOPPING), heartbeats and retention.
-"""
-
+heartbeats and retention."""
 from __future__ import annotations
 
 import asyncio
@@ -11,9 +9,7 @@ import os
 import signal
 import socket
 import sqlite3
-import sys
 import time
-
 from probe import __version__
 from probe import config as config_module
 from probe.store import maintenance
@@ -21,26 +17,46 @@ from probe.alerts import Alerter
 from probe.spec import is_loopback
 from probe.check import check
 from probe.runtime import loop_factory
-from probe.listener import raise_descriptor_limit
-from probe.lock import DaemonLock, DatabaseInUse
-from probe.scheduler import Scheduler
+from probe.schedule import SEND_EVERY, Scheduler, WorkerPool, auto_workers
 from probe.store import COMMIT_INTERVAL, Store, StoreError, Writer
-from probe.text import PrintableFormatter, printable
-from probe.web import LiveResults, start_web
-from probe.workers import SEND_EVERY, WorkerPool, auto_workers
+from probe.text import printable
 
-log = logging.getLogger("probe.daemon")
+from .listener import raise_descriptor_limit
+from .lock import DaemonLock, DatabaseInUse
+from .web import LiveResults, start_web
+from .systemd import log, notify, watchdog_interval
+
 
 EXIT_CONFIG = 78  # EX_CONFIG: systemd is told not to restart on it (RestartPreventExitStatus)
+
+
 EXIT_CANTCREAT = 73  # EX_CANTCREAT: the database cannot be opened
+
+
 EXIT_LISTEN = 71  # EX_OSERR: --listen cannot bind
+
+
 EXIT_DATABASE_LOST = 74  # EX_IOERR: the database was deleted or replaced while running; a restart makes a new one
+
+
 EXIT_RUNNING = 75  # EX_TEMPFAIL: another daemon runs on the database; try again once it stops
+
+
 SHUTDOWN_GRACE = 2.5  # seconds for checks in flight at shutdown, at most
+
+
 STOP_WITHIN = 4.2  # seconds from a stop signal to the exit, whatever holds the database (5 s promised)
+
+
 WRITE_LOCK_WAIT = 1.0  # seconds a write waits for another process's lock before it is retried
+
+
 HEARTBEAT_EVERY = 10.0
+
+
 DATABASE_WATCH_EVERY = 1.0  # seconds between looks at the database's path
+
+
 PRUNE_EVERY = 3600.0
 
 
@@ -54,30 +70,6 @@ class StartupError(Exception):
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
         self.exit_code = exit_code
-
-
-def notify(message: str) -> None:
-    """sd_notify(3): a datagram to $NOTIFY_SOCKET; nothing when not run by systemd."""
-    address = os.environ.get("NOTIFY_SOCKET")
-    if not address:
-        return
-    if address.startswith("@"):
-        address = "\0" + address[1:]
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
-            sock.connect(address)
-            sock.sendall(message.encode())
-    except OSError as exc:
-        log.warning("cannot notify systemd: %s", exc)
-
-
-def watchdog_interval() -> float | None:
-    """Half of systemd's WatchdogSec for this process, if it asked for pings."""
-    usec = os.environ.get("WATCHDOG_USEC")
-    pid = os.environ.get("WATCHDOG_PID")
-    if not usec or (pid and pid != str(os.getpid())):
-        return None
-    return int(usec) / 2_000_000
 
 
 class Daemon:
@@ -384,28 +376,3 @@ def run(config_path: str | None, database: str | None, listen=None, listen_token
         log.error("%s", exc)
         return exc.exit_code
     return daemon.exit_code
-
-
-def setup_logging(level: str = "INFO") -> None:
-    """One line per event on stderr; under systemd the journal takes the level from the
-    <N> prefix (sd-daemon(3)), so no timestamps are repeated there."""
-    under_journal = bool(os.environ.get("JOURNAL_STREAM"))
-    if under_journal:
-        fmt = "<%(priority)s>%(name)s: %(message)s"
-    else:
-        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(PrintableFormatter(fmt))  # a name's escape sequence is shown, not obeyed
-    handler.addFilter(_Priority())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-
-
-class _Priority(logging.Filter):
-    LEVELS = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
-
-    def filter(self, record):
-        record.priority = self.LEVELS.get(record.levelno, 6)
-        return True

@@ -4,37 +4,39 @@ Every check is a fresh look: its own connection (no keep-alive reuse), its own D
 (no cache), the certificate chain and host name verified, TLS below the endpoint's minimum
 refused, the body read up to a cap. A check records facts (phase timings, TLS facts, status);
 the verdict (up / degraded / down and the error class) is derived from them in `verdict`.
-The wire itself (DNS, connect, TLS, one HTTP/1.1 exchange) is `probe.http1`.
-"""
-
+The wire itself (DNS, connect, TLS, one HTTP/1.1 exchange) is `probe.check.wire`."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import math
-import pickle
 import re
-import signal
 import ssl
-import sys
 import time
 from functools import lru_cache
 from time import perf_counter
-
 from yarl import URL
-
 from probe import __version__
-from probe.http1 import CheckFailure, Response, Trace, exchange, os_reason, prober_trouble, request_head
 from probe.result import CheckResult
-from probe.runtime import can_fork, loop_factory, processes, same_loop_factory, usable_cpus
-from probe.spec import (TLS_VERSIONS, CheckSpec, check_context, describe_status_list, is_ip_address,  # noqa: F401
-                        public_url, tls_context)
+from probe.spec import CheckSpec, check_context, describe_status_list, is_ip_address, public_url
 from probe.urls import BadHost, redirect_target, request_url
 
+from .http1 import request_head
+from .trace import CheckFailure, Response, Trace, os_reason, prober_trouble
+from .wire import exchange
+
+
 BODY_CAP = 1024 * 1024  # bytes of body read at most; the rest is never downloaded
+
+
 MAX_REDIRECTS = 10
+
+
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
 USER_AGENT = f"probe/{__version__}"
+
+
 _VERSION_NAMES = {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3",
                   "SSLv3": "SSL 3.0"}
 
@@ -161,6 +163,8 @@ _PHASE_WORDS = {
     "request": "waiting for the response",
     "body": "reading the body",
 }
+
+
 ERROR_MAX_CHARS = 300
 
 
@@ -263,115 +267,3 @@ def verdict(result: CheckResult, spec: CheckSpec, failure: CheckFailure | None, 
         result.error = f"certificate expires in {result.cert_days_left} days ({when})"
         return
     result.state, result.error_class, result.error = "up", None, None
-
-
-async def check_many(specs: list[CheckSpec], concurrency: int = 64, workers: int = 1) -> list[CheckResult]:
-    """Check every spec once, at most `concurrency` at a time; results in the order given.
-
-    workers > 1 spreads the specs over that many processes (this one and workers - 1 forked
-    children, each with its own event loop and share of the concurrency), for lists long enough
-    that one core is the limit: a fresh TLS check costs milliseconds of CPU, mostly the handshake.
-    Use `workers_for(len(specs))` for a default. Where fork is not available, runs in-process.
-    """
-    workers = max(1, min(workers, len(specs) // MIN_SPECS_PER_WORKER, concurrency))
-    if workers == 1 or not can_fork():
-        return await _check_all(specs, concurrency)
-    return await _check_in_processes(specs, concurrency, workers)
-
-
-def run_many(specs: list[CheckSpec], concurrency: int = 64, workers: int = 1,
-             loop: str = "auto") -> list[CheckResult]:
-    """`check_many` for synchronous callers (the command line), in a new event loop.
-
-    loop: "auto" runs on uvloop when it is installed (it spends about 15% less CPU per fresh TLS
-    check than asyncio's own loop, see docs/performance.md), "uvloop" requires it, "asyncio"
-    never uses it. Worker processes run on the same kind of loop."""
-    with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
-        return runner.run(check_many(specs, concurrency=concurrency, workers=workers))
-
-
-
-MIN_SPECS_PER_WORKER = 64  # below that, a worker process costs more than it brings
-
-
-def workers_for(count: int) -> int:
-    """A default number of worker processes for `count` checks: one per CPU this process may run
-    on, for long lists only."""
-    return max(1, min(usable_cpus(), count // (4 * MIN_SPECS_PER_WORKER)))
-
-
-async def _check_all(specs: list[CheckSpec], concurrency: int) -> list[CheckResult]:
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(spec: CheckSpec) -> CheckResult:
-        async with gate:
-            return await check(spec)
-
-    return list(await asyncio.gather(*(one(spec) for spec in specs)))
-
-
-async def _check_in_processes(specs: list[CheckSpec], concurrency: int, workers: int) -> list[CheckResult]:
-    """Share i of n is specs[i::n] (interleaved, so slow endpoints spread evenly). This process
-    checks share 0; forked children check the others and send their results back pickled.
-    The children are forked first, before this process opens any connection."""
-    shares = [specs[i::workers] for i in range(workers)]
-    gates = [concurrency // workers + (1 if i < concurrency % workers else 0) for i in range(workers)]
-    context = processes(fork=True)
-    child_loop = same_loop_factory(asyncio.get_running_loop())
-    for stream in (sys.stdout, sys.stderr):  # a child must not write out what this one buffered
-        try:
-            stream.flush()
-        except (AttributeError, OSError, ValueError):
-            pass
-    children = []
-    try:
-        # Objects that exist now are left out of the children's garbage collections, which would
-        # otherwise touch, and so copy, every page the children share with this process.
-        gc.freeze()
-        try:
-            for i in range(1, workers):
-                receiver, sender = context.Pipe(duplex=False)
-                child = context.Process(target=_worker, args=(shares[i], gates[i], sender, child_loop),
-                                        daemon=True)
-                child.start()
-                sender.close()
-                children.append((i, child, receiver))
-        finally:
-            gc.unfreeze()
-        loop = asyncio.get_running_loop()
-        waits = [loop.run_in_executor(None, _receive, receiver) for _, _, receiver in children]
-        mine = await _check_all(shares[0], gates[0])
-        results: list[list[CheckResult] | None] = [mine]
-        for (i, child, receiver), wait in zip(children, waits):
-            got = await wait
-            # A child that died (killed, out of memory) leaves its share to this process.
-            results.append(got if got is not None else await _check_all(shares[i], gates[i]))
-    finally:
-        for _, child, receiver in children:
-            if child.is_alive():
-                child.kill()
-            child.join()
-            receiver.close()
-    merged: list[CheckResult] = [None] * len(specs)  # type: ignore[list-item]
-    for i, share in enumerate(results):
-        merged[i::workers] = share
-    return merged
-
-
-def _worker(specs: list[CheckSpec], concurrency: int, sender, loop_factory) -> None:
-    """In a forked child: check the share with a new event loop, send the results, exit."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    try:
-        with asyncio.Runner(loop_factory=loop_factory) as runner:
-            results = runner.run(_check_all(specs, concurrency))
-        sender.send_bytes(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
-    finally:
-        sender.close()
-
-
-
-def _receive(receiver) -> list[CheckResult] | None:
-    try:
-        return pickle.loads(receiver.recv_bytes())
-    except (EOFError, OSError):
-        return None

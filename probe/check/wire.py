@@ -1,157 +1,31 @@
-"""One HTTP/1.1 request over a fresh TLS connection, timed phase by phase: the check's wire.
-
-    DNS lookup (the system resolver, no cache)
-    -> TCP connect (Happy Eyeballs when a name has several addresses, aiohappyeyeballs)
-    -> TLS handshake (OpenSSL through `ssl.SSLObject`, with the verifying context of `probe.spec`)
-    -> one request, `Connection: close`
-    -> the response parsed by llhttp (httptools), head and body capped
-    -> the connection dropped.
-
-No connection is ever kept or reused and no answer is cached: each call is its own look.
-
-From the moment TCP is connected, everything happens in the socket's reader and writer callbacks:
-the ClientHello is sent the moment the connection is made, the request the moment the handshake
-completes, and each phase is timed when its event arrives, not when the waiting task is next
-scheduled. The time data waited on this host before a busy prober read it is left out of the
-check's clock (`Trace.waited`): each read carries the kernel's receive time stamp, and the
-connection is timed by the kernel's SYN to SYN-ACK round trip. A busy prober therefore delays a
-check less (one wake-up at the end instead of one per phase) and does not lengthen its timings;
-and driving OpenSSL through memory buffers here costs less CPU than the event loop's TLS
-transport plus a separate HTTP client did (docs/performance.md).
-
-Every failure is raised as `CheckFailure(error_class, message)`; a failed handshake is handed to
-the caller's `handshake_failure(trace, exc)` to be explained.
-"""
-
+"""The wire: DNS, connect (happy eyeballs), TLS over memory buffers and one HTTP/1.1 exchange on a
+non-blocking socket that the wire reads and writes itself."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import errno
 import os
-import platform
 import socket
 import ssl
-import struct
-import sys
-import time
-from dataclasses import dataclass, field
 from time import perf_counter
-
 import aiohappyeyeballs
 import httptools
 from yarl import URL
-
-from probe.codings import RAW_CAP_FACTOR, Decoder, codings
-from probe.head import HeadError, canonical, head_end
+from .codings import Decoder
 from probe.spec import is_ip_address
+from .http1 import Http1Reading
+from .kernel import _ANCILLARY_SIZE, _arrival, _connect_wait, _stamp_arrivals
+from .tls import _HandshakeFailed, _cert_reason, tls_facts
+from .trace import CheckFailure, Response, Trace, os_reason, prober_trouble
 
-HEAD_CAP = 64 * 1024  # bytes of status line and headers accepted at most
-_HTTP11_OR_10 = (b"HTTP/1.1 ", b"HTTP/1.0 ")
+
 HAPPY_EYEBALLS_DELAY = 0.25  # seconds before the next address is tried in parallel (RFC 8305)
+
+
 READ_SIZE = 65536  # bytes read from the socket at most at once
+
+
 READS_PER_EVENT = 32  # reads at most each time the socket is readable (2 MiB)
-
-_LINUX = sys.platform == "linux"
-# <asm-generic/socket.h>: each read carries its data's arrival time. SPARC and PA-RISC number it
-# otherwise (0x42, 0x4038): there, reads are timed when they are made.
-SO_TIMESTAMPNS_NEW = 64 if not platform.machine().startswith(("sparc", "parisc")) else None
-_STAMP = struct.Struct("qq")  # struct __kernel_timespec: seconds, nanoseconds (CLOCK_REALTIME)
-_ANCILLARY_SIZE = socket.CMSG_SPACE(_STAMP.size) if _LINUX else 0
-# struct tcp_info (<linux/tcp.h>): tcpi_rtt (µs) at byte 68, tcpi_total_retrans at byte 100
-_TCP_INFO = struct.Struct("=68xI28xI")
-
-
-class CheckFailure(Exception):
-    """A hard failure with its error class; raised inside the check, turned into a result."""
-
-    def __init__(self, error_class: str, message: str):
-        super().__init__(message)
-        self.error_class = error_class
-        self.message = message
-
-
-# The prober's own trouble: no file descriptor, memory or buffer to be had on this host.
-_PROBER_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
-
-
-def prober_trouble(exc: BaseException) -> CheckFailure | None:
-    """The `probe_error` failure that `exc` is, if it is the prober's own trouble rather than
-    anything the endpoint did: such a check was not made."""
-    if isinstance(exc, MemoryError):
-        return CheckFailure("probe_error", "the prober is out of memory")
-    if isinstance(exc, OSError) and exc.errno in _PROBER_ERRNOS:
-        return CheckFailure("probe_error", f"the prober could not make the check: {os.strerror(exc.errno)}")
-    if isinstance(exc, socket.gaierror) and exc.errno in (socket.EAI_MEMORY, socket.EAI_SYSTEM):
-        return CheckFailure("probe_error", f"the prober could not look the name up: {exc.strerror}")
-    return None
-
-
-@dataclass
-class Trace:
-    """Facts gathered while one check runs: where it is, how long each phase took, TLS facts."""
-
-    phase: str = "dns"
-    dns_ms: float = 0.0
-    connect_ms: float = 0.0
-    tls_ms: float = 0.0
-    ttfb_ms: float = 0.0
-    host: str | None = None
-    address: tuple | None = None
-    min_tls: str = "1.2"
-    hop: int = 0  # redirects followed so far
-    hop_url: str | None = None  # the URL of the latest hop (no user information)
-    interim: int = 0  # the status of the latest interim (1xx) answer of the hop, while no other came
-    # The moments below are on the check's clock: perf_counter less `waited`, the seconds the
-    # connections' data sat on this host before the prober, busy elsewhere, got to it (kernel
-    # receive time stamps). A busy prober thus does not lengthen the server's timings.
-    waited: float = 0.0
-    ready_at: float = 0.0  # when the connection was ready for the request
-    ended_at: float = 0.0  # when the last answer was complete
-    tls: dict = field(default_factory=dict)
-
-    def clock(self) -> float:
-        """The check's clock: perf_counter less the time its data waited for the prober."""
-        return perf_counter() - self.waited
-
-
-@dataclass
-class Response:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes  # at most the body cap, decoded: the rest is never read
-    problem: str | None = None  # why the body could not be decoded (it is then as it came)
-
-    def header(self, name: str) -> str | None:
-        name = name.lower()
-        for key, value in self.headers:
-            if key.lower() == name:
-                return value
-        return None
-
-
-def request_head(method: str, url: URL, headers: tuple[tuple[str, str], ...], user_agent: str) -> bytes:
-    """The request's bytes: the caller's headers replace the defaults of the same name; the
-    connection is always closed after the answer. User and password in the URL become Basic
-    authentication, as browsers and curl do."""
-    fields = {
-        "host": ("Host", url.host_port_subcomponent),
-        "user-agent": ("User-Agent", user_agent),
-        "accept-encoding": ("Accept-Encoding", "identity"),
-    }
-    if url.user is not None:
-        token = base64.b64encode(f"{url.user}:{url.password or ''}".encode()).decode()
-        fields["authorization"] = ("Authorization", f"Basic {token}")
-    if method == "POST":
-        fields["content-length"] = ("Content-Length", "0")
-    for name, value in headers:
-        if any(c in name or c in value for c in "\r\n\0"):
-            raise ValueError(f"header {name!r} holds a line break")
-        fields[name.lower()] = (name, value)
-    fields["connection"] = ("Connection", "close")  # whatever the caller asked
-    lines = [f"{method} {url.raw_path_qs or '/'} HTTP/1.1"]
-    lines += [f"{name}: {value}" for name, value in fields.values()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
 
 
 async def resolve(host: str, port: int, trace: Trace) -> list:
@@ -167,14 +41,6 @@ async def resolve(host: str, port: int, trace: Trace) -> list:
         raise prober_trouble(exc) or CheckFailure("dns", f"cannot resolve {host}: {exc.strerror}") from None
     finally:
         trace.dns_ms += (perf_counter() - started) * 1000
-
-
-class _HandshakeFailed(Exception):
-    """The TLS handshake failed with `exc` (an ssl.SSLError or an OSError)."""
-
-    def __init__(self, exc: BaseException):
-        super().__init__(str(exc))
-        self.exc = exc
 
 
 async def exchange(url: URL, method: str, head: bytes, context: ssl.SSLContext, trace: Trace,
@@ -226,48 +92,7 @@ async def connect(loop, wire: Wire, infos: list) -> None:
     wire.attach(sock)
 
 
-def _arrival(ancillary: list, now: float) -> float:
-    """When the data of a read arrived, on the perf_counter clock: the kernel's stamp if the read
-    carries one, else `now`. The stamp is on the wall clock: one that is not in the past (the
-    clock set back meanwhile) is not trusted."""
-    for level, kind, data in ancillary:
-        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS_NEW and len(data) >= _STAMP.size:
-            seconds, nanoseconds = _STAMP.unpack_from(data)
-            waited = time.time() - seconds - nanoseconds / 1e9
-            if waited > 0.0:
-                return now - waited
-    return now
-
-
-def _connect_wait(sock: socket.socket, elapsed: float) -> float:
-    """How long a connection made `elapsed` seconds after it was begun waited for the prober to
-    notice: all but the round trip the kernel measured from SYN to SYN-ACK. Nothing (0) if the
-    SYN had to be sent again (the round trip is then the last attempt's) or the kernel does not
-    say: the connect phase is then what the clock says."""
-    if not _LINUX:
-        return 0.0
-    try:
-        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO.size)
-    except OSError:
-        return 0.0
-    if len(info) < _TCP_INFO.size:
-        return 0.0
-    rtt_us, total_retrans = _TCP_INFO.unpack_from(info)
-    if total_retrans or not rtt_us:
-        return 0.0
-    return max(0.0, elapsed - rtt_us / 1e6)
-
-
-def _stamp_arrivals(sock: socket.socket) -> None:
-    """Ask the kernel to tell, with each read, when its data arrived (Linux 5.1 and later)."""
-    if _LINUX and SO_TIMESTAMPNS_NEW is not None:
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS_NEW, 1)
-        except OSError:
-            pass  # an older kernel: reads are timed when they are made
-
-
-class Wire:
+class Wire(Http1Reading):
     """One connection: TLS over memory buffers, then the HTTP/1.1 answer fed to llhttp.
 
     The wire reads and writes its non-blocking socket itself, through the event loop's reader
@@ -596,121 +421,6 @@ class Wire:
         if data:
             self._send(data)
 
-    # HTTP
-
-    def _parse(self, data: bytes) -> None:
-        if not self.first_byte_at:  # when it arrived, not when it was read
-            self.first_byte_at = arrived = max(self.read_at, self.trace.ready_at)
-            self.trace.ttfb_ms += (arrived - self.trace.ready_at) * 1000
-        if self.in_body:
-            self._feed(data)
-            return
-        # a response head is gathered whole (so that its cap is exact) and handed to llhttp, read
-        # as RFC 9112 lets a client read it if need be; what follows it goes to llhttp as it came
-        self.pending += data
-        start = 0
-        while not self.done.done():
-            try:
-                end = head_end(self.pending, HEAD_CAP, start)
-            except HeadError as exc:
-                self._fail("protocol", f"bad HTTP answer: {exc}")
-                return
-            if end is None:
-                break
-            self._feed_head(self.pending[start:end])
-            start = end
-            if self.in_body:
-                rest, self.pending = self.pending[start:], b""
-                if rest:
-                    self._feed(rest)
-                return
-            # an interim answer: the next head follows
-        self.pending = self.pending[start:]
-
-    def _feed_head(self, head: bytes) -> None:
-        """One whole response head: to strict llhttp as it came (most heads are canonical and
-        cost nothing more), else read by `probe.head` and given, canonical, to a lenient llhttp."""
-        if head.startswith(_HTTP11_OR_10):  # llhttp would also take RTSP/ and ICE/ answers
-            try:
-                self.parser.feed_data(head)
-                return
-            except httptools.HttpParserUpgrade:
-                self._fail("protocol", f"bad HTTP answer: the server switched protocols (HTTP {self.status})")
-                return
-            except httptools.HttpParserError:
-                pass
-        try:
-            head = canonical(head)
-        except HeadError as exc:
-            self._fail("protocol", f"bad HTTP answer: {exc}")
-            return
-        self._reset()
-        self.parser = httptools.HttpResponseParser(self)
-        # control characters in a field's value are tolerated, as browsers do
-        self.parser.set_dangerous_leniencies(lenient_headers=True)
-        self._feed(head)
-
-    def _feed(self, data: bytes) -> None:
-        if self.done.done():
-            return
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._fail("protocol", f"bad HTTP answer: the server switched protocols (HTTP {self.status})")
-        except httptools.HttpParserError as exc:
-            self._fail("protocol", f"bad HTTP answer: {_parser_reason(exc, self.in_body)}")
-
-    def on_message_begin(self) -> None:
-        self._reset()
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        key, text = name.decode("latin-1"), value.decode("latin-1")
-        self.headers.append((key, text))
-        lowered = key.lower()
-        if lowered == "content-length" and text.strip().isdigit():
-            self.length = int(text)
-        elif lowered == "transfer-encoding" and "chunked" in text.lower():
-            self.chunked = True
-
-    def on_headers_complete(self) -> None:
-        self.status = self.parser.get_status_code()
-        if 100 <= self.status < 200:
-            self.interim = self.trace.interim = self.status
-            return  # an interim answer (100 Continue, 103 Early Hints): the real one follows
-        self.trace.interim = 0
-        applied = codings(self.headers)
-        if applied:
-            self.decoder = Decoder(applied)
-        self.in_body = True
-        self.trace.phase = "body"
-        if self.method == "HEAD":
-            self._finish()
-
-    def on_body(self, chunk: bytes) -> None:
-        if self.done.done():
-            return
-        room = self.body_cap - self.size
-        decoder = self.decoder
-        if decoder is not None and decoder.decoding:
-            self.raw_size += len(chunk)
-            chunk = decoder.feed(chunk, room)
-            if self.raw_size >= self.body_cap * RAW_CAP_FACTOR:
-                self.body.append(chunk[:room])
-                self._finish()  # what came in decodes to little, and no end comes: enough
-                return
-        if len(chunk) >= room:
-            self.body.append(chunk[:room])
-            self.size += room
-            self._finish()
-            return
-        self.body.append(chunk)
-        self.size += len(chunk)
-
-    def on_message_complete(self) -> None:
-        if 100 <= self.status < 200:
-            return
-        self._finish()
-
     # outcomes
 
     def _finish(self) -> None:
@@ -732,84 +442,3 @@ class Wire:
             self.done.set_result(outcome)
         if self.sock is not None:
             self._stop_reading()
-
-
-# llhttp's reasons, in the user's words; the others are told by where they happened
-_PARSER_REASONS = {
-    "Invalid character in chunk size": "a bad chunk size in the chunked body",
-    "Invalid character in Content-Length": "a Content-Length that is not a number",
-    "Content-Length overflow": "a Content-Length too large",
-    "Chunk size overflow": "a chunk size too large",
-    "Invalid status code": "a bad status code",
-}
-
-
-def _parser_reason(exc: Exception, in_body: bool) -> str:
-    """What went wrong, never in a parser's own words (which name states and protocols that
-    mean nothing to the reader)."""
-    text = str(exc).strip()
-    for known, words in _PARSER_REASONS.items():
-        if text.startswith(known):
-            return words
-    return "a malformed chunked body" if in_body else "a malformed response head"
-
-
-def os_reason(exc: OSError) -> str:
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, ConnectionResetError):
-        return "connection reset"
-    return exc.strerror or str(exc) or type(exc).__name__
-
-
-# X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
-_NAME_MISMATCH = (62, 64)
-
-
-def _cert_reason(exc: ssl.SSLCertVerificationError, host: str) -> str:
-    if exc.verify_code in _NAME_MISMATCH:  # a name in the Common Name alone does not count
-        return f"the certificate names {host} in no subjectAltName"
-    reason = exc.verify_message or exc.reason or str(exc)
-    return f"certificate rejected: {reason.rstrip('.')}"
-
-
-def _name(rdns) -> str | None:
-    """An X.509 name as OpenSSL-style 'CN=example.com, O=Example'."""
-    if not rdns:
-        return None
-    short = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",
-             "countryName": "C", "localityName": "L", "stateOrProvinceName": "ST"}
-    parts = [f"{short.get(key, key)}={value}" for rdn in rdns for key, value in rdn]
-    return ", ".join(parts)
-
-
-_CERT_FACTS_MAX = 1024
-_cert_facts_by_der: dict[bytes, dict] = {}
-
-
-def tls_facts(ssl_object) -> dict:
-    """The TLS facts of a verified connection. A certificate's facts depend on its bytes alone,
-    so they are decoded once per distinct certificate (decoding costs more than the rest)."""
-    der = ssl_object.getpeercert(binary_form=True)
-    cert_facts = _cert_facts_by_der.get(der) if der else None
-    if cert_facts is None:
-        cert_facts = _cert_facts(ssl_object.getpeercert() or {})
-        if der:
-            if len(_cert_facts_by_der) >= _CERT_FACTS_MAX:
-                _cert_facts_by_der.clear()
-            _cert_facts_by_der[der] = cert_facts
-    cipher = ssl_object.cipher()
-    return {
-        "tls_version": ssl_object.version(),
-        "tls_cipher": cipher[0] if cipher else None,
-        **cert_facts,
-    }
-
-
-def _cert_facts(cert: dict) -> dict:
-    not_after = ssl.cert_time_to_seconds(cert["notAfter"]) if "notAfter" in cert else None
-    return {
-        "cert_not_after": float(not_after) if not_after is not None else None,
-        "cert_issuer": _name(cert.get("issuer")),
-        "cert_subject": _name(cert.get("subject")),
-    }

@@ -23,12 +23,13 @@ from probe import __version__, sla
 from probe.report import status
 from probe.spec import is_loopback
 from probe.config import Config
-from probe.listener import HEAD_TIMEOUT, GuardedSite, connection_cap
 from probe.render import MESSAGES, make_environment
 from probe.report import iso_local, local_days, maintenance_windows
 from probe.store import runs_around
 from probe.result import STATES, CheckResult, parse_iso
 from probe.store import Store
+
+from .listener import HEAD_TIMEOUT, GuardedSite, connection_cap
 
 log = logging.getLogger("probe.web")
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from probe.runtime import loop_factory, processes, usable_cpus
 
+from .scheduler import Scheduler, WallClockWatch, phase_offsets
+
 log = logging.getLogger("probe.workers")
 
 # Seconds: results travel in small batches. With the writer's commit interval shortened by as
@@ -104,8 +106,6 @@ class WorkerPool:
     # ------------------------------------------------------------ lifecycle (as the Scheduler's)
 
     async def run(self, stop: asyncio.Event) -> None:
-        from probe.scheduler import WallClockWatch
-
         self.start()
         await WallClockWatch().run(stop)  # here, not in each worker: a step is logged once
 
@@ -118,8 +118,6 @@ class WorkerPool:
 
     def _deal(self, endpoints, previous) -> None:
         # imported here: `probe report` imports this module too, and needs no scheduler
-        from probe.scheduler import phase_offsets
-
         self._offsets = phase_offsets(endpoints)  # over all the endpoints: the workers take turns
         self._shares = deal(endpoints, self.count, self._offsets, previous)
         self._by_name = {e.name: e for e in endpoints}
@@ -218,7 +216,6 @@ def worker_main(connection, endpoints, offsets, settings, index: int) -> None:
 
 async def _work(connection, endpoints, offsets, settings) -> None:
     from probe.check import check
-    from probe.scheduler import Scheduler
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
