@@ -115,3 +115,14 @@ def test_every_package_has_a_face():
             assert isinstance(getattr(module, "__all__", None), list), f"{name} has no __all__"
             for public in module.__all__:
                 assert hasattr(module, public), f"{name}.__all__ names {public}, which it lacks"
+
+
+def test_every_package_is_installed():
+    """setup.cfg lists each package, so that an installed probe (not only a checkout) has them."""
+    import configparser
+
+    setup = configparser.ConfigParser()
+    setup.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+    listed = set(setup["options"]["packages"].split())
+    packages = {name for name, path in _modules().items() if path.name == "__init__.py"}
+    assert packages <= listed
