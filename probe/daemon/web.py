@@ -5,7 +5,6 @@ from the running daemon when asked. Loopback only, unless a bearer token guards 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import hmac
 import logging
 import time
@@ -227,27 +226,18 @@ def _shown(figures: sla.EndpointFigures) -> str | None:
 
 def _days(runs: list[sla.Run], calendar, maintenance, confirm: int, target: float, now: float,
           settled: dict) -> list[dict]:
-    """One bar per day. Each day is computed from the runs that overlap it, widened to whole
-    episodes (so an outage's start and check count are right): a year of runs is read once."""
-    starts = [run.start for run in runs]
-    ends = [run.end for run in runs]  # ascending: a run ends where the next one starts, or before
+    """One bar per day, each day's share of the days' figures (`sla.per_day`): an outage
+    begun the day before counts from its start."""
+    bounds = [start for _, start, _ in calendar] + [calendar[-1][2]] if calendar else []
+    figures = sla.availability(runs, (bounds[0], bounds[-1]), maintenance, confirm, target) if bounds else None
+    shares = sla.per_day(runs, figures, bounds) if figures else []
     days = []
-    for day, start, end in calendar:
+    for (day, start, end), share in zip(calendar, shares):
         if day in settled:
             days.append(settled[day])
             continue
-        low, high = bisect.bisect_right(ends, start), bisect.bisect_left(starts, end)
-        while 0 < low < len(runs) and runs[low - 1].state == runs[low].state != sla.UP:
-            low -= 1
-        while 0 < high < len(runs) and runs[high].state == runs[high - 1].state != sla.UP:
-            high += 1
-        part = runs[low:high]
-        if not part:
-            value = None
-        elif not maintenance and all(run.state != sla.DOWN for run in part):
-            value = "100.000"  # monitored, and no outage: the common day, without the arithmetic
-        else:
-            value = _shown(sla.availability(part, (start, end), maintenance, confirm, target))
+        shown = share.availability_shown(3)
+        value = None if shown is None else str(shown)
         kind = "nodata" if value is None else ("met" if float(value) >= target else "breached")
         days.append({"date": day.isoformat(), "availability": value, "kind": kind})
         if now - end >= SETTLED:

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from fractions import Fraction
 from probe import sla
 from probe.store import Store, percentile_from_histogram
 from .calendar import iso_local
 from .incident_rows import _highest_class, detected_row, manual_row
 
 
-_HUNDRED = sla.truncate_percent(Fraction(100), 3)  # a day without downtime
 
 
 def _recorded_by(record, store: Store, as_of: float) -> bool:
@@ -90,32 +88,21 @@ def _days(context, name, runs, figures, days, counted) -> list[dict]:
     boundaries and ``to_ms`` is applied to each), for a cost that follows runs + days."""
     due = [(day, start, min(end, counted[1])) for day, start, end in days if start < counted[1]]
     bounds = [start for _, start, _ in due] + [due[-1][2]] if due else []
-    covered = sla.monitored(runs, counted)
-    eligible = sla.subtract(covered, figures.maintenance)
-    downtime = [piece for outage in figures.outages for piece in sla.intersect(outage.covered, eligible)]
-    eligible_ms = _per_period_ms(eligible, bounds)
-    downtime_ms = _per_period_ms(sorted(downtime), bounds)
-    unmonitored_ms = _per_period_ms(figures.unmonitored, bounds)
-    maintenance_ms = _per_period_ms(figures.maintenance, bounds)
+    shares = sla.per_day(runs, figures, bounds)
     histograms = context.store.latency_histograms(name, bounds) if runs and bounds else []
     result = []
     for index, (day, start, end) in enumerate(days):
         if index < len(due):
-            down, elig = downtime_ms[index], eligible_ms[index]
-            if not elig:
-                shown = None
-            elif not down:  # most days: no Fraction arithmetic needed
-                shown = _HUNDRED
-            else:
-                shown = sla.truncate_percent(100 * (1 - Fraction(down, elig)), 3)
+            share = shares[index]
+            shown = share.availability_shown(3)
             histogram = histograms[index] if histograms else {}
             result.append({
                 "date": day.isoformat(),
                 "availability_percent": float(shown) if shown is not None else None,
-                "downtime_seconds": down / 1000,
-                "eligible_seconds": elig / 1000,
-                "unmonitored_seconds": unmonitored_ms[index] / 1000,
-                "maintenance_seconds": maintenance_ms[index] / 1000,
+                "downtime_seconds": share.downtime_ms / 1000,
+                "eligible_seconds": share.eligible_ms / 1000,
+                "unmonitored_seconds": share.unmonitored_ms / 1000,
+                "maintenance_seconds": share.maintenance_ms / 1000,
                 "latency_p50_ms": percentile_from_histogram(histogram, 0.5),
                 "latency_p95_ms": percentile_from_histogram(histogram, 0.95),
             })
@@ -133,18 +120,3 @@ def _days(context, name, runs, figures, days, counted) -> list[dict]:
     return result
 
 
-def _per_period_ms(intervals, bounds: list[float]) -> list[int]:
-    """Milliseconds of sorted, non-overlapping ``intervals`` inside each [bounds[i],
-    bounds[i + 1]), counted as ``sla.total_ms`` counts them."""
-    totals = [0] * max(len(bounds) - 1, 0)
-    first = 0
-    for start, end in intervals:
-        while first < len(totals) and bounds[first + 1] <= start:
-            first += 1
-        index = first
-        while index < len(totals) and bounds[index] < end:
-            low, high = max(start, bounds[index]), min(end, bounds[index + 1])
-            if high > low:
-                totals[index] += sla.to_ms(high) - sla.to_ms(low)
-            index += 1
-    return totals

@@ -4,10 +4,14 @@ from .workdays import Deadline, WorkCalendar, parse_deadline
 from .intervals import Interval, clip, intersect, merge, month_period, subtract, to_ms, total_ms
 from .runs import BLIP, COVERAGE_FACTOR, Check, DEGRADATION, DEGRADED, DOWN, Episode, OUTAGE, Run, UP, coverage_end, episodes, fold_check, monitored, runs_from_checks, unmonitored
 from .maintenance import Declared, LATE_POLICIES, Occurrence, WEEKDAYS, Window, excused_intervals, expand_weekly, maintenance_for, occurrences
+from .daily import DayFigures, per_day, per_period_ms
 from .figures import EndpointFigures, availability, truncate_percent
 from .incidents import DEFAULT_DEADLINES, MET, MISSED, OPEN, SEVERITY_OF_CLASS, Severity, classify, deadline_status, fix_time, incident_deadlines, incident_severity
 
 __all__ = [
+    "DayFigures",
+    "per_day",
+    "per_period_ms",
     "Deadline",
     "WorkCalendar",
     "parse_deadline",
