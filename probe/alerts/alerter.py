@@ -99,7 +99,7 @@ class Alerter:
     def _configure(self, sla_settings) -> None:
         self.zone = ZoneInfo(sla_settings.timezone)
         self.calendar = WorkCalendar(sla_settings.holidays, sla_settings.timezone, sla_settings.closed_days)
-        self.deadlines = {k: (v["acknowledge"], v["fix"]) for k, v in sla_settings.deadlines.items()}
+        self.deadlines = sla.deadline_pairs(sla_settings.deadlines)
 
     def update(self, settings: AlertSettings, sla_settings) -> None:
         """A reloaded config: new channels and routes for new events; incidents in progress

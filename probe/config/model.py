@@ -6,20 +6,16 @@ from typing import ClassVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from probe import sla
+from probe.sla import WEEKDAYS, Severity
 from probe.spec import CheckSpec
 
 
-SEVERITIES = ("minor", "major", "blocking")
+SEVERITIES = tuple(str(severity) for severity in Severity)
+# [sla.deadlines] as the config writes it: {class: {acknowledge, fix}}
+DEFAULT_DEADLINES = {k: {"acknowledge": a, "fix": f} for k, (a, f) in sla.DEFAULT_DEADLINES.items()}
 
 
-DEFAULT_DEADLINES = {
-    "blocking": {"acknowledge": "5h", "fix": "24wh"},
-    "major": {"acknowledge": "24wh", "fix": "48wh"},
-    "minor": {"acknowledge": "48wh", "fix": "5wd"},
-}
-
-
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
@@ -94,6 +90,12 @@ class Config:
 
     def endpoint(self, name: str) -> Endpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)
+
+    def confirm_for(self, name: str) -> int:
+        """How many down checks in a row make an outage of ``name``: the endpoint's own
+        setting, else the SLA's (an endpoint that left the config keeps being counted)."""
+        endpoint = self.endpoint(name)
+        return endpoint.confirm if endpoint else self.sla.confirm
 
 
 def default_database() -> str:

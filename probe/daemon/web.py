@@ -201,8 +201,7 @@ def status_model(store: Store, cfg: Config, now: float, days: int = STATUS_DAYS,
     known = {e.name for e in store.endpoints()}
     for row in base["endpoints"]:
         name = row["endpoint"]
-        endpoint = cfg.endpoint(name)
-        confirm = endpoint.confirm if endpoint else cfg.sla.confirm
+        confirm = cfg.confirm_for(name)
         runs = runs_around(store, name, period) if name in known else []
         maintenance = sla.maintenance_for(windows, name)
         row["since"] = _local(row["since"], zone)

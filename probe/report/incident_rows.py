@@ -40,7 +40,7 @@ class IncidentRules:
         return cls(
             store=store,
             calendar=WorkCalendar(cfg.sla.holidays, cfg.sla.timezone, cfg.sla.closed_days),
-            deadlines={k: (v["acknowledge"], v["fix"]) for k, v in cfg.sla.deadlines.items()},
+            deadlines=sla.deadline_pairs(cfg.sla.deadlines),
             zone=ZoneInfo(cfg.sla.timezone),
             now=now,
             language=language,

@@ -20,7 +20,7 @@ def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:
     rows = []
     for known in store.endpoints():
         endpoint = cfg.endpoint(known.name)
-        confirm = endpoint.confirm if endpoint else cfg.sla.confirm
+        confirm = cfg.confirm_for(known.name)
         cap = endpoint.severity_cap if endpoint else None
         runs = runs_around(store, known.name, (since, now), known.first_seen)
         excused = sla.excused_intervals(windows, known.name, cfg.sla.late_maintenance, now)

@@ -133,7 +133,7 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
     for name in names:
         endpoint = configured.get(name)
         known = stored.get(name)
-        confirm = endpoint.confirm if endpoint else cfg.sla.confirm
+        confirm = cfg.confirm_for(name)
         cap = endpoint.severity_cap if endpoint else None
         runs = runs_as_of(store, name, runs_around(store, name, period, known.first_seen), as_of) if known else []
         excused = sla.excused_intervals(windows, name, cfg.sla.late_maintenance, as_of)

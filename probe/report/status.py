@@ -4,7 +4,7 @@ last 24 hours and 30 days, and the daemon's own health (lag, queue, write errors
 from __future__ import annotations
 
 from probe import sla
-from probe.config import Config
+from probe.config import Config, SLASettings
 from probe.store import runs_around
 
 from .month import maintenance_windows
@@ -44,7 +44,7 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
     known = {e.name: e for e in store.endpoints()}
     for name in configured + sorted(set(known) - set(configured)):
         endpoint = cfg.endpoint(name) if cfg else None
-        confirm = endpoint.confirm if endpoint else (cfg.sla.confirm if cfg else 2)
+        confirm = cfg.confirm_for(name) if cfg else SLASettings().confirm
         runs = runs_around(store, name, month, known[name].first_seen) if name in known else []
         maintenance = sla.maintenance_for(windows, name)
         last = store.last_check(name) if runs else None

@@ -6,7 +6,7 @@ from .runs import BLIP, COVERAGE_FACTOR, Check, DEGRADATION, DEGRADED, DOWN, Epi
 from .maintenance import Declared, LATE_POLICIES, Occurrence, WEEKDAYS, Window, excused_intervals, expand_weekly, maintenance_for, occurrences
 from .daily import DayFigures, per_day, per_period_ms
 from .figures import EndpointFigures, availability, truncate_percent
-from .incidents import DEFAULT_DEADLINES, MET, MISSED, OPEN, SEVERITY_OF_CLASS, Severity, classify, deadline_status, fix_time, incident_deadlines, incident_severity
+from .incidents import DEFAULT_DEADLINES, deadline_pairs, MET, MISSED, OPEN, SEVERITY_OF_CLASS, Severity, classify, deadline_status, fix_time, incident_deadlines, incident_severity
 
 __all__ = [
     "DayFigures",
@@ -24,6 +24,7 @@ __all__ = [
     "COVERAGE_FACTOR",
     "deadline_status",
     "Declared",
+    "deadline_pairs",
     "DEFAULT_DEADLINES",
     "DEGRADATION",
     "DEGRADED",

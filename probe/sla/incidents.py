@@ -45,11 +45,18 @@ SEVERITY_OF_CLASS: dict[str, Severity] = {
 _SEVERITY_OF_STATE = {DOWN: Severity.BLOCKING, DEGRADED: Severity.MAJOR}
 
 
+# The contract's (acknowledge, fix) deadlines per class, counted from the incident's start.
 DEFAULT_DEADLINES: dict[str, tuple[str, str]] = {
     "blocking": ("5h", "24wh"),
     "major": ("24wh", "48wh"),
     "minor": ("48wh", "5wd"),
 }
+
+
+def deadline_pairs(table: Mapping[str, Mapping[str, str]]) -> dict[str, tuple[str, str]]:
+    """The config's ``[sla.deadlines]`` table ({class: {acknowledge, fix}}) as
+    `incident_deadlines` takes it ({class: (acknowledge, fix)})."""
+    return {severity: (pair["acknowledge"], pair["fix"]) for severity, pair in table.items()}
 
 
 def classify(error_class: str | None, state: str = DOWN) -> Severity:

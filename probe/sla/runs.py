@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from probe.result import PROBE_ERROR
+from probe.result import DEGRADED, DOWN, UP, PROBE_ERROR
 from .intervals import Interval, clip, merge, subtract
 
 
@@ -12,7 +12,6 @@ from .intervals import Interval, clip, merge, subtract
 COVERAGE_FACTOR = 1.5
 
 
-UP, DEGRADED, DOWN = "up", "degraded", "down"
 
 
 @dataclass(frozen=True, slots=True)

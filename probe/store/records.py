@@ -1,6 +1,8 @@
 """What the store hands out: endpoints, daemon runs, incidents, import statistics, and its error."""
 from __future__ import annotations
 
+from probe.result import DEGRADED, DOWN, UP
+
 import logging
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -17,13 +19,13 @@ HOUR_MS = 3_600_000
 
 
 # Fixed forever: these codes are on disk.
-STATE_CODES = {"up": 0, "degraded": 1, "down": 2}
+STATE_CODES = {UP: 0, DEGRADED: 1, DOWN: 2}
 
 
 STATE_NAMES = {code: name for name, code in STATE_CODES.items()}
 
 
-DOWN = STATE_CODES["down"]
+DOWN_CODE = STATE_CODES[DOWN]
 
 
 class StoreError(Exception):

@@ -8,7 +8,7 @@ from probe.sla import Check, Run, fold_check
 from probe.sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
 from .codec import _Codec
 from .histograms import _decode_histogram, _encode_histogram, latency_bucket
-from .records import DOWN, HOUR_MS, STATE_NAMES
+from .records import DOWN_CODE, HOUR_MS, STATE_NAMES
 from .schema import _AT, _ENDPOINT, _RUN_COLUMNS, _STATE, _TOTAL
 
 
@@ -100,7 +100,7 @@ class _RollupDeltas:
         if hour is None:
             hour = self._hours[key] = [0, 0, 0, 0, 0, Counter()]
         hour[state] += 1
-        if total is not None and state != DOWN:
+        if total is not None and state != DOWN_CODE:
             hour[3] += 1
             hour[4] += total
             hour[5][latency_bucket(total / 10)] += 1
