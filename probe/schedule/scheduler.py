@@ -198,10 +198,6 @@ class Scheduler:
         self._seq += 1
         heapq.heappush(self._heap, (due, self._seq, state.endpoint.name, kind, state.generation))
 
-    @property
-    def endpoints(self):
-        return [state.endpoint for state in self._states.values()]
-
     def next_check(self, name: str) -> float | None:
         """When the endpoint's next regular check is due (epoch seconds), None if unknown."""
         state = self._states.get(name)

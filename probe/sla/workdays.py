@@ -49,12 +49,11 @@ def parse_deadline(text: str) -> Deadline:
 @dataclass(eq=False)
 class WorkCalendar:
     """Which local days are working days: Monday to Friday, minus the public holidays of
-    ``country`` (optionally of a subdivision, e.g. FR/Alsace-Moselle) and ``closed_days``."""
+    ``country`` and ``closed_days``."""
 
     country: str = "FR"
     timezone: str = "Europe/Paris"
     closed_days: tuple[date, ...] = ()
-    subdiv: str | None = None
     _holidays: dict[int, frozenset[date]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -65,7 +64,7 @@ class WorkCalendar:
     def public_holidays(self, year: int) -> frozenset[date]:
         """The country's public holidays of one year, computed once per year."""
         if year not in self._holidays:
-            days = holidays.country_holidays(self.country, subdiv=self.subdiv, years=year)
+            days = holidays.country_holidays(self.country, years=year)
             self._holidays[year] = frozenset(days.keys())
         return self._holidays[year]
 

@@ -1,6 +1,6 @@
 """The probe's SQLite database: schema and migrations, the codec of checks, the writer thread,
 queries, export/import and the paper trail's records."""
-from .records import DaemonRun, Endpoint, HOUR_MS, ImportStats, Incident, RETENTION_DAYS, Rollup, STATE_CODES, STATE_NAMES, StoreError, log
+from .records import DaemonRun, StoredEndpoint, HOUR_MS, ImportStats, IncidentRecord, RETENTION_DAYS, Rollup, STATE_CODES, STATE_NAMES, StoreError, log
 from .histograms import BUCKETS_PER_DECADE, LAST_BUCKET, bucket_bounds, latency_bucket, merge_histograms, percentile_from_histogram
 from .schema import MIGRATIONS, SCHEMA_VERSION, check_pages, write_transaction
 from .daemon_runs import DaemonRunRecords
@@ -19,12 +19,12 @@ __all__ = [
     "COMMIT_INTERVAL",
     "DaemonRun",
     "DaemonRunRecords",
-    "Endpoint",
+    "StoredEndpoint",
     "export_jsonl",
     "HOUR_MS",
     "import_jsonl",
     "ImportStats",
-    "Incident",
+    "IncidentRecord",
     "IncidentRecords",
     "LAST_BUCKET",
     "latency_bucket",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from probe.result import iso_utc
 from probe.sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
-from .records import Incident, StoreError, _seconds
+from .records import IncidentRecord, StoreError, _seconds
 from .schema import write_transaction
 
 
@@ -76,7 +76,7 @@ class IncidentRecords:
             raise StoreError(f"no incident {incident_id} in {self.path}")
         return incident_id
 
-    def detected_incident(self, endpoint: int | str, start: float) -> Incident | None:
+    def detected_incident(self, endpoint: int | str, start: float) -> IncidentRecord | None:
         """The record (acknowledgement) of the detected incident of endpoint starting at
         start, if any."""
         endpoint_id = self._endpoint_id(endpoint)
@@ -88,7 +88,7 @@ class IncidentRecords:
         )
         return found[0] if found else None
 
-    def register_detected(self, endpoint: int | str, start: float, severity: str) -> Incident:
+    def register_detected(self, endpoint: int | str, start: float, severity: str) -> IncidentRecord:
         """Give the detected incident of endpoint starting at start a stable id (so that it
         can be acknowledged by id), and return its record."""
         with write_transaction(self.db.conn) as conn:
@@ -105,7 +105,7 @@ class IncidentRecords:
         row = self.db.conn.execute("SELECT recorded_at FROM incidents WHERE id = ?", (incident_id,)).fetchone()
         return None if row is None else _seconds(row[0])
 
-    def incident(self, incident_id: int) -> Incident | None:
+    def incident(self, incident_id: int) -> IncidentRecord | None:
         found = self._incidents(" AND i.id = ?", [incident_id])
         return found[0] if found else None
 
@@ -135,7 +135,7 @@ class IncidentRecords:
         endpoint: int | str | None = None,
         since: float | None = None,
         until: float | None = None,
-    ) -> list[Incident]:
+    ) -> list[IncidentRecord]:
         """Recorded incidents (manual ones, and acknowledgements of detected ones) that
         overlap [since, until), oldest first. An open one overlaps everything after its
         start."""
@@ -151,7 +151,7 @@ class IncidentRecords:
             params.append(_ms(until))
         return self._incidents(sql, params)
 
-    def _incidents(self, where: str, params: list) -> list[Incident]:
+    def _incidents(self, where: str, params: list) -> list[IncidentRecord]:
         rows = self.db.conn.execute(
             'SELECT i.id, e.name, i.start, i."end", i.severity, i.summary, i.source, i.ack_at,'
             " i.ack_by, i.closed_at FROM incidents i JOIN endpoints e ON e.id = i.endpoint_id"
@@ -159,7 +159,7 @@ class IncidentRecords:
             params,
         )
         return [
-            Incident(
+            IncidentRecord(
                 id=row[0],
                 endpoint=row[1],
                 start=row[2] / 1000,

@@ -45,7 +45,7 @@ def _seconds(ms: int | None) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Endpoint:
+class StoredEndpoint:
     id: int
     name: str
     url: str | None  # as of its newest check
@@ -85,7 +85,7 @@ class DaemonRun:
 
 
 @dataclass(frozen=True, slots=True)
-class Incident:
+class IncidentRecord:
     id: int
     endpoint: str
     start: float

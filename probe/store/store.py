@@ -17,7 +17,7 @@ from .codec import _Codec
 from .daemon_runs import DaemonRunRecords
 from .histograms import _decode_histogram
 from .incidents import IncidentRecords
-from .records import Endpoint, RETENTION_DAYS, Rollup, _range
+from .records import StoredEndpoint, RETENTION_DAYS, Rollup, _range
 from .schema import _CHECK_COLUMNS, _RUN_COLUMNS, _connect, write_transaction
 
 
@@ -67,9 +67,9 @@ class Store(DaemonRunRecords, IncidentRecords):
 
     # queries
 
-    def endpoints(self) -> list[Endpoint]:
+    def endpoints(self) -> list[StoredEndpoint]:
         return [
-            Endpoint(
+            StoredEndpoint(
                 id=row["id"],
                 name=row["name"],
                 url=row["url"],
