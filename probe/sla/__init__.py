@@ -2,7 +2,9 @@
 incidents. No database, clock or network here; times are float seconds since the epoch (UTC)."""
 from .workdays import Deadline, WorkCalendar, parse_deadline
 from .intervals import Interval, clip, intersect, merge, month_period, subtract, to_ms, total_ms
-from .runs import BLIP, COVERAGE_FACTOR, Check, DEGRADATION, DEGRADED, DOWN, Episode, OUTAGE, Run, UP, coverage_end, episodes, fold_check, monitored, runs_from_checks, unmonitored
+from probe.result import DEGRADED, DOWN, UP
+
+from .runs import BLIP, COVERAGE_FACTOR, Check, DEGRADATION, Episode, OUTAGE, Run, coverage_end, episodes, fold_check, monitored, runs_from_checks, unmonitored
 from .maintenance import Declared, LATE_POLICIES, Occurrence, WEEKDAYS, Window, excused_intervals, expand_weekly, maintenance_for, occurrences
 from .daily import DayFigures, per_day, per_period_ms
 from .figures import EndpointFigures, availability, truncate_percent

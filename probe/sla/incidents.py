@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import IntEnum
-from probe.result import DOWN_CLASSES
+from probe.result import DEGRADED, DOWN, DOWN_CLASSES
 from probe.sla.workdays import Deadline, WorkCalendar, parse_deadline
-from .runs import DEGRADED, DOWN, Episode
+from .runs import Episode
 
 
 class Severity(IntEnum):

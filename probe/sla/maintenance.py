@@ -139,10 +139,10 @@ def occurrences(records: list[Declared], period: Interval, tz: str) -> list[Occu
     """The windows of ``records`` that overlap the period, in time order."""
     found = []
     for record in records:
-        if record.every:
+        if record.every and record.at is not None and record.duration is not None:
             for window in expand_weekly(record.every, record.at, record.duration, period, tz):
                 found.append(Occurrence(window.start, window.end, record))
-        elif record.start < period[1] and record.end > period[0]:
+        elif record.start is not None and record.end is not None and record.start < period[1] and record.end > period[0]:
             found.append(Occurrence(record.start, record.end, record))
     return sorted(found, key=lambda o: (o.start, o.record.id))
 

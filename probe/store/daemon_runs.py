@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import json
 import time
+
+import sqlite_utils
+
 from probe.sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
 from .records import DaemonRun, _seconds, log
 from .schema import write_transaction
 
 
 class DaemonRunRecords:
-    """The store's record of when the daemon ran: its runs, heartbeats and stops."""
+    """The store's record of when the daemon ran: its runs, heartbeats and stops (a part of
+    `Store`)."""
+
+    db: sqlite_utils.Database
 
     def start_daemon_run(
         self, pid: int | None = None, version: str | None = None, site: str | None = None,

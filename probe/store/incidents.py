@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+
 from probe.result import iso_utc
 from probe.sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
 from .records import IncidentRecord, StoreError, _seconds
@@ -9,7 +14,11 @@ from .schema import write_transaction
 
 
 class IncidentRecords:
-    """The store's incidents: opened, acknowledged, closed, listed."""
+    """The store's incidents: opened, acknowledged, closed, listed (a part of `Store`)."""
+
+    db: sqlite_utils.Database
+    path: Path
+    _endpoint_id: Callable[[int | str], int | None]
 
     def _require_endpoint(self, endpoint: int | str) -> int:
         endpoint_id = self._endpoint_id(endpoint)
