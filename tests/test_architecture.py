@@ -126,3 +126,38 @@ def test_every_package_is_installed():
     listed = set(setup["options"]["packages"].split())
     packages = {name for name, path in _modules().items() if path.name == "__init__.py"}
     assert packages <= listed
+
+
+LEAVES = {"probe", "probe.result", "probe.spec", "probe.urls", "probe.runtime", "probe.text", "probe.labels"}
+# Who may import whom (docs/architecture.md): down the data flow only, and the leaves.
+MAY_IMPORT = {
+    "config": {"sla"},
+    "schedule": {"config", "check"},
+    "check": set(),
+    "store": {"sla", "config"},
+    "sla": set(),
+    "report": {"config", "store", "sla"},
+    "render": set(),
+    "alerts": {"config", "store", "sla"},
+    "daemon": {"config", "schedule", "check", "store", "sla", "report", "render", "alerts"},
+    "cli": {"config", "schedule", "check", "store", "sla", "report", "render", "alerts", "daemon"},
+}
+
+
+def _package(module: str) -> str:
+    return module if module in LEAVES or module == "probe.__main__" else module.split(".")[1]
+
+
+def test_packages_import_only_down_the_flow():
+    wrong = set()
+    for name, targets in _graph().items():
+        source = _package(name)
+        for target in targets:
+            to = _package(target)
+            if source in LEAVES:
+                if to not in LEAVES:
+                    wrong.add((name, target))
+            elif to not in LEAVES and to != source and source in MAY_IMPORT and to not in MAY_IMPORT[source]:
+                wrong.add((name, target))
+    assert wrong == set()
+    assert set(MAY_IMPORT) | {"reports"} >= {_package(n) for n in _modules() if n not in LEAVES and n != "probe.__main__"}
