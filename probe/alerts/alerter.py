@@ -8,22 +8,22 @@ import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:  # annotations only: the client is imported when a message is sent
     import aiohttp
 from probe import sla
-from probe.sla import to_ms as _ms
+from probe.config import DEADLINE, ESCALATED, OPENED, RESOLVED, AlertSettings
 from probe.labels import ERROR_LABELS, format_duration
 from probe.result import CheckResult
-from probe.store import StoreError
 from probe.sla import WorkCalendar
-from probe.config import DEADLINE, ESCALATED, OPENED, RESOLVED, AlertSettings
+from probe.sla import to_ms as _ms
+from probe.store import StoreError
+
 from .delivery import DeliveryError, _describe, deliver, header_text, log
 from .messages import Incident, compose
 from .outbox import OUTBOX_BUSY_TIMEOUT, _Outbox, _Row
-
 
 REMIND_BEFORE = 3600.0  # a deadline event this long before an acknowledge or fix deadline
 

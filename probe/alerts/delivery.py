@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: the client is imported when a message is sent
     import aiohttp
-from probe.spec import tls_context
 from probe.config import AlertSettings, Email, Webhook
-from .messages import trial_message
+from probe.spec import tls_context
 
+from .messages import trial_message
 
 log = logging.getLogger("probe.alerts")
 

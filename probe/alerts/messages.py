@@ -5,11 +5,12 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
 from probe import sla
-from probe.spec import public_url
+from probe.config import DEADLINE, ESCALATED, OPENED, RESOLVED
 from probe.labels import format_duration
 from probe.result import iso_utc
-from probe.config import DEADLINE, ESCALATED, OPENED, RESOLVED
+from probe.spec import public_url
 
 
 def _local(epoch: float, zone: ZoneInfo) -> datetime:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+
 from probe import sla
-from probe.store import Store, runs_around, write_transaction
 from probe.config import ESCALATED, OPENED
+from probe.store import Store, runs_around, write_transaction
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ is derived from them in `verdict`."""
 
 from probe.spec import CheckSpec
 
-from .many import MIN_SPECS_PER_WORKER, check_many, run_many, workers_for
+from .many import check_many, run_many, workers_for
 from .run import BODY_CAP, MAX_REDIRECTS, USER_AGENT, check, one_line, verdict
 
 __all__ = [
@@ -13,7 +13,6 @@ __all__ = [
     "check",
     "check_many",
     "MAX_REDIRECTS",
-    "MIN_SPECS_PER_WORKER",
     "one_line",
     "run_many",
     "USER_AGENT",

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import base64
+
 import httptools
 from yarl import URL
+
 from .codings import RAW_CAP_FACTOR, Decoder, codings
 from .head import HeadError, canonical, head_end
 from .trace import _parser_reason
-
 
 HEAD_CAP = 64 * 1024  # bytes of status line and headers accepted at most
 

@@ -8,7 +8,6 @@ import struct
 import sys
 import time
 
-
 _LINUX = sys.platform == "linux"
 
 

@@ -7,9 +7,11 @@ import gc
 import pickle
 import signal
 import sys
+
 from probe.result import CheckResult
 from probe.runtime import can_fork, loop_factory, processes, same_loop_factory, usable_cpus
 from probe.spec import CheckSpec
+
 from .run import check
 
 

@@ -14,7 +14,9 @@ import ssl
 import time
 from functools import lru_cache
 from time import perf_counter
+
 from yarl import URL
+
 from probe import __version__
 from probe.result import CheckResult
 from probe.spec import CheckSpec, check_context, describe_status_list, is_ip_address, public_url
@@ -23,7 +25,6 @@ from probe.urls import BadHost, redirect_target, request_url
 from .http1 import request_head
 from .trace import CheckFailure, Response, Trace, os_reason, prober_trouble
 from .wire import exchange
-
 
 BODY_CAP = 1024 * 1024  # bytes of body read at most; the rest is never downloaded
 

@@ -8,16 +8,18 @@ import os
 import socket
 import ssl
 from time import perf_counter
+
 import aiohappyeyeballs
 import httptools
 from yarl import URL
-from .codings import Decoder
+
 from probe.spec import is_ip_address
+
+from .codings import Decoder
 from .http1 import Http1Reading
 from .kernel import _ANCILLARY_SIZE, _arrival, _connect_wait, _stamp_arrivals
-from .tls import _HandshakeFailed, _cert_reason, tls_facts
+from .tls import _cert_reason, _HandshakeFailed, tls_facts
 from .trace import CheckFailure, Response, Trace, os_reason, prober_trouble
-
 
 HAPPY_EYEBALLS_DELAY = 0.25  # seconds before the next address is tried in parallel (RFC 8305)
 

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import sys
+
 import click
-from probe.spec import CheckSpec
-from probe.text import json_text
-from probe.spec import TLS_VERSIONS
+
 from probe.config import (
-    duration_in,
     check_ca_file,
     check_url,
+    duration_in,
     parse_header,
     parse_status_list,
 )
+from probe.spec import TLS_VERSIONS, CheckSpec
+from probe.text import json_text
+
 from .options import EXIT_CRITICAL, EXIT_OK, EXIT_WARNING, ProbeError, _converter, _positive_int, cli, format_table
 
 

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import os
 import sys
+
 import click
+
 from probe.text import json_text, printable
+
 from .options import _converter, _echo_lines, cli, history_options, load_config, open_store
 
 

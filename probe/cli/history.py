@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import os
 import sys
+
 import click
+
 from probe.text import json_text, printable
-from .options import ProbeError, _default_config, cli, database_path, declare_maintenance, history_options, load_config, open_store, parse_time_option
+
+from .options import (
+    ProbeError,
+    _default_config,
+    cli,
+    database_path,
+    declare_maintenance,
+    history_options,
+    load_config,
+    open_store,
+    parse_time_option,
+)
 
 
 @cli.command("export")
@@ -91,7 +104,8 @@ def backup(config_path, db_path, dest, rotate):
     import time as clock
     from pathlib import Path
 
-    from probe.store import StoreError, backup as backup_database
+    from probe.store import StoreError
+    from probe.store import backup as backup_database
 
     cfg = load_config(config_path)
     source = database_path(cfg, db_path)

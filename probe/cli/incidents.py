@@ -2,9 +2,23 @@
 from __future__ import annotations
 
 import sys
+
 import click
+
 from probe.text import json_text
-from .options import ProbeError, _default_config, _echo_lines, _no_controls, cli, declare_maintenance, history_options, load_config, open_store, parse_time_option
+
+from .options import (
+    ProbeError,
+    _default_config,
+    _echo_lines,
+    _no_controls,
+    cli,
+    declare_maintenance,
+    history_options,
+    load_config,
+    open_store,
+    parse_time_option,
+)
 
 
 @cli.group()

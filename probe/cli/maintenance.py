@@ -4,13 +4,22 @@ declared, so that the report can tell a window planned ahead from one added afte
 from __future__ import annotations
 
 import getpass
-from probe.text import json_text
 import time
 
 import click
 
-from .options import (ProbeError, _default_config, _no_controls, declare_maintenance, history_options, load_config,
-                      open_store, parse_time_option)
+from probe.text import json_text
+
+from .options import (
+    ProbeError,
+    _default_config,
+    _no_controls,
+    declare_maintenance,
+    history_options,
+    load_config,
+    open_store,
+    parse_time_option,
+)
 
 
 @click.group("maintenance")
@@ -39,8 +48,8 @@ def maintenance_add(config_path, db_path, start_text, end_text, endpoints, reaso
     Example:
       probe maintenance add --start 2026-12-08T22:00 --end 2026-12-09T00:00 --reason "database upgrade"
     """
-    from probe.store.maintenance import add
     from probe.store import StoreError
+    from probe.store.maintenance import add
 
     cfg, store = _store_and_config(config_path, db_path, must_exist=False)
     start = parse_time_option(start_text, cfg.sla.timezone)
@@ -78,11 +87,12 @@ def maintenance_list(config_path, db_path, month, as_json):
     Example:
       probe maintenance list --month 2026-10
     """
-    from probe import sla
-    from probe.store import maintenance
-    from probe.report import iso_local, parse_month
-    from probe.text import text_table
     from zoneinfo import ZoneInfo
+
+    from probe import sla
+    from probe.report import iso_local, parse_month
+    from probe.store import maintenance
+    from probe.text import text_table
 
     cfg, store = _store_and_config(config_path, db_path)
     zone = ZoneInfo(cfg.sla.timezone)
@@ -157,8 +167,8 @@ def maintenance_cancel(config_path, db_path, window_id, by):
     Example:
       probe maintenance cancel 3
     """
-    from probe.store.maintenance import cancel
     from probe.store import StoreError
+    from probe.store.maintenance import cancel
 
     _no_controls("--by", by)
     cfg, store = _store_and_config(config_path, db_path)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-import click
-from probe import __version__
-from probe.text import text_table
-from probe.text import printable, refuse_controls
 
+import click
+
+from probe import __version__
+from probe.text import printable, refuse_controls, text_table
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
 
@@ -153,8 +153,8 @@ def parse_time_option(value, zone_name="UTC", up_to_now=False):
 
 def declare_maintenance(store, cfg, now) -> None:
     """The config's maintenance windows that probe sees for the first time are declared now."""
-    from probe.store.maintenance import declare_from_config
     from probe.store import StoreError
+    from probe.store.maintenance import declare_from_config
 
     try:
         declare_from_config(store, cfg, now)

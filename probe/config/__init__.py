@@ -1,11 +1,30 @@
 """The config: TOML -> frozen dataclasses. Defaults in one place, unknown keys rejected, every
 error names the file, section and key."""
-from .fields import ConfigError, Where, check_ca_file, duration_in, expand_env, int_in, parse_duration, parse_header, parse_headers, parse_status_list, read_bool, read_string, read_value, reject_unknown
+from .alerts import parse_alerts
+from .fields import ConfigError, Where, check_ca_file, duration_in, parse_duration, parse_header, parse_status_list
 from .https_url import check_url
-from .model import AlertSettings, Config, DEADLINE, DEFAULT_DEADLINES, DEFAULT_TIMEOUT, ESCALATED, EVENTS, Email, Endpoint, Maintenance, OPENED, ProbeSettings, RESOLVED, ReportSettings, Route, SEVERITIES, SLASettings, WEEKDAYS, Webhook, default_database
-from .alerts import EMAIL_KEYS, ROUTE_KEYS, WEBHOOK_KEYS, parse_alerts
-from .sections import MAINTENANCE_KEYS, MAX_DEADLINE_HOURS, REPORT_KEYS, SLA_KEYS
-from .load import ENDPOINT_KEYS, PROBE_KEYS, TOP_KEYS, UNSET_URL, UNSET_VALUE, from_dict, load
+from .load import ENDPOINT_KEYS, PROBE_KEYS, TOP_KEYS, from_dict, load
+from .model import (
+    DEADLINE,
+    DEFAULT_DEADLINES,
+    ESCALATED,
+    OPENED,
+    RESOLVED,
+    SEVERITIES,
+    WEEKDAYS,
+    AlertSettings,
+    Config,
+    Email,
+    Endpoint,
+    Maintenance,
+    ProbeSettings,
+    ReportSettings,
+    Route,
+    SLASettings,
+    Webhook,
+    default_database,
+)
+from .sections import MAINTENANCE_KEYS, REPORT_KEYS, SLA_KEYS
 
 __all__ = [
     "AlertSettings",
@@ -16,46 +35,31 @@ __all__ = [
     "DEADLINE",
     "default_database",
     "DEFAULT_DEADLINES",
-    "DEFAULT_TIMEOUT",
     "duration_in",
     "Email",
-    "EMAIL_KEYS",
     "Endpoint",
     "ENDPOINT_KEYS",
     "ESCALATED",
-    "EVENTS",
-    "expand_env",
     "from_dict",
-    "int_in",
     "load",
     "Maintenance",
     "MAINTENANCE_KEYS",
-    "MAX_DEADLINE_HOURS",
     "OPENED",
     "parse_alerts",
     "parse_duration",
     "parse_header",
-    "parse_headers",
     "parse_status_list",
     "PROBE_KEYS",
     "ProbeSettings",
-    "read_bool",
-    "read_string",
-    "read_value",
-    "reject_unknown",
     "REPORT_KEYS",
     "ReportSettings",
     "RESOLVED",
     "Route",
-    "ROUTE_KEYS",
     "SEVERITIES",
     "SLA_KEYS",
     "SLASettings",
     "TOP_KEYS",
-    "UNSET_URL",
-    "UNSET_VALUE",
     "Webhook",
-    "WEBHOOK_KEYS",
     "WEEKDAYS",
     "Where",
 ]

@@ -3,10 +3,23 @@ from __future__ import annotations
 
 import os
 from email.utils import parseaddr
+
 from probe.spec import is_ip_address, is_loopback
-from .fields import Where, check_ca_file, duration_in, expand_env, int_in, parse_headers, read_bool, read_string, read_value, reject_unknown
-from .model import AlertSettings, DEFAULT_TIMEOUT, EVENTS, Email, Route, SEVERITIES, Webhook
+
+from .fields import (
+    Where,
+    check_ca_file,
+    duration_in,
+    expand_env,
+    int_in,
+    parse_headers,
+    read_bool,
+    read_string,
+    read_value,
+    reject_unknown,
+)
 from .https_url import check_url
+from .model import DEFAULT_TIMEOUT, EVENTS, SEVERITIES, AlertSettings, Email, Route, Webhook
 
 
 def parse_alerts(table: dict, path: str, endpoint_names, environ=os.environ) -> AlertSettings:

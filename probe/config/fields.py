@@ -2,12 +2,13 @@
 choices, ${VARIABLES}; each error names where it is."""
 from __future__ import annotations
 
-import os
 import math
+import os
 import re
 import ssl
+
 from probe.spec import tls_context
-from probe.text import say_duration, refuse_controls, refuse_controls_message
+from probe.text import refuse_controls, refuse_controls_message, say_duration
 
 
 class ConfigError(ValueError):

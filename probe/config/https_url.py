@@ -3,6 +3,7 @@ credentials."""
 from __future__ import annotations
 
 import re
+
 from probe.spec import is_ip_address
 from probe.text import refuse_controls
 

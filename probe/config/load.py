@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import os
 import tomllib
-from probe.spec import TLS_VERSIONS, CheckSpec
-from probe.text import control_character
-from .alerts import parse_alerts
-from probe.text import say_duration
-from .fields import ConfigError, Where, _ENV, _array, _choice, _name, _number_in, _readable_file, _table, duration_in, int_in, parse_headers, parse_status_list, read_bool, read_string, read_value, reject_unknown
-from .model import Config, Endpoint, ProbeSettings, SEVERITIES, default_database
-from .sections import _maintenance, _report_settings, _sla_settings
-from .https_url import check_url
 
+from probe.spec import TLS_VERSIONS, CheckSpec
+from probe.text import control_character, say_duration
+
+from .alerts import parse_alerts
+from .fields import (
+    _ENV,
+    ConfigError,
+    Where,
+    _array,
+    _choice,
+    _name,
+    _number_in,
+    _readable_file,
+    _table,
+    duration_in,
+    int_in,
+    parse_headers,
+    parse_status_list,
+    read_bool,
+    read_string,
+    read_value,
+    reject_unknown,
+)
+from .https_url import check_url
+from .model import SEVERITIES, Config, Endpoint, ProbeSettings, default_database
+from .sections import _maintenance, _report_settings, _sla_settings
 
 ENDPOINT_KEYS = {
     "name", "url", "interval", "timeout", "expect_status", "expect_body", "max_latency",

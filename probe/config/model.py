@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import os
-from typing import ClassVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
+
 from probe import sla
 from probe.sla import WEEKDAYS, Severity
 from probe.spec import CheckSpec
-
 
 SEVERITIES = tuple(str(severity) for severity in Severity)
 # [sla.deadlines] as the config writes it: {class: {acknowledge, fix}}

@@ -4,9 +4,21 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-from .fields import Where, _choice, _name, _number_in, _shown, _string_list, duration_in, int_in, read_string, read_value, reject_unknown
-from .model import DEFAULT_DEADLINES, Maintenance, ReportSettings, SEVERITIES, SLASettings, WEEKDAYS
 
+from .fields import (
+    Where,
+    _choice,
+    _name,
+    _number_in,
+    _shown,
+    _string_list,
+    duration_in,
+    int_in,
+    read_string,
+    read_value,
+    reject_unknown,
+)
+from .model import DEFAULT_DEADLINES, SEVERITIES, WEEKDAYS, Maintenance, ReportSettings, SLASettings
 
 SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines", "late_maintenance"}
 

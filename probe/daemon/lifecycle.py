@@ -10,22 +10,21 @@ import signal
 import socket
 import sqlite3
 import time
+
 from probe import __version__
 from probe import config as config_module
-from probe.store import maintenance
 from probe.alerts import Alerter
-from probe.spec import is_loopback
 from probe.check import check
 from probe.runtime import loop_factory
 from probe.schedule import SEND_EVERY, Scheduler, WorkerPool, auto_workers
-from probe.store import COMMIT_INTERVAL, Store, StoreError, Writer
+from probe.spec import is_loopback
+from probe.store import COMMIT_INTERVAL, Store, StoreError, Writer, maintenance
 from probe.text import printable
 
 from .listener import raise_descriptor_limit
 from .lock import DaemonLock, DatabaseInUse
-from .web import LiveResults, start_web
 from .systemd import log, notify, watchdog_interval
-
+from .web import LiveResults, start_web
 
 EXIT_CONFIG = 78  # EX_CONFIG: systemd is told not to restart on it (RestartPreventExitStatus)
 

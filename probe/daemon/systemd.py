@@ -7,8 +7,8 @@ import logging
 import os
 import socket
 import sys
-from probe.text import PrintableFormatter
 
+from probe.text import PrintableFormatter
 
 log = logging.getLogger("probe.daemon")
 

@@ -19,14 +19,12 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from probe import __version__, sla
-from probe.report import status
-from probe.spec import is_loopback
 from probe.config import Config
 from probe.render import MESSAGES, make_environment
-from probe.report import iso_local, local_days, maintenance_windows
-from probe.store import runs_around
+from probe.report import iso_local, local_days, maintenance_windows, status
 from probe.result import STATES, CheckResult, parse_iso
-from probe.store import Store
+from probe.spec import is_loopback
+from probe.store import Store, runs_around
 
 from .listener import HEAD_TIMEOUT, GuardedSite, connection_cap
 

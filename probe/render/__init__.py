@@ -2,10 +2,19 @@
 the templates (a user's template directory overrides them)."""
 from probe.labels import ERROR_LABELS, NBSP, NNBSP, format_duration
 
-from .i18n import COUNTRIES, DEADLINE_UNITS, LANGUAGES, MESSAGES, MONTHS, check_language
-from .formats import default_filename, format_date, format_datetime, format_deadline, format_integer, format_month, format_number, format_percent, seconds_between, truncate
-from .charts import AVAILABILITY_FLOORS, CHART_HEIGHT, CHART_WIDTH, PLOT_BOTTOM, PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, availability_chart, latency_chart
+from .charts import availability_chart, latency_chart
+from .formats import (
+    default_filename,
+    format_date,
+    format_datetime,
+    format_deadline,
+    format_integer,
+    format_month,
+    format_number,
+    format_percent,
+)
 from .html import PARALLEL_MIN, make_environment, render_html
+from .i18n import DEADLINE_UNITS, LANGUAGES, MESSAGES, MONTHS, check_language
 
 __all__ = [
     "ERROR_LABELS",
@@ -13,11 +22,7 @@ __all__ = [
     "NNBSP",
     "format_duration",
     "availability_chart",
-    "AVAILABILITY_FLOORS",
-    "CHART_HEIGHT",
-    "CHART_WIDTH",
     "check_language",
-    "COUNTRIES",
     "DEADLINE_UNITS",
     "default_filename",
     "format_date",
@@ -33,11 +38,5 @@ __all__ = [
     "MESSAGES",
     "MONTHS",
     "PARALLEL_MIN",
-    "PLOT_BOTTOM",
-    "PLOT_LEFT",
-    "PLOT_RIGHT",
-    "PLOT_TOP",
     "render_html",
-    "seconds_between",
-    "truncate",
 ]

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import math
 from datetime import date
+
 from markupsafe import Markup, escape
+
 from probe.labels import NBSP
+
 from .formats import format_date, format_integer, format_number, format_percent
 from .i18n import MESSAGES
-
 
 CHART_WIDTH = 720
 

@@ -7,7 +7,9 @@ from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
+
 from probe.labels import NBSP, NNBSP
+
 from .i18n import DEADLINE_UNITS, MONTHS
 
 

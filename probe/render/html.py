@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+
 from jinja2 import (
     ChoiceLoader,
     Environment,
@@ -12,12 +13,22 @@ from jinja2 import (
     StrictUndefined,
 )
 from markupsafe import Markup
+
 from probe.labels import ERROR_LABELS, format_duration
 from probe.runtime import map_shares
-from .charts import availability_chart, latency_chart
-from .formats import format_date, format_datetime, format_deadline, format_integer, format_month, format_number, format_percent, seconds_between
-from .i18n import COUNTRIES, MESSAGES, check_language
 
+from .charts import availability_chart, latency_chart
+from .formats import (
+    format_date,
+    format_datetime,
+    format_deadline,
+    format_integer,
+    format_month,
+    format_number,
+    format_percent,
+    seconds_between,
+)
+from .i18n import COUNTRIES, MESSAGES, check_language
 
 PARALLEL_MIN = 200  # endpoints from which their sections are rendered in several processes
 

@@ -1,8 +1,6 @@
 """The report's words per language: messages, months, countries, deadline units."""
 from __future__ import annotations
 
-
-
 LANGUAGES = ("fr", "en")
 
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+
 from probe import sla
 from probe.store import Store, percentile_from_histogram
+
 from .calendar import iso_local
 from .incident_rows import _highest_class, detected_row, manual_row
-
-
 
 
 def _recorded_by(record, store: Store, as_of: float) -> bool:

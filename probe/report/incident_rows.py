@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
 from probe import sla
 from probe.labels import ERROR_LABELS
-from probe.store import Store
 from probe.sla import WorkCalendar
-from typing import TYPE_CHECKING
+from probe.store import Store
 
 if TYPE_CHECKING:  # only for annotations: probe.config imports aiohttp, slow to load
     from probe.config import Config, Maintenance

@@ -4,13 +4,11 @@ acknowledged) and those recorded by hand."""
 from __future__ import annotations
 
 from probe import sla
-from probe.store import maintenance
 from probe.config import Config
-from probe.store import runs_around
+from probe.store import Store, maintenance, runs_around
+from probe.text import text_table
 
 from .incident_rows import IncidentRules, detected_row, manual_row
-from probe.store import Store
-from probe.text import text_table
 
 
 def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:

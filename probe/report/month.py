@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-from probe.store import maintenance as maintenance_records
-from probe import sla
 
-from . import provenance
+from probe import sla
+from probe.runtime import map_shares
 from probe.spec import public_url
 from probe.store import Store, runs_around
-from probe.runtime import map_shares
-from typing import TYPE_CHECKING
+from probe.store import maintenance as maintenance_records
+
+from . import provenance
 
 if TYPE_CHECKING:  # only for annotations: probe.config imports aiohttp, slow to load
     from probe.config import Config, Maintenance
 from .calendar import iso_local, local_days
 from .endpoint import _as_of, _endpoint_section, _recorded_by
 from .incident_rows import IncidentRules
-
 
 PARALLEL_MIN = 200  # endpoints from which a report is built in several processes
 

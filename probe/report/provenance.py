@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
 from probe import sla
 from probe.sla import to_ms
 
 from .calendar import iso_local
-
 
 STALE_HEARTBEAT = 60.0  # a daemon run silent for longer than this was no longer running
 

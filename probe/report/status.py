@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from probe import sla
 from probe.config import Config, SLASettings
-from probe.store import runs_around
-
-from .month import maintenance_windows
 from probe.result import iso_utc
 from probe.spec import public_url
-from probe.store import Store
+from probe.store import Store, runs_around
 from probe.text import text_table
+
+from .month import maintenance_windows
 
 STALE_HEARTBEAT = 60.0  # a daemon silent for longer is not running
 

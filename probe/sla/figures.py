@@ -7,8 +7,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+
 from .intervals import Interval, clip, intersect, subtract, total_ms
-from .runs import BLIP, DEGRADATION, Episode, OUTAGE, Run, episodes, monitored, unmonitored
+from .runs import BLIP, DEGRADATION, OUTAGE, Episode, Run, episodes, monitored, unmonitored
 
 
 def _exact(value: float | int | Decimal | Fraction) -> Fraction:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import IntEnum
+
 from probe.result import DEGRADED, DOWN, DOWN_CLASSES
 from probe.sla.workdays import Deadline, WorkCalendar, parse_deadline
+
 from .runs import Episode
 
 

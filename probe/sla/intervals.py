@@ -5,7 +5,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-
 Interval = tuple[float, float]
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from probe.result import DEGRADED, DOWN, UP, PROBE_ERROR
-from .intervals import Interval, clip, merge, subtract
 
+from probe.result import DEGRADED, DOWN, PROBE_ERROR, UP
+
+from .intervals import Interval, clip, merge, subtract
 
 # How long one check vouches for its endpoint, as a multiple of the endpoint's interval.
 COVERAGE_FACTOR = 1.5

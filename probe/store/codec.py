@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import sqlite3
+
 from probe.result import CheckResult
 from probe.sla import Check, Run
 from probe.sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
+
 from .records import STATE_CODES, STATE_NAMES, _from_tenths, _seconds, _tenths
 from .schema import _AT, _ERROR_CLASS, _SETTING, _STATE
 

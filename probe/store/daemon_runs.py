@@ -7,6 +7,7 @@ import time
 import sqlite_utils
 
 from probe.sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
+
 from .records import DaemonRun, _seconds, log
 from .schema import write_transaction
 

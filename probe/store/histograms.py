@@ -5,7 +5,6 @@ import math
 from collections import Counter
 from typing import Iterable, Mapping
 
-
 # Latency histogram: bucket 0 holds [0, 1) ms, bucket b >= 1 holds
 # [10^((b-1)/20), 10^(b/20)) ms, so an estimate is within 12 % of the true value.
 BUCKETS_PER_DECADE = 20

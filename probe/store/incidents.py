@@ -9,6 +9,7 @@ import sqlite_utils
 
 from probe.result import iso_utc
 from probe.sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
+
 from .records import IncidentRecord, StoreError, _seconds
 from .schema import write_transaction
 

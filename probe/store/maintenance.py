@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from probe.sla import Declared, to_ms
 from typing import TYPE_CHECKING
+
+from probe.sla import Declared, to_ms
 
 from .records import StoreError
 from .schema import write_transaction

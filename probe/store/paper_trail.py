@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+
 from probe.sla import to_ms
 
 from . import maintenance

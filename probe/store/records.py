@@ -1,13 +1,12 @@
 """What the store hands out: endpoints, daemon runs, incidents, import statistics, and its error."""
 from __future__ import annotations
 
-from probe.result import DEGRADED, DOWN, UP
-
 import logging
 from dataclasses import dataclass, field
 from typing import NamedTuple
-from probe.sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
 
+from probe.result import DEGRADED, DOWN, UP
+from probe.sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
 
 log = logging.getLogger("probe.store")
 

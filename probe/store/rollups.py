@@ -4,8 +4,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, replace
+
 from probe.sla import Check, Run, fold_check
 from probe.sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
+
 from .codec import _Codec
 from .histograms import _decode_histogram, _encode_histogram, latency_bucket
 from .records import DOWN_CODE, HOUR_MS, STATE_NAMES

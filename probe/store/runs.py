@@ -2,8 +2,9 @@
 progress at the period's start, and on to the end of one in progress at its end."""
 from __future__ import annotations
 
-from probe import sla
 from typing import TYPE_CHECKING
+
+from probe import sla
 
 if TYPE_CHECKING:
     from .store import Store

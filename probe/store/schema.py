@@ -4,9 +4,10 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-import sqlite_utils
-from .records import StoreError, log
 
+import sqlite_utils
+
+from .records import StoreError, log
 
 MIGRATIONS: list[str] = [
     # 1: the initial schema

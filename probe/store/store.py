@@ -9,15 +9,18 @@ from array import array
 from collections import Counter
 from pathlib import Path
 from typing import Iterator
+
 import sqlite_utils
+
 from probe.result import CheckResult
 from probe.sla import Run
 from probe.sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
+
 from .codec import _Codec
 from .daemon_runs import DaemonRunRecords
 from .histograms import _decode_histogram
 from .incidents import IncidentRecords
-from .records import StoredEndpoint, RETENTION_DAYS, Rollup, _range
+from .records import RETENTION_DAYS, Rollup, StoredEndpoint, _range
 from .schema import _CHECK_COLUMNS, _RUN_COLUMNS, _connect, write_transaction
 
 

@@ -9,15 +9,16 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import IO, Iterable
+
 from probe.result import ERROR_CLASSES, JSON_KEYS, STATES, CheckResult, parse_iso
 from probe.text import json_text, refuse_controls, refuse_controls_message
-from .paper_trail import export_records, import_records, parse_record, record_import
+
 from .codec import _Codec
-from .records import ImportStats, STATE_CODES, StoreError
-from .rollups import _RollupDeltas, _plan_refold, _refold
+from .paper_trail import export_records, import_records, parse_record, record_import
+from .records import STATE_CODES, ImportStats, StoreError
+from .rollups import _plan_refold, _refold, _RollupDeltas
 from .schema import _CHECK_COLUMNS, write_transaction
 from .store import Store
-
 
 _NUMBER, _INTEGER, _TEXT = (int, float), (int,), (str,)
 

@@ -9,12 +9,14 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+
 from probe.result import CheckResult
 from probe.sla import Run, fold_check
 from probe.sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
+
 from .codec import _Codec
 from .records import log
-from .rollups import _RollupDeltas, _latest_run, _plan_refold, _refold
+from .rollups import _latest_run, _plan_refold, _refold, _RollupDeltas
 from .schema import _AT, _ENDPOINT, _INSERT_CHECK, write_transaction
 from .store import Store
 
