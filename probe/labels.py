@@ -40,7 +40,7 @@ def format_duration(seconds, lang: str, down: bool = False) -> str:
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = []
+    parts: list[str] = []
     for amount, unit in zip((days, hours, minutes, secs), DURATION_UNITS[lang]):
         if amount:
             # Minutes and seconds after a larger unit read like a clock: 1 h 05 min.

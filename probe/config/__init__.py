@@ -1,5 +1,7 @@
 """The config: TOML -> frozen dataclasses. Defaults in one place, unknown keys rejected, every
 error names the file, section and key."""
+from probe.sla import WEEKDAYS
+
 from .alerts import parse_alerts
 from .fields import ConfigError, Where, check_ca_file, duration_in, parse_duration, parse_header, parse_status_list
 from .https_url import check_url
@@ -11,7 +13,6 @@ from .model import (
     OPENED,
     RESOLVED,
     SEVERITIES,
-    WEEKDAYS,
     AlertSettings,
     Config,
     Email,

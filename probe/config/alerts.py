@@ -38,7 +38,8 @@ def parse_alerts(table: dict, path: str, endpoint_names, environ=os.environ) -> 
         for index, item in enumerate(_tables(table, "email", where), start=1)
     )
     names: set[str] = set()
-    for channel in (*webhooks, *emails):
+    channels: tuple[Webhook | Email, ...] = (*webhooks, *emails)
+    for channel in channels:
         if channel.name in names:
             raise where.error(
                 "duplicate name (channel names must be unique)",

@@ -42,9 +42,9 @@ def check_url(url: str) -> str:
         raise ValueError(f"{shown} is not an https:// URL")
     if port is None or not 0 < port < 65536 or not _port_digits(url):
         raise ValueError(f"{shown} has a bad port")
-    problem = _host_problem(parsed.raw_host)
+    problem = _host_problem(parsed.raw_host or "")
     cut_short = _userinfo_cut_short(url)
-    if problem or cut_short and _single_label(parsed.raw_host):
+    if problem or cut_short and _single_label(parsed.raw_host or ""):
         # 'https://ann:123/pw@example.com/' is host ann, port 123: not what was meant, and the
         # rest of the password would be stored and shown as the path
         if cut_short:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from probe import sla
-from probe.sla import WEEKDAYS, Severity
+from probe.sla import Severity
 from probe.spec import CheckSpec
 
 SEVERITIES = tuple(str(severity) for severity in Severity)
@@ -171,7 +171,8 @@ class AlertSettings:
 
     @property
     def channels(self) -> dict[str, Webhook | Email]:
-        return {channel.name: channel for channel in (*self.webhooks, *self.emails)}
+        channels: tuple[Webhook | Email, ...] = (*self.webhooks, *self.emails)
+        return {channel.name: channel for channel in channels}
 
     def channels_for(self, endpoint: str, severity: str, event: str) -> tuple[str, ...]:
         if not self.routes:

@@ -5,6 +5,8 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from probe.sla import WEEKDAYS
+
 from .fields import (
     Where,
     _choice,
@@ -18,7 +20,7 @@ from .fields import (
     read_value,
     reject_unknown,
 )
-from .model import DEFAULT_DEADLINES, SEVERITIES, WEEKDAYS, Maintenance, ReportSettings, SLASettings
+from .model import DEFAULT_DEADLINES, SEVERITIES, Maintenance, ReportSettings, SLASettings
 
 SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines", "late_maintenance"}
 
@@ -157,7 +159,7 @@ def _maintenance(table: dict, index: int, where: Where, tz: str, endpoint_names:
 
 def _weekdays(value) -> tuple[int, ...]:
     items = value if isinstance(value, list) else [value]
-    days = []
+    days: list[int] = []
     for item in items:
         text = str(item).strip().lower()
         if text == "day":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import cast
 
 from probe.result import CheckResult
 from probe.sla import Check, Run
@@ -134,9 +135,9 @@ class _Codec:
         if found is not None:
             return found[0]
         marks = ", ".join("?" * len(columns))
-        return self.conn.execute(
+        return cast(int, self.conn.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values
-        ).lastrowid
+        ).lastrowid)
 
     # reading
 

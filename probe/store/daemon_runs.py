@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import cast
 
 import sqlite_utils
 
@@ -45,7 +46,7 @@ class DaemonRunRecords:
                 {"started_at": now, "pid": pid, "version": version, "site": site,
                  "host": host, "heartbeat_at": now}
             )  # fmt: skip
-            return table.last_pk
+            return cast(int, table.last_pk)
 
     def heartbeat(self, run_id: int, at: float | None = None, status: dict | None = None) -> None:
         """Record that the daemon is alive, with its figures (queue, lag...) if given."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import sqlite_utils
 
@@ -50,7 +51,7 @@ class IncidentRecords:
                 "recorded_at": _ms(time.time()),
             }
         )
-        return table.last_pk
+        return cast(int, table.last_pk)
 
     def ack_incident(
         self,
@@ -108,7 +109,7 @@ class IncidentRecords:
                 " ON CONFLICT (endpoint_id, start) WHERE source = 'detected' DO NOTHING",
                 (self._require_endpoint(endpoint), _ms(start), severity, _ms(time.time())),
             )
-        return self.detected_incident(endpoint, start)
+        return cast(IncidentRecord, self.detected_incident(endpoint, start))  # there now
 
     def incident_recorded_at(self, incident_id: int) -> float | None:
         """When the incident's record was made (None for records older than that column)."""

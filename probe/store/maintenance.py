@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
 from probe.sla import Declared, to_ms
 
@@ -55,10 +56,10 @@ def add(store: Store, start: float, end: float, endpoints: tuple[str, ...] | Non
     """Declare a one-off window now (or at ``now``); returns its id."""
     if end <= start:
         raise StoreError("the window must end after it starts")
-    return _insert(store.db.conn, {
+    return cast(int, _insert(store.db.conn, {  # a window by command is always new
         "start": to_ms(start), "end": to_ms(end), "endpoints": _names(endpoints), "reason": reason,
         "declared_at": to_ms(time.time() if now is None else now), "declared_by": by, "source": "command",
-    })
+    }))
 
 
 def cancel(store: Store, window_id: int, by: str | None, now: float | None = None) -> None:
@@ -96,8 +97,9 @@ def declare_from_config(store: Store, cfg: Config, now: float | None = None) -> 
 def _config_columns(item: Maintenance) -> dict:
     if item.every:
         return {"every": ",".join(map(str, item.every)), "at": item.at,
-                "duration_ms": to_ms(item.duration), "endpoints": _names(item.endpoints)}
-    return {"start": to_ms(item.start.timestamp()), "end": to_ms(item.end.timestamp()),
+                "duration_ms": to_ms(cast(float, item.duration)), "endpoints": _names(item.endpoints)}
+    start, end = cast(datetime, item.start), cast(datetime, item.end)  # a one-off window has both
+    return {"start": to_ms(start.timestamp()), "end": to_ms(end.timestamp()),
             "endpoints": _names(item.endpoints)}
 
 

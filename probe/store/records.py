@@ -107,7 +107,8 @@ class ImportStats:
 
 
 def _range(column: str, since: float | None, until: float | None) -> tuple[str, tuple]:
-    sql, params = "", ()
+    sql = ""
+    params: tuple[int, ...] = ()
     if since is not None:
         sql, params = sql + f" AND {column} >= ?", params + (_ms(since),)
     if until is not None:

@@ -238,7 +238,8 @@ def _connect(path: Path, busy_timeout: float) -> sqlite_utils.Database:
             conn.close()
         raise StoreError(f"cannot open database {path}: {error}") from None
     except StoreError:
-        conn.close()
+        if conn is not None:
+            conn.close()
         raise
     return db
 

@@ -111,7 +111,7 @@ def export_jsonl(
 
 def _export_paper_trail(store: Store, fh: IO[str], endpoint: int | str | None) -> None:
 
-    name = endpoint
+    name = endpoint if isinstance(endpoint, str) else None
     if isinstance(endpoint, int):
         name = store.db.conn.execute("SELECT name FROM endpoints WHERE id = ?", (endpoint,)).fetchone()[0]
     for record in export_records(store, name):

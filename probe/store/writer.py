@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from probe.result import CheckResult
@@ -70,7 +71,9 @@ class _Batcher:
                 self.open_runs[endpoint_id] = _latest_run(conn, codec, endpoint_id)
             current = self.open_runs[endpoint_id]
             last_ms = -1 if current is None else _ms(current.last)
-            fresh, late, previous_at = [], [], None
+            fresh: list = []
+            late: list = []
+            previous_at = None
             for row in rows:
                 if row[_AT] == previous_at:
                     continue  # same endpoint, same millisecond: keep the first
@@ -118,7 +121,7 @@ class _Flush:
 class _Call:
     """Other work for the writer's thread: function(store)."""
 
-    function: object
+    function: Callable[[Store], object]
     name: str
 
 
