@@ -1,6 +1,7 @@
 """Text that reaches a terminal or a log line: names and free text are refused at input when
 they hold control characters, and whatever reaches a terminal anyway is shown escaped, never
-obeyed (no escape sequence, line break, NUL or bidirectional override gets through)."""
+obeyed (no escape sequence, line break, NUL or bidirectional override gets through). Also
+plain-text tables for the terminal, and durations as the config writes them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`probe.http1.Wire`: its own socket handling, and timings that a busy prober does not lengthen.
+"""`probe.check.wire.Wire`: its own socket handling, and timings that a busy prober does not lengthen.
 
 The prober's event loop is made busy with `time.sleep` (it holds the loop, not the servers, which
 run in their own thread), at moments where data is known to be waiting in the kernel."""

@@ -1,5 +1,6 @@
 """The alerter: follows each endpoint's incident, queues its events in the outbox, delivers them
 with retries."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Sending one message: a JSON POST to a webhook, or an e-mail over SMTP; `probe alert test`."""
+
 from __future__ import annotations
 
 import asyncio

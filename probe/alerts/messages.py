@@ -1,4 +1,5 @@
 """The words of an alert: subject and text of each event, in the SLA's time zone."""
+
 from __future__ import annotations
 
 import socket

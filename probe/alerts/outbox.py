@@ -1,5 +1,6 @@
 """The outbox table: one row per message and channel, written when the event happens and kept
 once delivered, so a restart neither re-sends nor loses one."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """HTTP/1.1 as the wire speaks it: the request head, and the answer read with llhttp (RFC 9112)."""
+
 from __future__ import annotations
 
 import base64
@@ -75,7 +76,7 @@ class Http1Reading:
 
     def _feed_head(self, head: bytes) -> None:
         """One whole response head: to strict llhttp as it came (most heads are canonical and
-        cost nothing more), else read by `probe.head` and given, canonical, to a lenient llhttp."""
+        cost nothing more), else read by `probe.check.head` and given, canonical, to a lenient llhttp."""
         if head.startswith(_HTTP11_OR_10):  # llhttp would also take RTSP/ and ICE/ answers
             try:
                 self.parser.feed_data(head)

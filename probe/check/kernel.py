@@ -1,5 +1,6 @@
 """The kernel's stamps: when each read's data reached this host (SO_TIMESTAMPNS), and when the
 connection was made (TCP_INFO), so that a busy event loop does not lengthen the timings."""
+
 from __future__ import annotations
 
 import platform

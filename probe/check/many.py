@@ -1,5 +1,6 @@
 """Many checks at once: a concurrency cap, and for long lists a share per process (children
 forked before any connection is opened)."""
+
 from __future__ import annotations
 
 import asyncio

@@ -5,6 +5,7 @@ Every check is a fresh look: its own connection (no keep-alive reuse), its own D
 refused, the body read up to a cap. A check records facts (phase timings, TLS facts, status);
 the verdict (up / degraded / down and the error class) is derived from them in `verdict`.
 The wire itself (DNS, connect, TLS, one HTTP/1.1 exchange) is `probe.check.wire`."""
+
 from __future__ import annotations
 
 import asyncio

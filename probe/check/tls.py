@@ -1,4 +1,5 @@
 """TLS facts and failures: the peer certificate's facts, and a verification failure told in words."""
+
 from __future__ import annotations
 
 import ssl

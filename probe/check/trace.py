@@ -1,5 +1,6 @@
 """What a check records on its way: the trace of phase times and facts, the response, and the
 failures that end it (the prober's own trouble told apart)."""
+
 from __future__ import annotations
 
 import errno

@@ -1,5 +1,6 @@
 """The wire: DNS, connect (happy eyeballs), TLS over memory buffers and one HTTP/1.1 exchange on a
 non-blocking socket that the wire reads and writes itself."""
+
 from __future__ import annotations
 
 import asyncio

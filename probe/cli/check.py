@@ -1,4 +1,5 @@
 """`probe check URL...`: one honest HTTPS check of each URL, now."""
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """`probe run`, `probe config check` and `probe status`: the daemon, its config, and what it sees now."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """`probe export`, `probe import`, `probe backup` and `probe report`: the stored history and the
 monthly evidence."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """`probe alert test` and `probe incident list|ack|open|close`."""
+
 from __future__ import annotations
 
 import sys

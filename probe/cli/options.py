@@ -1,5 +1,6 @@
 """The click group and what its commands share: exit statuses, one-line errors, the options
 for the config and the database, time options, tables for the terminal."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """The config: TOML -> frozen dataclasses. Defaults in one place, unknown keys rejected, every
 error names the file, section and key."""
+
 from probe.sla import WEEKDAYS
 
 from .alerts import parse_alerts

@@ -1,4 +1,5 @@
 """The ``[alerts]`` section: webhooks, e-mail, and the routes that say which incidents go where."""
+
 from __future__ import annotations
 
 import os

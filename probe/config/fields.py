@@ -1,5 +1,6 @@
 """Reading one value of a config table: durations, status lists, headers, numbers in a range,
 choices, ${VARIABLES}; each error names where it is."""
+
 from __future__ import annotations
 
 import math

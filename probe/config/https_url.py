@@ -1,5 +1,6 @@
 """An endpoint's URL as the config accepts it: https only, a host that can be resolved, no
 credentials."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Loading a config file: the top-level tables, the endpoints and their defaults, the secrets
 left unset."""
+
 from __future__ import annotations
 
 import os

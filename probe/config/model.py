@@ -1,4 +1,5 @@
 """What a loaded config is: frozen dataclasses, with their defaults in one place."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The ``[sla]``, ``[report]`` and ``[[maintenance]]`` sections."""
+
 from __future__ import annotations
 
 import re

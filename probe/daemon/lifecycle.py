@@ -1,5 +1,6 @@
 """The daemon's lifecycle: startup, main loop, shutdown. Signals (TERM/INT stop, HUP reloads),
 heartbeats and retention."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """The daemon under systemd: sd_notify (READY, WATCHDOG, STATUS, STOPPING), the watchdog's
 interval, and log lines whose level the journal reads from their <N> prefix."""
+
 from __future__ import annotations
 
 import asyncio

@@ -187,7 +187,7 @@ SETTLED = 2 * 3600.0  # a day's bar is kept once the day has been over this long
 
 def status_model(store: Store, cfg: Config, now: float, days: int = STATUS_DAYS,
                  settled: dict | None = None) -> dict:
-    """probe.status.collect, plus the availability of each of the last ``days`` local days
+    """probe.report.status.collect, plus the availability of each of the last ``days`` local days
     and over all of them. ``settled`` keeps the bars of past days from one call to the next
     (pass the same dict with the same config)."""
     base = status.collect(store, cfg, now)

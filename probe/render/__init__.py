@@ -1,5 +1,6 @@
 """The report as people read it: labels and formats per language, SVG charts, the HTML page from
 the templates (a user's template directory overrides them)."""
+
 from probe.labels import ERROR_LABELS, NBSP, NNBSP, format_duration
 
 from .charts import availability_chart, latency_chart

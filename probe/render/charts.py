@@ -1,4 +1,5 @@
 """The report's charts as inline SVG: availability per day, latency percentiles."""
+
 from __future__ import annotations
 
 import math

@@ -1,5 +1,6 @@
 """Numbers, percentages, dates, deadlines and file names in the language's notation; figures are
 cut, never rounded up."""
+
 from __future__ import annotations
 
 import re

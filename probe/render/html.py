@@ -1,5 +1,6 @@
 """The HTML report: the Jinja environment (packaged templates, overridable), each endpoint's
 section rendered over the CPUs for many endpoints, the page."""
+
 from __future__ import annotations
 
 from functools import partial

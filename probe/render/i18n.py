@@ -1,4 +1,5 @@
 """The report's words per language: messages, months, countries, deadline units."""
+
 from __future__ import annotations
 
 LANGUAGES = ("fr", "en")

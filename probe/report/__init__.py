@@ -1,6 +1,7 @@
 """The monthly report's model: figures from the store's runs and rollups through the SLA rules,
 incidents with their deadlines, maintenance and probe gaps. Figures only: the words are
 `probe.render`'s."""
+
 from probe.store import runs_around
 
 from . import incidents, status

@@ -1,5 +1,6 @@
 """Months and local days in the SLA's time zone: which month a report covers, its days, local
 times as ISO text."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta

@@ -1,4 +1,5 @@
 """One endpoint's figures for the month: availability, coverage, days, latency, blips."""
+
 from __future__ import annotations
 
 from dataclasses import replace

@@ -1,4 +1,5 @@
 """Incidents as report rows: class, deadlines and whether they were met."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """The month's report: its head, the maintenance windows, and each endpoint's section, built in
 several processes for many endpoints."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace

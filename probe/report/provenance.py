@@ -1,5 +1,6 @@
 """When the probe was running, as of a time: daemon runs, their gaps, and the imports that
 brought checks."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

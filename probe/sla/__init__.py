@@ -1,5 +1,6 @@
 """The SLA accounting rules as pure functions: checks -> runs -> coverage, outages, availability,
 incidents. No database, clock or network here; times are float seconds since the epoch (UTC)."""
+
 from probe.result import DEGRADED, DOWN, UP
 
 from .daily import DayFigures, per_day

@@ -1,5 +1,6 @@
 """Availability per day (or any run of consecutive periods): one pass over the period's
 intervals, with the same millisecond totals as `availability` applied to each day alone."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

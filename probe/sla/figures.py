@@ -1,5 +1,6 @@
 """Availability of one endpoint over a period: eligible time, downtime, the error budget, truncated
 never rounded up."""
+
 from __future__ import annotations
 
 import math

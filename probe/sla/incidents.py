@@ -1,5 +1,6 @@
 """Incident classes and deadlines: the severity of an outage or degradation, when it must be
 acknowledged and fixed, and whether it was."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -1,4 +1,5 @@
 """Time intervals (start, end) in seconds: merged, intersected, subtracted, clipped; a month's period."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

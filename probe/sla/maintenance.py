@@ -1,6 +1,7 @@
 """Maintenance windows and what they excuse: recurring windows expanded in the SLA's time zone;
 each declared window excuses only what comes after its declaration, unless late declarations are
 allowed (``[sla] late_maintenance = "exclude"``)."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Checks folded into runs of one state; the coverage each check vouches for; outages, degradations
 and blips."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,5 +1,6 @@
 """The probe's SQLite database: schema and migrations, the codec of checks, the writer thread,
 queries, export/import and the paper trail's records."""
+
 from . import maintenance
 from .histograms import bucket_bounds, latency_bucket, merge_histograms, percentile_from_histogram
 from .records import (

@@ -1,4 +1,5 @@
 """Checks to rows and back: endpoint and setting ids, error texts, histograms per hour."""
+
 from __future__ import annotations
 
 import sqlite3

@@ -1,4 +1,5 @@
 """The store's record of when the daemon ran."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Latency histograms: log-spaced buckets, their byte encoding, and percentiles read from them."""
+
 from __future__ import annotations
 
 import math

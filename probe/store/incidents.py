@@ -1,4 +1,5 @@
 """The store's incidents: opened, acknowledged, closed, listed."""
+
 from __future__ import annotations
 
 import time

@@ -1,5 +1,6 @@
 """The records of declared maintenance windows: added by command or first seen in the config,
 cancelled, exported and imported with their declaration time."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """The paper trail that `probe export` carries (maintenance windows, daemon runs, imports,
 incidents recorded by hand and acknowledgements), so that a migration keeps it."""
+
 from __future__ import annotations
 
 import json

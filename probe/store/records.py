@@ -1,4 +1,5 @@
 """What the store hands out: endpoints, daemon runs, incidents, import statistics, and its error."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Hourly rollups: folding checks into them, and refolding an hour when older checks arrive."""
+
 from __future__ import annotations
 
 import math

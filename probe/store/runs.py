@@ -1,5 +1,6 @@
 """The runs of an endpoint that a period's figures need: read back to the start of any episode in
 progress at the period's start, and on to the end of one in progress at its end."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

@@ -1,4 +1,5 @@
 """The schema, its migrations, opening a connection, and the write transaction."""
+
 from __future__ import annotations
 
 import os

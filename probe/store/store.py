@@ -1,4 +1,5 @@
 """One connection to the database, for queries and the low-volume writes."""
+
 from __future__ import annotations
 
 import bisect

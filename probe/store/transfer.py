@@ -1,4 +1,5 @@
 """Export to JSON lines, import from them, and online backups."""
+
 from __future__ import annotations
 
 import json

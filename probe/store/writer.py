@@ -1,4 +1,5 @@
 """The writer thread: checks batched and committed together, off the event loop."""
+
 from __future__ import annotations
 
 import itertools
