@@ -1,7 +1,7 @@
 """The config: TOML -> frozen dataclasses. Defaults in one place, unknown keys rejected, every
 error names the file, section and key."""
 
-from probe.sla import WEEKDAYS
+from probe.contract import WEEKDAYS
 
 from .alerts import parse_alerts
 from .fields import ConfigError, Where, check_ca_file, duration_in, parse_duration, parse_header, parse_status_list

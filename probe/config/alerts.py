@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from email.utils import parseaddr
 
 from probe.spec import is_ip_address, is_loopback
 
@@ -151,6 +150,8 @@ def _host(value) -> str:
 
 def _address(value) -> str:
     text = read_string(value)
+    from email.utils import parseaddr  # imported here: most configs have no e-mail, most commands no config
+
     _, address = parseaddr(text)
     if "@" not in address or "\r" in text or "\n" in text:
         raise ValueError(f"{value!r} is not an e-mail address")

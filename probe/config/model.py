@@ -8,13 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
-from probe import sla
-from probe.sla import Severity
+from probe import contract
 from probe.spec import CheckSpec
 
-SEVERITIES = tuple(str(severity) for severity in Severity)
+SEVERITIES = contract.SEVERITIES
 # [sla.deadlines] as the config writes it: {class: {acknowledge, fix}}
-DEFAULT_DEADLINES = {k: {"acknowledge": a, "fix": f} for k, (a, f) in sla.DEFAULT_DEADLINES.items()}
+DEFAULT_DEADLINES = {k: {"acknowledge": a, "fix": f} for k, (a, f) in contract.DEFAULT_DEADLINES.items()}
 
 
 

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from probe.sla import WEEKDAYS
+from probe.contract import WEEKDAYS
 
 from .fields import (
     Where,

@@ -1,12 +1,12 @@
 """The SLA accounting rules as pure functions: checks -> runs -> coverage, outages, availability,
 incidents. No database, clock or network here; times are float seconds since the epoch (UTC)."""
 
+from probe.contract import DEFAULT_DEADLINES, WEEKDAYS
 from probe.result import DEGRADED, DOWN, UP
 
 from .daily import DayFigures, per_day
 from .figures import EndpointFigures, availability, truncate_percent
 from .incidents import (
-    DEFAULT_DEADLINES,
     MET,
     MISSED,
     OPEN,
@@ -22,7 +22,6 @@ from .incidents import (
 from .intervals import Interval, clip, intersect, merge, month_period, subtract, to_ms, total_ms
 from .maintenance import (
     LATE_POLICIES,
-    WEEKDAYS,
     Declared,
     Occurrence,
     Window,

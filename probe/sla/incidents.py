@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import IntEnum
 
+from probe.contract import DEFAULT_DEADLINES
 from probe.result import DEGRADED, DOWN, DOWN_CLASSES
 from probe.sla.workdays import Deadline, WorkCalendar, parse_deadline
 
@@ -48,12 +49,6 @@ SEVERITY_OF_CLASS: dict[str, Severity] = {
 _SEVERITY_OF_STATE = {DOWN: Severity.BLOCKING, DEGRADED: Severity.MAJOR}
 
 
-# The contract's (acknowledge, fix) deadlines per class, counted from the incident's start.
-DEFAULT_DEADLINES: dict[str, tuple[str, str]] = {
-    "blocking": ("5h", "24wh"),
-    "major": ("24wh", "48wh"),
-    "minor": ("48wh", "5wd"),
-}
 
 
 def deadline_pairs(table: Mapping[str, Mapping[str, str]]) -> dict[str, tuple[str, str]]:

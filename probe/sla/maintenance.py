@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from probe.contract import WEEKDAYS
+
 from .intervals import Interval, merge
-
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
 
 _HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
-
 UNITS = ("h", "wh", "wd")
 HOUR = 3600.0
 # The contract defines a working day as 24 working hours, whatever the day's clock length.
@@ -64,6 +62,8 @@ class WorkCalendar:
     def public_holidays(self, year: int) -> frozenset[date]:
         """The country's public holidays of one year, computed once per year."""
         if year not in self._holidays:
+            import holidays  # imported here: loading it costs ~40 ms, and most commands never count working days
+
             days = holidays.country_holidays(self.country, years=year)
             self._holidays[year] = frozenset(days.keys())
         return self._holidays[year]
