@@ -43,7 +43,7 @@ def main():
     if options.batch * options.rounds > 5000:
         sys.exit("check_cpu: keep it bounded: batch x rounds at most 5000")
     tools = _lab.need({"nginx": "nginx", "openssl": "openssl"})
-    from probe import http1
+    from probe.check import kernel, wire
     from probe.check import CheckSpec, check_many
 
     has_uvloop = importlib.util.find_spec("uvloop") is not None
@@ -58,10 +58,10 @@ def main():
         context = ssl.create_default_context(cafile=certs["ca"])
         n = options.batch
 
-        kernel_facts = (http1._LINUX, http1._ANCILLARY_SIZE)
+        kernel_facts = (kernel._LINUX, wire._ANCILLARY_SIZE)
 
         def probe_batch(clock_only=False):
-            http1._LINUX, http1._ANCILLARY_SIZE = (False, 0) if clock_only else kernel_facts
+            kernel._LINUX, wire._ANCILLARY_SIZE = (False, 0) if clock_only else kernel_facts
             specs = [CheckSpec(url=f"https://{addresses[i % 4]}:{port}/", ca_file=certs["ca"]) for i in range(n)]
             return check_many(specs, concurrency=64)
 

@@ -7,7 +7,7 @@
 One typical answer (nginx's head, 8 fields, a 2-byte body), parsed N times in this process by:
   1. llhttp (httptools) strict, as the check read answers before it became tolerant;
   2. what the check does: the head gathered (its end found, for the exact 64 KiB cap), given to
-     strict llhttp; a head llhttp refuses is made canonical by probe.head for a lenient llhttp;
+     strict llhttp; a head llhttp refuses is made canonical by probe.check.head for a lenient llhttp;
   3. llhttp with its leniency flags alone (tolerates bare LF, obs-fold, space before a colon,
      HTTP/1.2, chunked with Content-Length; NOT repeated Content-Length nor lines without a
      colon, so it is not enough on its own);
@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import httptools  # noqa: E402
 
-from probe.head import HeadError, canonical, head_end  # noqa: E402
+from probe.check.head import HeadError, canonical, head_end  # noqa: E402
 
 ANSWER = (b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sun, 29 Nov 2026 18:00:00 GMT\r\n"
           b"Content-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n"

@@ -337,7 +337,7 @@ def main():
             if options.uvloop:
                 sys.exit("latency_truth: uvloop is not installed (pip install uvloop)")
     if options.client_processes is None:
-        from probe.workers import usable_cpus
+        from probe.runtime import usable_cpus
 
         options.client_processes = usable_cpus() if options.rate > 100 else 1
     print(f"machine: {_lab.machine()}")

@@ -53,14 +53,15 @@ sys.path.insert(0, str(HERE))
 import _lab  # noqa: E402,F401  (this checkout's probe, here and in `python -m probe` below)
 from probe import sla  # noqa: E402
 from probe.result import CheckResult  # noqa: E402
+# The store's insides: the bench fills a database at the speed of bulk SQL, as the writer would.
+from probe.store.codec import _Codec  # noqa: E402
+from probe.store.histograms import _encode_histogram  # noqa: E402
+from probe.store.rollups import _RollupDeltas  # noqa: E402
+from probe.store.schema import _CHECK_COLUMNS  # noqa: E402
 from probe.store import (  # noqa: E402
     HOUR_MS,
     Store,
-    _CHECK_COLUMNS,
-    _Codec,
-    _encode_histogram,
-    _RollupDeltas,
-    _write_transaction,
+    write_transaction,
     latency_bucket,
 )
 
@@ -180,7 +181,7 @@ def build(path: Path, endpoints: int, interval_s: float, say) -> dict:
     timings: dict[str, float] = {}
 
     started = time.perf_counter()
-    with _write_transaction(conn):
+    with write_transaction(conn):
         # Endpoints, settings, labels and certificates through the store's codec, from one
         # real-looking check of each endpoint.
         ep_rows = []

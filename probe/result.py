@@ -25,7 +25,8 @@ DEGRADED_CLASSES = ("too_slow", "cert_expiring")
 PROBE_ERROR = "probe_error"
 NOT_MADE_CLASSES = (PROBE_ERROR,)
 ERROR_CLASSES = DOWN_CLASSES + DEGRADED_CLASSES + NOT_MADE_CLASSES
-STATES = ("up", "degraded", "down")
+UP, DEGRADED, DOWN = "up", "degraded", "down"
+STATES = (UP, DEGRADED, DOWN)
 
 # The keys of `probe check --json`, in order.
 JSON_KEYS = (

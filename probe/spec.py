@@ -87,3 +87,12 @@ def is_ip_address(host: str | None) -> bool:
     except ValueError:
         return False
     return True
+
+
+LOOPBACK_NAMES = ("localhost",)
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: what never leaves the machine."""
+    host = host.strip("[]")
+    return host.lower() in LOOPBACK_NAMES or (is_ip_address(host) and ipaddress.ip_address(host).is_loopback)

@@ -1,6 +1,7 @@
 """Text that reaches a terminal or a log line: names and free text are refused at input when
 they hold control characters, and whatever reaches a terminal anyway is shown escaped, never
-obeyed (no escape sequence, line break, NUL or bidirectional override gets through)."""
+obeyed (no escape sequence, line break, NUL or bidirectional override gets through). Also
+plain-text tables for the terminal, and durations as the config writes them."""
 
 from __future__ import annotations
 
@@ -69,3 +70,27 @@ class PrintableFormatter(logging.Formatter):
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = printable(record.message)
         return super().formatMessage(record)
+
+
+def say_duration(seconds: float) -> str:
+    """Seconds as the config would write them: 90 -> '1m30s', 0.5 -> '500ms'."""
+    if seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    parts = []
+    rest = seconds
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if rest >= size:
+            parts.append(f"{int(rest // size)}{unit}")
+            rest -= (rest // size) * size
+    if rest or not parts:
+        parts.append(f"{rest:g}s")
+    return "".join(parts)
+
+
+
+def text_table(rows: list[tuple[str, ...]]) -> str:
+    rows = [tuple(printable(cell) for cell in row) for row in rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join([cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]).rstrip() for row in rows
+    )

@@ -21,6 +21,13 @@ _UNSAFE = re.compile(rb'[\x00-\x20"<>`{}\x7f-\xff]')
 _SPLIT = re.compile(r"\A([A-Za-z][A-Za-z0-9+.\-]*:)?(//[^/?#]*)?(.*)\Z", re.DOTALL)
 
 
+def _split(text: str) -> tuple[str | None, str | None, str]:
+    """(scheme, //authority, the rest) of any text: each part is optional, so it always matches."""
+    match = _SPLIT.match(text)
+    assert match is not None
+    return match.group(1), match.group(2), match.group(3)
+
+
 class BadHost(ValueError):
     """A host name that cannot be sent: a space or control character, or one IDNA rejects."""
 
@@ -64,7 +71,7 @@ def request_url(url: str) -> URL:
     problem = host_problem(url)
     if problem is not None:
         raise BadHost(f"{url!r} {problem}")
-    scheme, authority, rest = _SPLIT.match(url).groups()
+    scheme, authority, rest = _split(url)
     if authority is None:
         return URL(percent_encode(url.encode("utf-8", "surrogateescape")), encoded=True)
     parsed = URL(f"{scheme or 'https:'}{authority}/")  # the host IDNA-encoded, user and port read
@@ -79,7 +86,7 @@ def request_url(url: str) -> URL:
 def redirect_target(base: URL, location: bytes) -> URL:
     """Where a `Location` (the raw bytes of its value) leads from `base`, as browsers read it."""
     text = location.decode("utf-8", "surrogateescape")
-    scheme, authority, _ = _SPLIT.match(text).groups()
+    scheme, authority, _ = _split(text)
     if authority is not None:  # absolute, or scheme-relative: a host of its own
         return request_url(text if scheme else f"{base.scheme}:{text}")
     return base.join(URL(percent_encode(location), encoded=True))

@@ -275,7 +275,7 @@ def test_secret_url_is_not_echoed():
 
 
 def incident(severity=Severity.BLOCKING):
-    from probe.workdays import WorkCalendar
+    from probe.sla import WorkCalendar
     from probe.sla import incident_deadlines
 
     ack, fix = incident_deadlines(T0, severity, WorkCalendar())
@@ -639,7 +639,7 @@ def test_a_name_with_a_line_break_is_mailed_on_one_subject_line(smtp, certs, tmp
 
 def test_any_delivery_error_is_retried_with_backoff_never_in_a_spin(tmp_path, monkeypatch, caplog):
     """Whatever a delivery raises, the message waits its retry delay, then fails for good."""
-    import probe.alerts as alerts_module
+    import probe.alerts.alerter as alerts_module
 
     calls = []
 
@@ -662,7 +662,7 @@ def test_any_delivery_error_is_retried_with_backoff_never_in_a_spin(tmp_path, mo
 def test_an_outcome_the_outbox_cannot_take_is_not_retried_at_once(tmp_path, monkeypatch):
     """Delivered, but the database refuses to record it (locked, full): the message waits
     before it is tried again, instead of being sent again and again."""
-    import probe.alerts as alerts_module
+    import probe.alerts.alerter as alerts_module
 
     calls = []
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from loops import arun, event_loop_kind  # noqa: F401  (every test on both loops)
-from probe import http1
+from probe.check import wire as http1
 from probe.check import BODY_CAP, CheckSpec, check, check_many
 from probe.result import JSON_KEYS
 from servers import (
@@ -493,7 +493,8 @@ def _connect_to(infos, certs):
     """http1.connect over these addresses, then one GET: (status, the address connected to)."""
     from yarl import URL
 
-    from probe.http1 import Trace, Wire, connect, request_head
+    from probe.check.http1 import request_head
+    from probe.check.wire import Trace, Wire, connect
     from probe.spec import tls_context
 
     async def go():

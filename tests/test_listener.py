@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 from probe.store import Store
-from probe.web import start_web
+from probe.daemon.web import start_web
 from servers import refused_port, respond
 from test_daemon import RUNNING, config_text, no_daemon_left_behind  # noqa: F401 - the fixture
 from test_web import View, database  # noqa: F401 - the fixture

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from probe import maintenance
+from probe.store import maintenance
 from probe.store import Store
 from servers import respond
 from test_daemon import Daemon, checks_of, config_text, no_daemon_left_behind  # noqa: F401 - the fixture

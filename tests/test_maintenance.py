@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from probe import config as config_module
-from probe import maintenance
+from probe.store import maintenance
 from probe.store import Store
 
 sys.path.insert(0, str(Path(__file__).parent))

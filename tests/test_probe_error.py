@@ -133,7 +133,7 @@ def test_a_probe_error_is_not_rechecked_quickly_as_a_down_check_is():
     from types import SimpleNamespace
 
     from probe.config import Endpoint
-    from probe.scheduler import Scheduler
+    from probe.schedule import Scheduler
     from probe.spec import CheckSpec
 
     calls = []

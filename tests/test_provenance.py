@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from probe import maintenance
+from probe.store import maintenance
 from probe.store import Store
 
 sys.path.insert(0, str(Path(__file__).parent))

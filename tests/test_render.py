@@ -303,10 +303,10 @@ def test_default_filename(model):
 
 
 def test_every_language_has_every_label():
-    for table in (render.MESSAGES, render.ERROR_CLASSES, render.MONTHS, render.DEADLINE_UNITS):
+    for table in (render.MESSAGES, render.ERROR_LABELS, render.MONTHS, render.DEADLINE_UNITS):
         assert set(table) == set(render.LANGUAGES)
     assert render.MESSAGES["fr"].keys() == render.MESSAGES["en"].keys()
-    assert render.ERROR_CLASSES["fr"].keys() == render.ERROR_CLASSES["en"].keys()
+    assert render.ERROR_LABELS["fr"].keys() == render.ERROR_LABELS["en"].keys()
 
 
 def test_unknown_language_is_refused(model):

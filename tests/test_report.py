@@ -284,7 +284,7 @@ def october(tmp_path_factory):
 def declare_config_windows(config: Path, db: Path, at: float) -> None:
     """What a daemon start at ``at`` does with the config's maintenance windows."""
     from probe import config as config_module
-    from probe import maintenance
+    from probe.store import maintenance
     from probe.store import Store
 
     with Store.open(db) as store:

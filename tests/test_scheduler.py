@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from probe.check import CheckSpec
 from probe.config import Endpoint
-from probe.scheduler import Scheduler, next_due, phase_offsets
+from probe.schedule import Scheduler, next_due, phase_offsets
 
 
 def endpoint(name, interval=1.0, confirm=2, url="https://a.example/"):

@@ -35,7 +35,7 @@ from probe.sla import (
     truncate_percent,
     unmonitored,
 )
-from probe.workdays import WorkCalendar
+from probe.sla import WorkCalendar
 
 PARIS = ZoneInfo("Europe/Paris")
 HOUR = 3600

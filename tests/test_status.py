@@ -2,10 +2,10 @@
 
 import time
 
-from probe import status
+from probe.report import status
 from probe.result import parse_iso
 from probe.store import Store, Writer
-from probe.web import status_model
+from probe.daemon.web import status_model
 from test_web import check, make_config
 
 

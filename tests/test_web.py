@@ -15,9 +15,9 @@ import pytest
 from probe import config as config_module
 from probe.alerts import AlertSettings, Alerter, Webhook
 from probe.result import CheckResult
-from probe.scheduler import Stats
+from probe.schedule import Stats
 from probe.store import Writer
-from probe.web import LiveResults, parse_listen, start_web, status_model
+from probe.daemon.web import LiveResults, parse_listen, start_web, status_model
 
 HOSTILE = "<script>alert(1)</script>"
 PARIS = ZoneInfo("Europe/Paris")
@@ -159,7 +159,8 @@ def test_day_bars_agree_with_the_accounting(database):
     """The fast path (no outage: 100 %) and the sliced runs give what sla.availability
     gives over each day with all the runs."""
     from probe import sla
-    from probe.report import local_days, runs_around
+    from probe.report import local_days
+    from probe.store import runs_around
     from probe.store import Store
 
     cfg = make_config(database)

@@ -1,4 +1,4 @@
-"""`probe.http1.Wire`: its own socket handling, and timings that a busy prober does not lengthen.
+"""`probe.check.wire.Wire`: its own socket handling, and timings that a busy prober does not lengthen.
 
 The prober's event loop is made busy with `time.sleep` (it holds the loop, not the servers, which
 run in their own thread), at moments where data is known to be waiting in the kernel."""
@@ -14,9 +14,10 @@ from loops import arun, event_loop_kind  # noqa: F401  (every test on both loops
 from servers import redirect, respond
 from yarl import URL
 
-from probe import http1
+from probe.check import kernel as http1
 from probe.check import CheckSpec, check
-from probe.http1 import Trace, Wire, connect, request_head
+from probe.check.http1 import request_head
+from probe.check.wire import Trace, Wire, connect
 from probe.spec import tls_context
 
 BUSY = 0.6  # seconds the prober's event loop is held

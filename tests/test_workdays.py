@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from probe.workdays import Deadline, WorkCalendar, parse_deadline
+from probe.sla import Deadline, WorkCalendar, parse_deadline
 
 PARIS = ZoneInfo("Europe/Paris")
 HOUR = 3600

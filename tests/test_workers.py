@@ -4,8 +4,8 @@ import asyncio
 
 from probe.check import CheckSpec
 from probe.config import Endpoint
-from probe.scheduler import Scheduler, phase_offsets
-from probe.workers import deal
+from probe.schedule import Scheduler, phase_offsets
+from probe.schedule import deal
 
 
 def endpoint(name, interval=60.0):

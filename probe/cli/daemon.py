@@ -1,0 +1,128 @@
+"""`probe run`, `probe config check` and `probe status`: the daemon, its config, and what it sees now."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from probe.text import json_text, printable
+
+from .options import _converter, _echo_lines, cli, history_options, load_config, open_store
+
+
+@cli.command()
+@history_options
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              default="INFO", show_default=True)
+@click.option("--listen", metavar="HOST:PORT", callback=_converter(lambda v: _parse_listen(v), "address"),
+              help="Serve /metrics, /status.json and the status page there "
+                   "(loopback only, unless $PROBE_LISTEN_TOKEN sets a bearer token).")
+def run(config_path, db_path, log_level, listen):
+    """Run the daemon: check every endpoint on schedule and record every check.
+
+    Stops cleanly on SIGTERM or Ctrl-C (a second Ctrl-C exits at once); SIGHUP reloads the
+    config (a broken one is refused and the running one kept). One daemon per database.
+
+    \b
+    Exit status:
+      0   stopped by a signal
+      71  --listen cannot bind
+      73  the database cannot be opened
+      74  the database was deleted or replaced while running (a restart makes a new one)
+      75  another daemon is running on the database (its pid, host and start are named)
+      78  configuration error
+
+    \b
+    Example:
+      probe run --config /etc/probe/probe.toml
+    """
+    from probe import daemon
+
+    daemon.setup_logging(log_level.upper())
+    token = os.environ.get("PROBE_LISTEN_TOKEN") or None  # not a flag: it would show in ps
+    sys.exit(daemon.run(config_path, db_path, listen, token))
+
+
+def _parse_listen(value):
+    from probe.daemon.web import parse_listen
+
+    return parse_listen(value)
+
+
+@cli.group("config")
+def config_group():
+    """Validate a config file."""
+
+
+@config_group.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+def config_check(file):
+    """Validate FILE and explain what probe will do with it.
+
+    \b
+    Example:
+      probe config check /etc/probe/probe.toml
+    """
+    cfg = load_config(file, required=True)
+    from probe.spec import describe_status_list, public_url
+    from probe.text import say_duration
+
+    _echo_lines(f"{file}: OK")
+    for where in cfg.unset_secrets:
+        click.echo(printable(f"warning: {where} is not set in the environment: `probe run` and `probe alert test`"
+                             " will refuse to start without it"), err=True)
+    _echo_lines(f"database: {cfg.probe.database}   site: {cfg.probe.site}   retention: {cfg.probe.retention_days} days")
+    _echo_lines(f"SLA: {cfg.sla.target} % in {cfg.sla.timezone}, holidays {cfg.sla.holidays}, confirm {cfg.sla.confirm}")
+    _echo_lines(f"{len(cfg.endpoints)} endpoint(s):")
+    for e in cfg.endpoints:
+        spec = e.spec
+        expect = [f"status {describe_status_list(spec.expect_status)}"]
+        if spec.expect_body is not None:
+            expect.append(f"body contains {spec.expect_body!r}")
+        if spec.max_latency:
+            expect.append(f"degraded over {say_duration(spec.max_latency)}")
+        headers = ", ".join(f"{name}: ***" for name, _ in spec.headers)
+        _echo_lines(f"  {e.name}: {spec.method} {public_url(spec.url)} every {say_duration(e.interval)}, timeout {say_duration(spec.timeout)},"
+                    f" TLS >= {spec.min_tls}, {'; '.join(expect)}; outage after {e.confirm} down checks"
+                    + (f"; at most {e.severity_cap}" if e.severity_cap else "")
+                    + (f"; headers {headers}" if headers else ""))
+    if not cfg.endpoints:
+        _echo_lines("  (none: `probe run` needs at least one [[endpoint]])")
+    for m in cfg.maintenance:
+        who = ", ".join(m.endpoints) if m.endpoints else "all endpoints"
+        if m.every:
+            from probe.config import WEEKDAYS
+
+            days = ", ".join(WEEKDAYS[d] for d in m.every)
+            _echo_lines(f"maintenance: every {days} at {m.at} for {say_duration(m.duration)} ({who}) {m.reason}".rstrip())
+        else:
+            _echo_lines(f"maintenance: {m.start.isoformat()} to {m.end.isoformat()} ({who}) {m.reason}".rstrip())
+
+
+@cli.command()
+@history_options
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per endpoint per line.")
+def status(config_path, db_path, as_json):
+    """Each endpoint's state, since when, its last check, the daemon's lag, and availability
+    over the last 24 hours and 30 days.
+
+    \b
+    Example:
+      probe status --config /etc/probe/probe.toml
+    """
+    import time as clock
+
+    from probe.report import status as status_module
+
+    cfg = load_config(config_path)
+    store = open_store(cfg, db_path)
+    with store:
+        report = status_module.collect(store, cfg, clock.time())
+    if as_json:
+        click.echo(json_text(report["daemon"]))
+        for row in report["endpoints"]:
+            click.echo(json_text(row))
+    else:
+        _echo_lines(status_module.format_text(report))

@@ -1,0 +1,205 @@
+"""`probe export`, `probe import`, `probe backup` and `probe report`: the stored history and the
+monthly evidence."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from probe.text import json_text, printable
+
+from .options import (
+    ProbeError,
+    _default_config,
+    cli,
+    database_path,
+    declare_maintenance,
+    history_options,
+    load_config,
+    open_store,
+    parse_time_option,
+)
+
+
+@cli.command("export")
+@history_options
+@click.option("--endpoint", help="Only this endpoint.")
+@click.option("--since", help="From this time (ISO 8601; without offset: UTC).")
+@click.option("--until", help="Up to this time, excluded.")
+@click.option("--output", "-o", type=click.File("w"), default="-", help="File to write (default: stdout).")
+def export_command(config_path, db_path, endpoint, since, until, output):
+    """Write checks as JSON Lines: the keys of `probe check --json` plus endpoint,
+    interval_s and site; then the paper trail (maintenance windows, incidents recorded by hand,
+    acknowledgements, daemon runs, imports), one record a line, for `probe import`.
+
+    \b
+    Example:
+      probe export --since 2026-10-01 --until 2026-11-01 -o october.jsonl
+    """
+    import time as clock
+
+    from probe.store import StoreError, export_jsonl
+
+    cfg = load_config(config_path)
+    since, until = parse_time_option(since), parse_time_option(until)
+    store = open_store(cfg, db_path)
+    with store:
+        if cfg:
+            declare_maintenance(store, cfg, clock.time())
+        try:
+            lines = export_jsonl(store, output, endpoint, since, until)
+        except StoreError as exc:
+            raise ProbeError(str(exc)) from None
+    if output is not sys.stdout and output.name != "<stdout>":
+        click.echo(printable(f"exported {lines} checks to {output.name}"), err=True)
+
+
+@cli.command("import")
+@history_options
+@click.argument("file", type=click.File("rb"))
+@click.option("--skip-errors", is_flag=True, help="Skip bad lines (listed) instead of importing nothing.")
+@click.option("--future", is_flag=True, help="Accept checks dated more than a day ahead of now.")
+def import_command(config_path, db_path, file, skip_errors, future):
+    """Read checks from JSON Lines (the format of `probe export`), to back-fill or migrate
+    history. Importing the same file twice adds nothing. A check dated before 1970, or more
+    than a day ahead of now (without --future), is a bad line.
+
+    \b
+    Example:
+      probe import october.jsonl --db /var/lib/probe/probe.db
+    """
+    import time as clock
+
+    from probe.store import StoreError, import_jsonl
+
+    cfg = load_config(config_path)
+    store = open_store(cfg, db_path, must_exist=False)
+    started = clock.perf_counter()
+    with store:
+        try:
+            stats = import_jsonl(store, file, skip_errors=skip_errors, future=future)
+        except StoreError as exc:
+            raise ProbeError(f"{file.name}: {exc}; nothing was imported") from None
+    for error in stats.errors:
+        click.echo(printable(f"{file.name}: skipped {error}"), err=True)
+    pruned = f", {stats.skipped_pruned} older than the history kept" if stats.skipped_pruned else ""
+    click.echo(f"imported {stats.added} checks ({stats.skipped_duplicates} already present{pruned})"
+               f" in {clock.perf_counter() - started:.1f}s")
+
+
+@cli.command()
+@history_options
+@click.argument("dest", type=click.Path())
+@click.option("--rotate", type=click.IntRange(1, 10000),
+              help="DEST is a directory: write probe-YYYYMMDD-HHMMSS.db there and keep the newest N.")
+def backup(config_path, db_path, dest, rotate):
+    """Copy the database consistently (SQLite's online backup, safe while the daemon
+    writes), then check the copy with integrity_check.
+
+    \b
+    Example:
+      probe backup /var/backups/probe.db
+    """
+    import time as clock
+    from pathlib import Path
+
+    from probe.store import StoreError
+    from probe.store import backup as backup_database
+
+    cfg = load_config(config_path)
+    source = database_path(cfg, db_path)
+    target = Path(dest)
+    try:
+        target.exists()
+    except OSError as exc:  # a name too long, say
+        raise ProbeError(f"cannot back up to {dest}: {exc.strerror}") from None
+    if rotate or target.is_dir():
+        if not target.is_dir():
+            raise ProbeError(f"{dest}: not a directory (with --rotate, DEST is a directory)")
+        target = target / clock.strftime("probe-%Y%m%d-%H%M%S.db", clock.gmtime())
+    try:
+        written = backup_database(source, target)
+    except StoreError as exc:
+        raise ProbeError(str(exc)) from None
+    click.echo(printable(f"backed up {source} to {written} ({os.path.getsize(written)} bytes, integrity ok)"))
+    if rotate:
+        copies = sorted(Path(dest).glob("probe-*.db"))
+        for old in copies[:-rotate]:
+            old.unlink()
+            click.echo(f"removed old backup {old}")
+
+
+@cli.command()
+@history_options
+@click.option("--month", help="YYYY-MM (default: the last complete month).")
+@click.option("--format", "fmt", type=click.Choice(["html", "json"]), default="html", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="File to write (HTML default: probe-report-YYYY-MM.html; JSON default: stdout).")
+@click.option("--output-dir", type=click.Path(file_okay=False), help="Write the report in this directory.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), help="Language (default: [report] language).")
+@click.option("--endpoint", "endpoints", multiple=True, help="Only these endpoints (repeatable).")
+@click.option("--templates", type=click.Path(exists=True, file_okay=False),
+              help="A directory of templates that override the packaged ones.")
+@click.option("--as-of", "as_of_text", metavar="TIME",
+              help="Make the report as it was at TIME (ISO 8601; without offset: the SLA's time zone;"
+                   " default: now). The same TIME gives the same report.")
+def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints, templates, as_of_text):
+    """Write the monthly availability report against the SLA target, as of now or --as-of.
+
+    \b
+    Example:
+      probe report --config /etc/probe/probe.toml --month 2026-10 --lang en
+      probe report --month 2026-10 --as-of 2026-11-02T09:00 --format json
+    """
+    import time as clock
+    from pathlib import Path
+
+    from probe import render
+    from probe import report as report_module
+
+    cfg = load_config(config_path) or _default_config(db_path)
+    now = clock.time()
+    as_of = parse_time_option(as_of_text, cfg.sla.timezone) if as_of_text else now
+    if as_of > now:
+        raise ProbeError(f"--as-of {as_of_text} is in the future: a report is made as of now at the latest")
+    try:
+        year, month_number = (report_module.parse_month(month) if month
+                              else report_module.last_complete_month(as_of, cfg.sla.timezone))
+        if not (1970, 1) <= (year, month_number) <= (9999, 11):  # the month after must be a date too
+            raise ValueError(f"{month!r} is not a month probe reports on (1970-01 to 9999-11)")
+        report_module.check_month_begun(year, month_number, as_of, cfg.sla.timezone)
+    except ValueError as exc:
+        raise ProbeError(str(exc)) from None
+    for name in endpoints:
+        if cfg.endpoints and cfg.endpoint(name) is None:
+            raise ProbeError(f"no endpoint named {name!r} in {cfg.path}")
+    store = open_store(cfg, db_path)
+    with store:
+        known = [e.name for e in store.endpoints()]
+        names = list(endpoints) or ([e.name for e in cfg.endpoints] if cfg.endpoints else known)
+        for name in names:
+            if name not in known and not cfg.endpoints:
+                raise ProbeError(f"no endpoint named {name!r} in {store.path}")
+        declare_maintenance(store, cfg, now)
+        context = report_module.ReportContext(cfg, store, year, month_number, as_of, lang or cfg.report.language)
+        model = report_module.build(context, names)
+    if fmt == "json":
+        text = json_text(model, indent=2)
+        if output is None and output_dir is None:
+            click.echo(text)
+            return
+    else:
+        text = render.render_html(model, template_dir=templates, lang=lang)
+    target = Path(output) if output else Path(render.default_filename(model))
+    if fmt == "json" and not output:
+        target = target.with_suffix(".json")
+    if output_dir:
+        target = Path(output_dir) / target.name
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ProbeError(f"cannot write {target}: {exc.strerror}") from None
+    click.echo(printable(f"wrote {target}"), err=True)

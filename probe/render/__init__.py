@@ -1,0 +1,43 @@
+"""The report as people read it: labels and formats per language, SVG charts, the HTML page from
+the templates (a user's template directory overrides them)."""
+
+from probe.labels import ERROR_LABELS, NBSP, NNBSP, format_duration
+
+from .charts import availability_chart, latency_chart
+from .formats import (
+    default_filename,
+    format_date,
+    format_datetime,
+    format_deadline,
+    format_integer,
+    format_month,
+    format_number,
+    format_percent,
+)
+from .html import PARALLEL_MIN, make_environment, render_html
+from .i18n import DEADLINE_UNITS, LANGUAGES, MESSAGES, MONTHS, check_language
+
+__all__ = [
+    "ERROR_LABELS",
+    "NBSP",
+    "NNBSP",
+    "format_duration",
+    "availability_chart",
+    "check_language",
+    "DEADLINE_UNITS",
+    "default_filename",
+    "format_date",
+    "format_datetime",
+    "format_deadline",
+    "format_integer",
+    "format_month",
+    "format_number",
+    "format_percent",
+    "LANGUAGES",
+    "latency_chart",
+    "make_environment",
+    "MESSAGES",
+    "MONTHS",
+    "PARALLEL_MIN",
+    "render_html",
+]

@@ -1,0 +1,75 @@
+"""Each package's face (its __all__) is frozen here: a name leaves or joins a face on purpose,
+with this list changed in the same commit. The daemon, the CLI, the tests and bench/ import faces."""
+import importlib
+
+import pytest
+
+FACES = {
+    "probe.alerts": [
+        "AlertSettings", "Alerter", "DeliveryError", "Email", "Incident", "Route", "Webhook", "compose",
+        "deliver", "is_loopback", "parse_alerts", "send_test",
+    ],
+    "probe.check": [
+        "BODY_CAP", "CheckSpec", "MAX_REDIRECTS", "USER_AGENT", "check", "check_many", "one_line", "run_many",
+        "verdict", "workers_for",
+    ],
+    "probe.cli": [
+        "EXIT_CRITICAL", "EXIT_OK", "EXIT_UNKNOWN", "EXIT_WARNING", "ProbeError", "cli", "main",
+    ],
+    "probe.config": [
+        "AlertSettings", "Config", "ConfigError", "DEADLINE", "DEFAULT_DEADLINES", "ENDPOINT_KEYS",
+        "ESCALATED", "Email", "Endpoint", "MAINTENANCE_KEYS", "Maintenance", "OPENED", "PROBE_KEYS",
+        "ProbeSettings", "REPORT_KEYS", "RESOLVED", "ReportSettings", "Route", "SEVERITIES", "SLASettings",
+        "SLA_KEYS", "TOP_KEYS", "WEEKDAYS", "Webhook", "Where", "check_ca_file", "check_url",
+        "default_database", "duration_in", "from_dict", "load", "parse_alerts", "parse_duration",
+        "parse_header", "parse_status_list",
+    ],
+    "probe.daemon": [
+        "Daemon", "DaemonLock", "DatabaseInUse", "EXIT_CANTCREAT", "EXIT_CONFIG", "EXIT_DATABASE_LOST",
+        "EXIT_LISTEN", "EXIT_RUNNING", "LiveResults", "StartupError", "notify", "parse_listen", "run",
+        "setup_logging", "start_web", "status_model", "watchdog_interval",
+    ],
+    "probe.render": [
+        "DEADLINE_UNITS", "ERROR_LABELS", "LANGUAGES", "MESSAGES", "MONTHS", "NBSP", "NNBSP", "PARALLEL_MIN",
+        "availability_chart", "check_language", "default_filename", "format_date", "format_datetime",
+        "format_deadline", "format_duration", "format_integer", "format_month", "format_number",
+        "format_percent", "latency_chart", "make_environment", "render_html",
+    ],
+    "probe.report": [
+        "PARALLEL_MIN", "ReportContext", "build", "check_month_begun", "incidents", "iso_local",
+        "last_complete_month", "local_days", "maintenance_windows", "parse_month", "runs_around", "status",
+    ],
+    "probe.schedule": [
+        "SEND_EVERY", "Scheduler", "Stats", "WorkerPool", "auto_workers", "deal", "next_due", "phase_offsets",
+    ],
+    "probe.sla": [
+        "BLIP", "COVERAGE_FACTOR", "Check", "DEFAULT_DEADLINES", "DEGRADATION", "DEGRADED", "DOWN",
+        "DayFigures", "Deadline", "Declared", "EndpointFigures", "Episode", "Interval", "LATE_POLICIES",
+        "MET", "MISSED", "OPEN", "OUTAGE", "Occurrence", "Run", "SEVERITY_OF_CLASS", "Severity", "UP",
+        "WEEKDAYS", "Window", "WorkCalendar", "availability", "classify", "clip", "coverage_end",
+        "deadline_pairs", "deadline_status", "episodes", "excused_intervals", "expand_weekly", "fix_time",
+        "fold_check", "incident_deadlines", "incident_severity", "intersect", "maintenance_for", "merge",
+        "monitored", "month_period", "occurrences", "parse_deadline", "per_day", "runs_from_checks",
+        "subtract", "to_ms", "total_ms", "truncate_percent", "unmonitored",
+    ],
+    "probe.store": [
+        "COMMIT_INTERVAL", "DaemonRun", "HOUR_MS", "ImportStats", "IncidentRecord", "RETENTION_DAYS",
+        "Rollup", "SCHEMA_VERSION", "Store", "StoreError", "StoredEndpoint", "Writer", "WriterStats",
+        "backup", "bucket_bounds", "check_pages", "export_jsonl", "import_jsonl", "latency_bucket", "log",
+        "maintenance", "merge_histograms", "percentile_from_histogram", "runs_around", "write_transaction",
+    ],
+}
+
+
+@pytest.mark.parametrize("package", sorted(FACES))
+def test_the_face_is_what_it_was_agreed_to_be(package):
+    assert sorted(importlib.import_module(package).__all__) == FACES[package]
+
+
+def test_every_package_has_its_face_frozen_here():
+    import pkgutil
+
+    import probe
+
+    packages = {f"probe.{info.name}" for info in pkgutil.iter_modules(probe.__path__) if info.ispkg}
+    assert packages - {"probe.reports"} == set(FACES)
