@@ -77,10 +77,30 @@ def request_url(url: str) -> URL:
     parsed = URL(f"{scheme or 'https:'}{authority}/")  # the host IDNA-encoded, user and port read
     rest, _, fragment = percent_encode(rest.encode("utf-8", "surrogateescape")).partition("#")
     path, _, query = rest.partition("?")
+    path = remove_dot_segments(path)
     host = parsed.raw_host or ""
     return URL.build(scheme=(scheme or "")[:-1], user=parsed.raw_user, password=parsed.raw_password,
                      host=f"[{host}]" if ":" in host else host, port=parsed.explicit_port, path=path, query_string=query,
                      fragment=fragment, encoded=True)
+
+
+def remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4, as curl and browsers apply it before a request: `/a/../b` is `/b`, and
+    no `..` climbs above the root. Only literal dots count (`%2E` is left as written)."""
+    if "." not in path:
+        return path
+    segments = path.split("/")
+    kept: list[str] = []
+    for number, segment in enumerate(segments):
+        last = number == len(segments) - 1
+        if segment in (".", ".."):
+            if segment == ".." and len(kept) > 1:
+                kept.pop()
+            if last:
+                kept.append("")  # "/a/." and "/a/b/.." end with a slash
+            continue
+        kept.append(segment)
+    return "/".join(kept)
 
 
 def redirect_target(base: URL, location: bytes) -> URL:

@@ -45,7 +45,7 @@ CAFE_BODY = "caf\u00e9 ok\n".encode()
 SPACED = "ok file.txt"  # a file name with a space, written raw in a Location
 LAST_MODIFIED = "Wed, 01 Jan 2020 00:00:00 GMT"  # the mtime of every file of the site
 BIG_FIELDS = 21  # fields of FIELD_SIZE bytes: a head just under 64 KiB
-HUGE_FIELDS = 30  # a head of about 88 KiB: above probe's 64 KiB, below curl's and Chromium's
+HUGE_FIELDS = 30  # a head of about 88 KiB: below curl's limits and Chromium's 256 KiB, as probe's
 FIELD_SIZE = 3000
 
 # One TLS port per case: (certificate, TLS versions, ALPN).

@@ -415,10 +415,10 @@ def test_body_without_length_ends_with_the_connection(servers, certs, spec):
     assert result.state == "up", result.error
 
 
-def test_endless_headers_are_cut_at_64_kib(servers, certs, spec):
+def test_endless_headers_are_cut_at_256_kib(servers, certs, spec):
     target = f"https://127.0.0.1:{servers.serve(endless_head, certs.context())}/"
     result = run(spec(target, timeout=5))
-    assert (result.error_class, result.error) == ("protocol", "bad HTTP answer: response head over 64 KiB")
+    assert (result.error_class, result.error) == ("protocol", "bad HTTP answer: response head over 256 KiB")
 
 
 def test_interim_answers_are_skipped(servers, certs, spec):

@@ -94,10 +94,10 @@ def _head_of(size: int) -> bytes:
 
 
 def test_the_64_kib_limit_on_the_head_is_exact(servers, certs, spec):
-    at_limit = run(spec(_serve(servers, certs, _head_of(64 * 1024) + b"ok"), expect_body="ok"))
+    at_limit = run(spec(_serve(servers, certs, _head_of(256 * 1024) + b"ok"), expect_body="ok"))
     assert at_limit.state == "up", at_limit.error
-    over = run(spec(_serve(servers, certs, _head_of(64 * 1024 + 1) + b"ok")))
-    assert (over.error_class, over.error) == ("protocol", "bad HTTP answer: response head over 64 KiB")
+    over = run(spec(_serve(servers, certs, _head_of(256 * 1024 + 1) + b"ok")))
+    assert (over.error_class, over.error) == ("protocol", "bad HTTP answer: response head over 256 KiB")
 
 
 # ------------------------------------------------------------------- interim answers, ALPN

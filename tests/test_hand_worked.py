@@ -619,8 +619,6 @@ def test_november_before_the_data_stop(tmp_path):
         None, "open", "open", 420)
 
 
-@pytest.mark.xfail(strict=True, reason="an ongoing incident's duration runs to its last check's coverage"
-                   " end, past the as-of time (750 s where 420 s had elapsed)")
 def test_november_before_the_data_stop_lasts_up_to_the_as_of_time_only(tmp_path):
     config, _ = write_month(tmp_path, [november()])
     shop = section(report(config, "2026-11", "2026-11-20T09:57+01:00"), "shop")

@@ -107,22 +107,10 @@ CASES = (
 
 # Where probe disagrees with curl and browsers: (server, case) -> the disagreement.
 DISAGREES = {
-    (server, "huge_head"): "a response head above 64 KiB is a protocol error for probe; curl (100 KiB a field) "
-                           "and Chromium (256 KiB) read it"
-    for server in ("nginx", "apache", "lighttpd", "node", "python")
-}
-DISAGREES |= {
     (server, "h2_only"): "an HTTP/2-only server is down for probe (it offers only http/1.1); curl and browsers "
                          "offer h2 by ALPN and get the page"
     for server in ("haproxy", "node")
 }
-
-# A server that resolves "/../" itself (lighttpd, http.server) hides it; the others answer 400 or 404.
-DOT_SEGMENTS = ("dot segments of an absolute URL (given, or in Location) are sent as they are; curl and browsers "
-                "remove them (RFC 3986 5.2.4), /../ok.txt is /ok.txt")
-DISAGREES |= {(server, case): DOT_SEGMENTS for server in ("nginx", "apache", "haproxy", "node")
-              for case in ("redirect_absolute_dot_segments", "url_with_dot_segments")}
-DISAGREES["apache", "redirect_dot_segments"] = DOT_SEGMENTS + " (Apache makes a relative Location absolute)"
 
 # Servers that cannot serve a case (see realservers.py) leave it out.
 SERVED = [(name, case) for name, server in SERVERS.items() for case in CASES

@@ -11,7 +11,7 @@ from .codings import RAW_CAP_FACTOR, Decoder, codings
 from .head import HeadError, canonical, head_end
 from .trace import _parser_reason
 
-HEAD_CAP = 64 * 1024  # bytes of status line and headers accepted at most
+HEAD_CAP = 256 * 1024  # bytes of status line and headers accepted at most, as Chromium accepts
 
 
 _HTTP11_OR_10 = (b"HTTP/1.1 ", b"HTTP/1.0 ")

@@ -52,8 +52,9 @@ class IncidentRules:
 def _incident_row(rules: IncidentRules, *, record, start, fixed_at, last_seen, severity, error_class,
                   source, summary, downtime, excused) -> dict:
     """``last_seen``: where an incident not fixed (as of the as-of time) is known to last
-    until: its last check's coverage, or the as-of time for one recorded by hand."""
-    end = fixed_at if fixed_at is not None else last_seen
+    until: its last check's coverage, or the as-of time for one recorded by hand. An incident
+    not fixed has lasted, as of the as-of time, no longer than up to that time."""
+    end = fixed_at if fixed_at is not None else min(last_seen, rules.now)
     # An incident entirely inside maintenance has no deadline to miss.
     in_maintenance = bool(excused) and not sla.subtract([(start, max(end, start + 0.001))], excused)
     if in_maintenance:
