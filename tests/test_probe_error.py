@@ -156,3 +156,19 @@ def test_a_probe_error_is_not_rechecked_quickly_as_a_down_check_is():
     scheduler = asyncio.run(main())
     # the first regular check within the interval, and no quick re-check of a check not made
     assert scheduler.stats.retries == 0 and len(calls) <= 1
+
+
+def test_probe_check_says_unknown_when_it_could_not_make_a_check():
+    """Nagios' UNKNOWN (3) for a check not made; a real outage elsewhere still says CRITICAL."""
+    from probe.cli.check import exit_status
+    from probe.result import CheckResult
+
+    def result(state, error_class=None):
+        return CheckResult(url="https://a.example/", at=0.0, state=state, error_class=error_class)
+
+    not_made = result("down", "probe_error")
+    assert exit_status([result("up"), not_made]) == 3
+    assert exit_status([result("degraded", "too_slow"), not_made]) == 3
+    assert exit_status([result("down", "connect"), not_made]) == 2
+    assert exit_status([result("up"), result("degraded", "too_slow")]) == 1
+    assert exit_status([result("up")]) == 0

@@ -50,3 +50,43 @@ def test_an_outage_across_a_hole_is_down_since_its_start(tmp_path):
           + [(now - 3 * 3600 + i * 60, "down") for i in range(10)])
     since, page_since, state = since_of(db, now - 3 * 3600 + 600)
     assert state == "down" and since == page_since == now - 5 * 3600
+
+
+def _late_window_config(db, start, end, policy):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from probe import config as config_module
+
+    paris = ZoneInfo("Europe/Paris")
+    local = [datetime.fromtimestamp(t, paris).strftime("%Y-%m-%dT%H:%M") for t in (start, end)]
+    return config_module.from_dict({
+        "probe": {"database": str(db)},
+        "sla": {"late_maintenance": policy},
+        "endpoint": [{"name": "api", "url": "https://api.example.com/health"}],
+        "maintenance": [{"start": local[0], "end": local[1], "reason": "said after the fact"}],
+    }, "probe.toml")
+
+
+def test_status_excuses_a_late_window_only_as_the_report_does(tmp_path):
+    """A window first seen after the outage it covers excuses nothing under "count" (the
+    default) in `probe status` and on the status page, as in the report; "exclude" excuses it."""
+    from probe.store.maintenance import declare_from_config
+
+    now = time.time() // 60 * 60
+    # 3 h of checks a minute apart; down for 30 min from 2 h ago
+    write(tmp_path / "count.db", [(now - 3 * 3600 + i * 60, "down" if 60 <= i < 90 else "up") for i in range(180)])
+    write(tmp_path / "exclude.db", [(now - 3 * 3600 + i * 60, "down" if 60 <= i < 90 else "up") for i in range(180)])
+    shown = {}
+    for policy in ("count", "exclude"):
+        db = tmp_path / f"{policy}.db"
+        cfg = _late_window_config(db, now - 2 * 3600 - 600, now - 3600, policy)
+        with Store.open(db) as store:
+            declare_from_config(store, cfg, now)  # first seen now: after the window began
+            row = next(r for r in status.collect(store, cfg, now)["endpoints"] if r["endpoint"] == "api")
+            page = next(r for r in status_model(store, cfg, now)["endpoints"] if r["endpoint"] == "api")
+        shown[policy] = (row["availability_24h"], page["availability_90d"])
+    # count: 30 min down of the 3 h monitored = 100 x (1 - 1800 / 10800) = 83.333 %
+    assert shown["count"] == ("83.333", "83.333")
+    # exclude: the window (2 h 10 min ago to 1 h ago) covers the outage: nothing down
+    assert shown["exclude"] == ("100.000", "100.000")

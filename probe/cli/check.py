@@ -16,7 +16,7 @@ from probe.config import (
 from probe.spec import TLS_VERSIONS, CheckSpec
 from probe.text import json_text
 
-from .options import EXIT_CRITICAL, EXIT_OK, EXIT_WARNING, ProbeError, _converter, _positive_int, cli, format_table
+from .options import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING, ProbeError, _converter, _positive_int, cli, format_table
 
 
 @cli.command()
@@ -52,7 +52,8 @@ def check(urls, as_json, ca_file, timeout, expect_status, expect_body, max_laten
           cert_warn_days, concurrency, headers, method, no_follow_redirects, workers, loop):
     """Check each URL once, concurrently, and report.
 
-    Exit status: 0 all up, 1 some degraded and none down, 2 some down, 3 usage error.
+    Exit status: 0 all up, 1 some degraded and none down, 2 some down, 3 usage error or a
+    check the prober could not make (probe_error).
 
     \b
     Example:
@@ -94,9 +95,17 @@ def check(urls, as_json, ca_file, timeout, expect_status, expect_body, max_laten
             click.echo(json_text(result.to_json()))
     else:
         click.echo(format_table(results))
-    states = {result.state for result in results}
-    if "down" in states:
-        sys.exit(EXIT_CRITICAL)
-    if "degraded" in states:
-        sys.exit(EXIT_WARNING)
-    sys.exit(EXIT_OK)
+    sys.exit(exit_status(results))
+
+
+def exit_status(results) -> int:
+    """As monitoring plugins say it: CRITICAL when an endpoint is down, UNKNOWN when a check
+    could not be made (``probe_error``: the prober's own trouble says nothing of the endpoint),
+    WARNING when one is degraded, else OK."""
+    if any(r.state == "down" and r.error_class != "probe_error" for r in results):
+        return EXIT_CRITICAL
+    if any(r.error_class == "probe_error" for r in results):
+        return EXIT_UNKNOWN
+    if any(r.state == "degraded" for r in results):
+        return EXIT_WARNING
+    return EXIT_OK

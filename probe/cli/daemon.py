@@ -9,7 +9,7 @@ import click
 
 from probe.text import json_text, printable
 
-from .options import _converter, _echo_lines, cli, history_options, load_config, open_store
+from .options import _converter, _echo_lines, cli, declare_maintenance, history_options, load_config, open_store
 
 
 @cli.command()
@@ -119,6 +119,8 @@ def status(config_path, db_path, as_json):
     cfg = load_config(config_path)
     store = open_store(cfg, db_path)
     with store:
+        if cfg:
+            declare_maintenance(store, cfg, clock.time())
         report = status_module.collect(store, cfg, clock.time())
     if as_json:
         click.echo(json_text(report["daemon"]))

@@ -21,10 +21,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from probe import __version__, sla
 from probe.config import Config
 from probe.render import MESSAGES, make_environment
-from probe.report import iso_local, local_days, maintenance_windows, status
+from probe.report import iso_local, local_days, status
 from probe.result import STATES, CheckResult, parse_iso
 from probe.spec import is_loopback
 from probe.store import Store, runs_around
+from probe.store import maintenance as maintenance_records
 
 from .listener import HEAD_TIMEOUT, GuardedSite, connection_cap
 
@@ -194,14 +195,14 @@ def status_model(store: Store, cfg: Config, now: float, days: int = STATUS_DAYS,
     zone = ZoneInfo(cfg.sla.timezone)
     first = datetime.fromtimestamp(now, zone).date() - timedelta(days=days - 1)
     period = (datetime(first.year, first.month, first.day, tzinfo=zone).timestamp(), now)
-    windows = maintenance_windows(cfg.maintenance, period, cfg.sla.timezone)
+    windows = sla.occurrences(maintenance_records.declared(store, now), period, cfg.sla.timezone)
     calendar = local_days(period, zone)
     known = {e.name for e in store.endpoints()}
     for row in base["endpoints"]:
         name = row["endpoint"]
         confirm = cfg.confirm_for(name)
         runs = runs_around(store, name, period) if name in known else []
-        maintenance = sla.maintenance_for(windows, name)
+        maintenance = sla.excused_intervals(windows, name, cfg.sla.late_maintenance, now)
         row["since"] = _local(row["since"], zone)
         row["last_check"] = _local(row["last_check"], zone)
         row["availability_90d"] = _shown(sla.availability(runs, period, maintenance, confirm, cfg.sla.target))

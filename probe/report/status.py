@@ -7,10 +7,8 @@ from probe import sla
 from probe.config import Config, SLASettings
 from probe.result import iso_utc
 from probe.spec import public_url
-from probe.store import Store, runs_around
+from probe.store import Store, maintenance, runs_around
 from probe.text import text_table
-
-from .month import maintenance_windows
 
 STALE_HEARTBEAT = 60.0  # a daemon silent for longer is not running
 
@@ -36,16 +34,19 @@ def _percent(figures: sla.EndpointFigures) -> str | None:
 
 def collect(store: Store, cfg: Config | None, now: float) -> dict:
     day, month = (now - 86400, now), (now - 30 * 86400, now)
-    windows = maintenance_windows(cfg.maintenance, month, cfg.sla.timezone) if cfg else []
-    target = cfg.sla.target if cfg else 99.8
+    settings = cfg.sla if cfg else SLASettings()
+    # the windows declared by now, as the report counts them: a late one excuses only what
+    # followed its declaration, unless the contract allows late declarations
+    windows = sla.occurrences(maintenance.declared(store, now), month, settings.timezone)
+    target = settings.target
     rows = []
     configured = [e.name for e in cfg.endpoints] if cfg else []
     known = {e.name: e for e in store.endpoints()}
     for name in configured + sorted(set(known) - set(configured)):
         endpoint = cfg.endpoint(name) if cfg else None
-        confirm = cfg.confirm_for(name) if cfg else SLASettings().confirm
+        confirm = cfg.confirm_for(name) if cfg else settings.confirm
         runs = runs_around(store, name, month, known[name].first_seen) if name in known else []
-        maintenance = sla.maintenance_for(windows, name)
+        excused = sla.excused_intervals(windows, name, settings.late_maintenance, now)
         last = store.last_check(name) if runs else None
         rows.append({
             "endpoint": name,
@@ -54,8 +55,8 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
             "since": iso_utc(_since(runs)) if runs else None,
             "last_check": iso_utc(runs[-1].last) if runs else None,
             "error": last.error if last else None,
-            "availability_24h": _percent(sla.availability(runs, day, maintenance, confirm, target)),
-            "availability_30d": _percent(sla.availability(runs, month, maintenance, confirm, target)),
+            "availability_24h": _percent(sla.availability(runs, day, excused, confirm, target)),
+            "availability_30d": _percent(sla.availability(runs, month, excused, confirm, target)),
             "configured": endpoint is not None,
         })
     return {"daemon": _daemon(store, now), "endpoints": rows}
