@@ -1021,10 +1021,10 @@ def test_as_of_inside_a_run_reads_only_the_checks_made_by_then(tmp_path):
     config = write_config(tmp_path / "probe.toml", ["api"])
     e = section(report_json(config, db, "--month", "2026-10", "--as-of", "2026-10-07T10:07"), "api")
     # as of 10:07 only the down checks of 10:00, 10:00:05 and 10:05 were made: the outage is
-    # under way, known until 10:05 + 450 s = 10:12:30 (750 s); the month counts up to 10:07,
-    # so 420 s of downtime
+    # under way: its last check vouches until 10:05 + 450 s = 10:12:30, past the as-of time, so as
+    # of 10:07 it has lasted 420 s (10:00 -> 10:07); the month counts up to 10:07: 420 s of downtime
     [incident] = e["incidents"]
-    assert (incident["end"], incident["duration_seconds"], incident["fix"]) == (None, 750, "open")
+    assert (incident["end"], incident["duration_seconds"], incident["fix"]) == (None, 420, "open")
     assert e["downtime_seconds"] == 420
     # as of 10:20 it was over: 10:00 -> 10:15, 900 s
     later = section(report_json(config, db, "--month", "2026-10", "--as-of", "2026-10-07T10:20"), "api")
