@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 
 # C0 and C1 controls and DEL; the bidirectional embeddings, overrides and isolates
 # (U+202A-202E, U+2066-2069) and marks, the line and paragraph separators, and the BOM
@@ -88,7 +89,7 @@ def say_duration(seconds: float) -> str:
 
 
 
-def text_table(rows: list[tuple[str, ...]]) -> str:
+def text_table(rows: Sequence[tuple[str, ...]]) -> str:
     rows = [tuple(printable(cell) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(

@@ -8,7 +8,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:  # annotations only: the client is imported when a message is sent
     import aiohttp
@@ -81,7 +81,7 @@ def _send_mail(channel: Email, message: dict) -> None:
             smtp.starttls(context=tls_context(channel.ca_file, "1.2"))
             smtp.ehlo()
         if channel.username is not None:
-            smtp.login(channel.username, channel.password)
+            smtp.login(channel.username, cast(str, channel.password))  # the config has both or neither
         refused = smtp.send_message(mail)
     if refused:
         log.warning("alert mail via %s: some recipients refused: %s", channel.name, _smtp_reasons(refused))

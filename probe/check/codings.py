@@ -40,7 +40,7 @@ class Decoder:
 
     def __init__(self, applied: list[str]):
         self.problem: str | None = None
-        self.stages = []
+        self.stages: list[_Zlib | _Brotli] = []
         for coding in reversed(applied):
             stage = _stage(coding)
             if stage is None:
@@ -66,7 +66,7 @@ class Decoder:
         return data
 
 
-def _stage(coding: str):
+def _stage(coding: str) -> _Zlib | _Brotli | None:
     if coding in ("gzip", "x-gzip"):
         return _Zlib(zlib.MAX_WBITS | 16, "gzip")
     if coding == "deflate":

@@ -91,7 +91,7 @@ async def _check_in_processes(specs: list[CheckSpec], concurrency: int, workers:
         loop = asyncio.get_running_loop()
         waits = [loop.run_in_executor(None, _receive, receiver) for _, _, receiver in children]
         mine = await _check_all(shares[0], gates[0])
-        results: list[list[CheckResult] | None] = [mine]
+        results: list[list[CheckResult]] = [mine]
         for (i, child, receiver), wait in zip(children, waits):
             got = await wait
             # A child that died (killed, out of memory) leaves its share to this process.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any
 
 from probe.spec import is_ip_address, is_loopback
 
@@ -22,7 +24,8 @@ from .https_url import check_url
 from .model import DEFAULT_TIMEOUT, EVENTS, SEVERITIES, AlertSettings, Email, Route, Webhook
 
 
-def parse_alerts(table: dict, path: str, endpoint_names, environ=os.environ) -> AlertSettings:
+def parse_alerts(table: dict[str, Any], path: str, endpoint_names: Iterable[str],
+                 environ: Mapping[str, str] = os.environ) -> AlertSettings:
     """The ``[alerts]`` table -> AlertSettings; ConfigError with a one-line message naming the
     file, the channel or route, and the key: ``probe.toml: alerts.webhook 'ops': url: ...``."""
     where = Where(path)
@@ -63,14 +66,14 @@ EMAIL_KEYS = {"name", "host", "port", "starttls", "username", "password", "from"
 ROUTE_KEYS = {"channels", "endpoints", "severities", "events"}
 
 
-def _tables(table: dict, key: str, where: Where) -> list[dict]:
+def _tables(table: dict[str, Any], key: str, where: Where) -> list[dict[str, Any]]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise where.error(f"must be an array of tables ([[alerts.{key}]])", "alerts", key)
     return value
 
 
-def _channel_section(table: dict, kind: str, index: int, where: Where, keys: set) -> str:
+def _channel_section(table: dict[str, Any], kind: str, index: int, where: Where, keys: set[str]) -> str:
     name = table.get("name")
     section = f"alerts.{kind} {name!r}" if isinstance(name, str) and name.strip() else f"alerts.{kind} #{index}"
     reject_unknown(table, keys, where, section)
@@ -79,14 +82,14 @@ def _channel_section(table: dict, kind: str, index: int, where: Where, keys: set
     return section
 
 
-def _common(table: dict, section: str, where: Where) -> dict:
+def _common(table: dict[str, Any], section: str, where: Where) -> dict[str, Any]:
     return {
         "ca_file": read_value(table, "ca_file", lambda v: check_ca_file(read_string(v)), where, section),
         "timeout": read_value(table, "timeout", duration_in(0.1, 300), where, section, DEFAULT_TIMEOUT),
     }
 
 
-def _webhook(table: dict, index: int, where: Where, environ) -> Webhook:
+def _webhook(table: dict[str, Any], index: int, where: Where, environ: Mapping[str, str]) -> Webhook:
     section = _channel_section(table, "webhook", index, where, WEBHOOK_KEYS)
     if "url" not in table:
         raise where.error("missing", section, "url")
@@ -98,7 +101,7 @@ def _webhook(table: dict, index: int, where: Where, environ) -> Webhook:
     )
 
 
-def _secret_url(value, environ) -> str:
+def _secret_url(value: object, environ: Mapping[str, str]) -> str:
     """An https:// URL, ${VAR} expanded; a message about it shows it as written, so that a
     secret taken from the environment is never printed."""
     text = read_string(value)
@@ -109,7 +112,7 @@ def _secret_url(value, environ) -> str:
         raise ValueError(str(exc).replace(repr(expanded), repr(text))) from None
 
 
-def _email(table: dict, index: int, where: Where, environ) -> Email:
+def _email(table: dict[str, Any], index: int, where: Where, environ: Mapping[str, str]) -> Email:
     section = _channel_section(table, "email", index, where, EMAIL_KEYS)
     for key in ("host", "from", "to"):
         if key not in table:
@@ -141,14 +144,14 @@ def _email(table: dict, index: int, where: Where, environ) -> Email:
     )
 
 
-def _host(value) -> str:
+def _host(value: object) -> str:
     text = read_string(value).strip().strip("[]")
     if not text or any(c.isspace() or c in "/@" for c in text) or (":" in text and not is_ip_address(text)):
         raise ValueError(f"{value!r} is not a host name or address")
     return text
 
 
-def _address(value) -> str:
+def _address(value: object) -> str:
     text = read_string(value)
     from email.utils import parseaddr  # imported here: most configs have no e-mail, most commands no config
 
@@ -158,20 +161,20 @@ def _address(value) -> str:
     return text.strip()
 
 
-def _addresses(value) -> tuple[str, ...]:
+def _addresses(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
         raise ValueError("must be a list of e-mail addresses (like [\"support@example.com\"])")
     return tuple(_address(item) for item in value)
 
 
-def _route(table: dict, index: int, where: Where, channels: set, endpoints: set) -> Route:
+def _route(table: dict[str, Any], index: int, where: Where, channels: set[str], endpoints: set[str]) -> Route:
     section = f"alerts.route #{index}"
     reject_unknown(table, ROUTE_KEYS, where, section)
     if "channels" not in table:
         raise where.error("missing (which channels this route sends to)", section, "channels")
 
-    def names(known, what):
-        def parse(value):
+    def names(known: Collection[str], what: str) -> Callable[[object], tuple[str, ...]]:
+        def parse(value: object) -> tuple[str, ...]:
             if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"must be a non-empty list of {what} names")
             for name in value:
@@ -181,8 +184,8 @@ def _route(table: dict, index: int, where: Where, channels: set, endpoints: set)
 
         return parse
 
-    def choices(options, what):
-        def parse(value):
+    def choices(options: Collection[str], what: str) -> Callable[[object], tuple[str, ...]]:
+        def parse(value: object) -> tuple[str, ...]:
             if not isinstance(value, list) or not value:
                 raise ValueError(f"must be a non-empty list of {what}")
             for item in value:

@@ -7,6 +7,8 @@ import math
 import os
 import re
 import ssl
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, cast
 
 from probe.spec import tls_context
 from probe.text import refuse_controls, refuse_controls_message, say_duration
@@ -22,7 +24,7 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_duration(text) -> float:
+def parse_duration(text: object) -> float:
     """'500ms', '10s', '2m', '1h', '1d' -> seconds. A bare number is seconds."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         if text != text:
@@ -43,7 +45,7 @@ def parse_duration(text) -> float:
     return seconds
 
 
-def _shown(value) -> str:
+def _shown(value: object) -> str:
     """A value as a message quotes it: repr, cut short when it is huge (a 4 000-digit number)."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
         return f"a number of {len(str(abs(value)))} digits"
@@ -51,7 +53,7 @@ def _shown(value) -> str:
     return text if len(text) <= 80 else f"{text[:60]}…{text[-10:]}"
 
 
-def parse_status_list(text) -> tuple[tuple[int, int], ...]:
+def parse_status_list(text: object) -> tuple[tuple[int, int], ...]:
     """'200-299,301' -> ((200, 299), (301, 301)). An int or a list of them works too."""
     items = text if isinstance(text, list) else str(text).split(",")
     ranges = []
@@ -96,8 +98,8 @@ def _check_header_value(name: str, value: str) -> None:
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def expand_env(text: str, environ=os.environ) -> str:
-    def one(match):
+def expand_env(text: str, environ: Mapping[str, str] = os.environ) -> str:
+    def one(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in environ:
             raise ValueError(f"environment variable {name} is not set")
@@ -121,28 +123,29 @@ class Where:
         return ConfigError(": ".join(parts + [message]))
 
 
-def reject_unknown(table: dict, allowed: set, where: Where, section: str | None) -> None:
+def reject_unknown(table: Mapping[str, Any], allowed: set[str] | frozenset[str], where: Where, section: str | None) -> None:
     for key in table:
         if key not in allowed:
             hint = ", ".join(sorted(allowed))
             raise where.error(f"unknown key (expected one of: {hint})", section, key)
 
 
-def _table(raw: dict, key: str, where: Where) -> dict:
+def _table(raw: Mapping[str, Any], key: str, where: Where) -> dict[str, Any]:
     value = raw.get(key, {})
     if not isinstance(value, dict):
         raise where.error(f"must be a table ([{key}])", None, key)
     return value
 
 
-def _array(raw: dict, key: str, where: Where) -> list:
+def _array(raw: Mapping[str, Any], key: str, where: Where) -> list[dict[str, Any]]:
     value = raw.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise where.error(f"must be an array of tables ([[{key}]])", None, key)
     return value
 
 
-def read_value(table, key, parse, where, section, default=None):
+def read_value(table: Mapping[str, Any], key: str, parse: Callable[[Any], Any], where: Where,
+               section: str | None, default: Any = None) -> Any:
     if key not in table:
         return default
     try:
@@ -153,8 +156,8 @@ def read_value(table, key, parse, where, section, default=None):
         raise where.error("arrays or tables nested too deeply", section, key) from None
 
 
-def int_in(low, high):
-    def parse(value):
+def int_in(low: int, high: int) -> Callable[[object], int]:
+    def parse(value: object) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{_shown(value)} is not a whole number")
         if not low <= value <= high:
@@ -164,8 +167,8 @@ def int_in(low, high):
     return parse
 
 
-def _number_in(low, high):
-    def parse(value):
+def _number_in(low: float, high: float) -> Callable[[object], float]:
+    def parse(value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{_shown(value)} is not a number")
         if not low <= value <= high:
@@ -175,19 +178,19 @@ def _number_in(low, high):
     return parse
 
 
-def read_string(value):
+def read_string(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{_shown(value)} is not a string")
     return value
 
 
-def _name(value) -> str:
+def _name(value: object) -> str:
     """A name shown on terminals, in logs and in reports: no control characters."""
     return refuse_controls(read_string(value))
 
 
-def duration_in(low, high):
-    def parse(value):
+def duration_in(low: float, high: float) -> Callable[[object], float]:
+    def parse(value: object) -> float:
         seconds = parse_duration(value)
         if not low <= seconds <= high:
             raise ValueError(f"{_shown(value)} is out of range ({say_duration(low)} to {say_duration(high)})")
@@ -198,16 +201,16 @@ def duration_in(low, high):
 
 
 
-def _choice(options):
-    def parse(value):
+def _choice(options: Collection[str]) -> Callable[[object], str]:
+    def parse(value: object) -> str:
         if value not in options:
             raise ValueError(f"{value!r} is not one of {', '.join(map(str, options))}")
-        return value
+        return cast(str, value)  # equal to one of the options: a string
 
     return parse
 
 
-def read_bool(value):
+def read_bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{value!r} is not true or false")
     return value
@@ -224,11 +227,11 @@ def check_ca_file(path: str) -> str:
     return path
 
 
-def _readable_file(value) -> str:
+def _readable_file(value: object) -> str:
     return check_ca_file(read_string(value))
 
 
-def parse_headers(value, environ) -> tuple[tuple[str, str], ...]:
+def parse_headers(value: object, environ: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """A TOML table of headers; values may name ${VARIABLES} of the environment (secrets),
     which must not smuggle in a line break (a header of their own)."""
     if not isinstance(value, dict):
@@ -244,7 +247,7 @@ def parse_headers(value, environ) -> tuple[tuple[str, str], ...]:
     return tuple(headers)
 
 
-def _string_list(value) -> tuple[str, ...]:
+def _string_list(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError("must be a list of endpoint names")
     return tuple(value)

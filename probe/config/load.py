@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
+from typing import Any
 
 from probe.spec import TLS_VERSIONS, CheckSpec
 from probe.text import control_character, say_duration
@@ -46,7 +48,7 @@ PROBE_KEYS = {"database", "site", "retention", "max_in_flight", "rate", "per_hos
 TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts"}
 
 
-def load(path: str | os.PathLike, environ=os.environ, secrets: bool = True) -> Config:
+def load(path: str | os.PathLike[str], environ: Mapping[str, str] = os.environ, secrets: bool = True) -> Config:
     """Read and validate a config file; raises ConfigError with a one-line message.
 
     ``secrets=False`` is for the commands that send nothing and check nothing (report,
@@ -77,7 +79,8 @@ def load(path: str | os.PathLike, environ=os.environ, secrets: bool = True) -> C
     return from_dict(raw, name, environ, secrets)
 
 
-def from_dict(raw: dict, name: str = "<config>", environ=os.environ, secrets: bool = True) -> Config:
+def from_dict(raw: dict[str, Any], name: str = "<config>", environ: Mapping[str, str] = os.environ,
+              secrets: bool = True) -> Config:
     unset: list[str] = []
     if not secrets:
         raw = _defer_secrets(raw, environ, unset)
@@ -90,8 +93,8 @@ def from_dict(raw: dict, name: str = "<config>", environ=os.environ, secrets: bo
     endpoints_raw = raw.get("endpoint", [])
     if not isinstance(endpoints_raw, list):
         raise where.error("must be an array of tables ([[endpoint]])", None, "endpoint")
-    endpoints = []
-    seen = set()
+    endpoints: list[Endpoint] = []
+    seen: set[str] = set()
     for index, table in enumerate(endpoints_raw, start=1):
         if not isinstance(table, dict):
             raise where.error("must be a table", f"endpoint #{index}")
@@ -124,11 +127,11 @@ UNSET_URL = "https://unset.invalid/"  # stands for a whole URL taken from an uns
 UNSET_VALUE = "unset"
 
 
-def _defer_secrets(raw: dict, environ, unset: list[str]) -> dict:
+def _defer_secrets(raw: dict[str, Any], environ: Mapping[str, str], unset: list[str]) -> dict[str, Any]:
     """A copy of ``raw`` in which each ${VARIABLE} of alert channels and headers that is not set
     is replaced by a placeholder (noted in ``unset``), so that loading does not need it."""
 
-    def replace(text, where: str, key: str):
+    def replace(text: object, where: str, key: str) -> object:
         if not isinstance(text, str):
             return text
         missing = [m.group(1) for m in _ENV.finditer(text) if m.group(1) not in environ]
@@ -139,10 +142,10 @@ def _defer_secrets(raw: dict, environ, unset: list[str]) -> dict:
             return UNSET_URL
         return _ENV.sub(lambda m: m.group(0) if m.group(1) in environ else UNSET_VALUE, text)
 
-    def table(item, where: str):
+    def table(item: Any, where: str) -> Any:
         if not isinstance(item, dict):
             return item
-        copy = {key: replace(value, where, key) for key, value in item.items()}
+        copy: dict[str, Any] = {key: replace(value, where, key) for key, value in item.items()}
         if isinstance(copy.get("headers"), dict):
             copy["headers"] = {name: replace(value, where, f"headers.{name}")
                                for name, value in copy["headers"].items()}
@@ -168,7 +171,7 @@ def _defer_secrets(raw: dict, environ, unset: list[str]) -> dict:
     return raw
 
 
-def _probe_settings(table: dict, where: Where) -> ProbeSettings:
+def _probe_settings(table: dict[str, Any], where: Where) -> ProbeSettings:
     reject_unknown(table, PROBE_KEYS, where, "probe")
     section = "probe"
     retention = read_value(table, "retention", duration_in(86400, 36500 * 86400), where, section, 400 * 86400)
@@ -184,13 +187,14 @@ def _probe_settings(table: dict, where: Where) -> ProbeSettings:
     )
 
 
-def _workers(value):
+def _workers(value: object) -> int | None:
     if value == "auto":
         return None
     return int_in(1, 64)(value)
 
 
-def _endpoint(table: dict, index: int, where: Where, confirm_default: int, environ) -> Endpoint:
+def _endpoint(table: dict[str, Any], index: int, where: Where, confirm_default: int,
+              environ: Mapping[str, str]) -> Endpoint:
     name = table.get("name")
     section = (f"endpoint {name!r}" if isinstance(name, str) and name and control_character(name) is None
                else f"endpoint #{index}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -58,9 +58,9 @@ class SLASettings:
     target: float = 99.8
     timezone: str = "Europe/Paris"
     holidays: str = "FR"
-    closed_days: tuple = ()
+    closed_days: tuple[date, ...] = ()
     confirm: int = 2
-    deadlines: dict = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_DEADLINES.items()})
+    deadlines: dict[str, dict[str, str]] = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_DEADLINES.items()})
     late_maintenance: str = "count"  # a window's part before its declaration: "count" or "exclude"
 
 

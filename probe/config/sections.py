@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from probe.contract import WEEKDAYS
@@ -32,7 +33,7 @@ REPORT_KEYS = {"title", "provider", "client", "language", "support"}
 MAINTENANCE_KEYS = {"start", "end", "endpoints", "reason", "every", "at", "duration"}
 
 
-def _sla_settings(table: dict, where: Where) -> SLASettings:
+def _sla_settings(table: dict[str, Any], where: Where) -> SLASettings:
     reject_unknown(table, SLA_KEYS, where, "sla")
     section = "sla"
     deadlines = {k: dict(v) for k, v in DEFAULT_DEADLINES.items()}
@@ -63,7 +64,7 @@ def _sla_settings(table: dict, where: Where) -> SLASettings:
 MAX_DEADLINE_HOURS = 366 * 24  # a year, whatever the unit: 8784h, 8784wh or 366wd
 
 
-def _deadline(value) -> str:
+def _deadline(value: object) -> str:
     text = read_string(value).strip()
     match = re.fullmatch(r"(\d+(?:\.\d+)?)(h|wh|wd)", text)
     if not match:
@@ -76,15 +77,16 @@ def _deadline(value) -> str:
     return text
 
 
-def _timezone(value) -> str:
+def _timezone(value: object) -> str:
     try:
-        ZoneInfo(read_string(value))
+        name = read_string(value)
+        ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"{value!r} is not a known time zone (like Europe/Paris)") from None
-    return value
+    return name
 
 
-def _country(value) -> str:
+def _country(value: object) -> str:
     import holidays
 
     code = read_string(value).upper()
@@ -93,12 +95,10 @@ def _country(value) -> str:
     return code
 
 
-def _dates(value) -> tuple:
-    from datetime import date
-
+def _dates(value: object) -> tuple[date, ...]:
     if not isinstance(value, list):
         raise ValueError("must be a list of dates (like [2026-12-24])")
-    days = []
+    days: list[date] = []
     for item in value:
         if isinstance(item, date) and not isinstance(item, datetime):
             days.append(item)
@@ -112,7 +112,7 @@ def _dates(value) -> tuple:
     return tuple(days)
 
 
-def _report_settings(table: dict, where: Where) -> ReportSettings:
+def _report_settings(table: dict[str, Any], where: Where) -> ReportSettings:
     reject_unknown(table, REPORT_KEYS, where, "report")
     section = "report"
     return ReportSettings(
@@ -124,7 +124,8 @@ def _report_settings(table: dict, where: Where) -> ReportSettings:
     )
 
 
-def _maintenance(table: dict, index: int, where: Where, tz: str, endpoint_names: set) -> Maintenance:
+def _maintenance(table: dict[str, Any], index: int, where: Where, tz: str,
+                 endpoint_names: set[str] | frozenset[str]) -> Maintenance:
     section = f"maintenance #{index}"
     reject_unknown(table, MAINTENANCE_KEYS, where, section)
     zone = ZoneInfo(tz)
@@ -158,7 +159,7 @@ def _maintenance(table: dict, index: int, where: Where, tz: str, endpoint_names:
     return Maintenance(reason=reason, endpoints=endpoints, start=start, end=end)
 
 
-def _weekdays(value) -> tuple[int, ...]:
+def _weekdays(value: object) -> tuple[int, ...]:
     items = value if isinstance(value, list) else [value]
     days: list[int] = []
     for item in items:
@@ -172,14 +173,14 @@ def _weekdays(value) -> tuple[int, ...]:
     return tuple(sorted(set(days)))
 
 
-def _clock(value) -> str:
+def _clock(value: object) -> str:
     text = read_string(value)
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text):
         raise ValueError(f"{value!r} is not a time of day (like 02:00)")
     return text
 
 
-def _local_time(value, zone: ZoneInfo) -> datetime:
+def _local_time(value: object, zone: ZoneInfo) -> datetime:
     if isinstance(value, datetime):
         moment = value
     else:

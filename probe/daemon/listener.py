@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
+from typing import cast
 
 from aiohttp import web
 
@@ -76,7 +77,7 @@ class _Guarded(asyncio.Protocol):
     def __init__(self, gate: Gate, inner: asyncio.Protocol):
         self.gate = gate
         self.inner = inner
-        self.transport = None
+        self.transport: asyncio.Transport | None = None
         self.timer: asyncio.TimerHandle | None = None
         self.tail = b""  # the last bytes of a head not yet complete
 
@@ -89,7 +90,7 @@ class _Guarded(asyncio.Protocol):
         self.timer = None
         self.gate.timed_out += 1
         log.debug("--listen: no request head within %gs: connection closed", self.gate.head_timeout)
-        self.transport.abort()
+        cast(asyncio.Transport, self.transport).abort()  # the timer starts with the connection
 
     def data_received(self, data: bytes) -> None:
         if self.timer is not None:
@@ -124,7 +125,7 @@ class GuardedSite(web.BaseSite):
     def __init__(self, runner: web.BaseRunner, host: str, port: int, *, cap: int, head_timeout: float):
         super().__init__(runner)
         self.host, self.port = host, port
-        self.gate = Gate(runner.server, cap, head_timeout)
+        self.gate = Gate(cast(web.Server, runner.server), cap, head_timeout)  # a site follows setup()
 
     @property
     def name(self) -> str:

@@ -40,9 +40,9 @@ class DaemonLock:
         except OSError:
             os.close(fd)
             raise
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": iso_utc(time.time())}
+        mine = {"pid": os.getpid(), "host": socket.gethostname(), "since": iso_utc(time.time())}
         os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(holder).encode() + b"\n", 0)
+        os.pwrite(fd, json.dumps(mine).encode() + b"\n", 0)
         self._fd = fd
 
     def release(self) -> None:

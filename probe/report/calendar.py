@@ -39,7 +39,7 @@ def iso_local(epoch: float | None, zone: ZoneInfo) -> str | None:
 def local_days(period: sla.Interval, zone: ZoneInfo) -> list[tuple[date, float, float]]:
     """(date, start, end) of each local day of the period; a DST day lasts 23 or 25 hours."""
     first = datetime.fromtimestamp(period[0], zone).date()
-    days = []
+    days: list[tuple[date, float, float]] = []
     day = first
     while True:
         start = datetime(day.year, day.month, day.day, tzinfo=zone).timestamp()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
+from typing import cast
 
 from probe import sla
 from probe.store import Store, percentile_from_histogram
@@ -64,7 +66,7 @@ def _endpoint_section(context, rules, name, url, runs, figures, days, counted, c
         "maintenance_seconds": figures.maintenance_seconds,
         "downtime_seconds": figures.downtime_seconds,
         "allowed_downtime_seconds": figures.allowed_downtime_seconds,
-        "coverage_percent": float(sla.truncate_percent(figures.coverage_exact, 2)),
+        "coverage_percent": float(cast(Decimal, sla.truncate_percent(figures.coverage_exact, 2))),  # a Fraction: never None
         "blips": figures.blip_count,
         "blip_events": [
             {"start": iso_local(blip.start, zone), "end": iso_local(blip.end, zone), "state": blip.state,

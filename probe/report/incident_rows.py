@@ -57,13 +57,14 @@ def _incident_row(rules: IncidentRules, *, record, start, fixed_at, last_seen, s
     end = fixed_at if fixed_at is not None else min(last_seen, rules.now)
     # An incident entirely inside maintenance has no deadline to miss.
     in_maintenance = bool(excused) and not sla.subtract([(start, max(end, start + 0.001))], excused)
+    ack_at = record.ack_at if record else None
+    acknowledge_by: float | None
+    fix_by: float | None
     if in_maintenance:
         acknowledge_by = fix_by = None
         acknowledge = fix = NO_DEADLINE
     else:
         acknowledge_by, fix_by = sla.incident_deadlines(start, severity, rules.calendar, rules.deadlines)
-    ack_at = record.ack_at if record else None
-    if not in_maintenance:
         acknowledge = sla.deadline_status(acknowledge_by, ack_at, rules.now)
         fix = sla.deadline_status(fix_by, fixed_at, rules.now)
     zone = rules.zone
@@ -95,7 +96,7 @@ def detected_row(rules: IncidentRules, name: str, episode: sla.Episode, downtime
     """An outage or degradation as an incident: its class, cause, deadlines and their status."""
     error_class = _highest_class(episode)
     summary = _first_error(rules.store, name, episode.start) or ERROR_LABELS[rules.language].get(
-        error_class, error_class or "")
+        error_class or "", error_class or "")
     return _incident_row(rules, record=record, start=episode.start, fixed_at=sla.fix_time(episode),
                          last_seen=episode.end, severity=sla.incident_severity(episode, cap),
                          error_class=error_class, source="detected", summary=summary, downtime=downtime,

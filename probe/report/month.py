@@ -4,8 +4,9 @@ several processes for many endpoints."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from probe import sla
@@ -45,12 +46,12 @@ class ReportContext:
 def maintenance_windows(items: tuple[Maintenance, ...], period: sla.Interval, tz: str) -> list[sla.Window]:
     """The config's windows (one-off and recurring) that overlap the period."""
     windows = []
-    for item in items:
+    for item in items:  # the config gives a recurring window at and duration, a one-off start and end
         if item.every:
-            windows.extend(sla.expand_weekly(item.every, item.at, item.duration, period, tz,
-                                             item.endpoints, item.reason))
+            windows.extend(sla.expand_weekly(item.every, cast(str, item.at), cast(float, item.duration), period,
+                                             tz, item.endpoints, item.reason))
         else:
-            start, end = item.start.timestamp(), item.end.timestamp()
+            start, end = cast(datetime, item.start).timestamp(), cast(datetime, item.end).timestamp()
             if start < period[1] and end > period[0]:
                 windows.append(sla.Window(start, end, item.endpoints, item.reason))
     return sorted(windows, key=lambda w: w.start)

@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from probe.runtime import loop_factory, processes, usable_cpus
 
@@ -36,7 +37,7 @@ def deal(endpoints, workers: int, offsets: dict[str, float], previous: dict[str,
     gives each known endpoint's worker) an endpoint stays with its worker, so it keeps its
     schedule and its state; only new endpoints are dealt."""
     previous = previous or {}
-    shares = [[] for _ in range(workers)]
+    shares: list[list[Any]] = [[] for _ in range(workers)]
     groups: dict[float, list] = {}
     for endpoint in endpoints:
         groups.setdefault(endpoint.interval, []).append(endpoint)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import cast
+from typing import Any, cast
 
 from probe.result import CheckResult
 from probe.sla import Check, Run
@@ -23,18 +23,18 @@ class _Codec:
 
     def reset(self) -> None:
         """Forget everything: after a rollback, ids handed out may not exist."""
-        self._endpoints: dict[str, list] = {}  # name -> [id, url, interval_s, site, first, cfg]
+        self._endpoints: dict[str, list[Any]] = {}  # name -> [id, url, interval_s, site, first, cfg]
         self._endpoint_names: dict[int, str] = {}
         self._labels: dict[tuple[str, str], int] = {}
         self._label_values: dict[int, str] = {}
-        self._settings: dict[tuple, int] = {}
-        self._setting_values: dict[int, tuple] = {}
-        self._certs: dict[tuple, int] = {}
-        self._cert_values: dict[int, tuple] = {}
+        self._settings: dict[tuple[Any, ...], int] = {}
+        self._setting_values: dict[int, tuple[Any, ...]] = {}
+        self._certs: dict[tuple[Any, ...], int] = {}
+        self._cert_values: dict[int, tuple[Any, ...]] = {}
 
     # writing (inside a write transaction)
 
-    def row(self, name: str, result: CheckResult, interval_s: float, site: str | None) -> tuple:
+    def row(self, name: str, result: CheckResult, interval_s: float, site: str | None) -> tuple[Any, ...]:
         at = _ms(result.at)
         if result.state not in STATE_CODES:
             raise ValueError(f"unknown state {result.state!r}")
@@ -65,7 +65,7 @@ class _Codec:
             _tenths(result.wait_ms),
         )
 
-    def _endpoint_id(self, name, url, interval_s, site, at) -> int:
+    def _endpoint_id(self, name: str, url: str, interval_s: float, site: str | None, at: int) -> int:
         # The endpoint row describes its newest check: older (imported) checks only move
         # first_seen. known = [id, url, interval_s, site, first_seen, newest check's at].
         known = self._endpoints.get(name)
@@ -100,7 +100,7 @@ class _Codec:
             self.conn.execute(
                 "UPDATE endpoints SET first_seen = ? WHERE id = ?", (at, endpoint_id)
             )
-        return endpoint_id
+        return cast(int, endpoint_id)
 
     def label_id(self, kind: str, value: str | None) -> int | None:
         if value is None:
@@ -113,7 +113,7 @@ class _Codec:
             self._label_values[label_id] = value
         return label_id
 
-    def _setting_id(self, key: tuple) -> int:
+    def _setting_id(self, key: tuple[Any, ...]) -> int:
         setting_id = self._settings.get(key)
         if setting_id is None:
             columns = ("endpoint_id", "url", "interval_ms", "site")
@@ -121,7 +121,7 @@ class _Codec:
             self._setting_values[setting_id] = key[1:]
         return setting_id
 
-    def _cert_id(self, key: tuple) -> int:
+    def _cert_id(self, key: tuple[Any, ...]) -> int:
         cert_id = self._certs.get(key)
         if cert_id is None:
             columns = ("issuer", "subject", "not_after")
@@ -129,12 +129,12 @@ class _Codec:
             self._cert_values[cert_id] = key
         return cert_id
 
-    def _lookup_or_insert(self, table: str, columns: tuple[str, ...], values: tuple) -> int:
+    def _lookup_or_insert(self, table: str, columns: tuple[str, ...], values: tuple[Any, ...]) -> int:
         # IS, not =, so that NULL matches NULL (UNIQUE lets NULLs repeat).
         where = " AND ".join(f"{column} IS ?" for column in columns)
         found = self.conn.execute(f"SELECT id FROM {table} WHERE {where}", values).fetchone()
         if found is not None:
-            return found[0]
+            return cast(int, found[0])
         marks = ", ".join("?" * len(columns))
         return cast(int, self.conn.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values
@@ -162,13 +162,13 @@ class _Codec:
             self._reload()
         return self._label_values[label_id]
 
-    def setting(self, setting_id: int) -> tuple:
+    def setting(self, setting_id: int) -> tuple[Any, ...]:
         """(url, interval_ms, site)"""
         if setting_id not in self._setting_values:
             self._reload()
         return self._setting_values[setting_id]
 
-    def cert(self, cert_id: int | None) -> tuple:
+    def cert(self, cert_id: int | None) -> tuple[Any, ...]:
         """(issuer, subject, not_after_ms)"""
         if cert_id is None:
             return (None, None, None)
@@ -181,7 +181,7 @@ class _Codec:
             self._reload()
         return self._endpoint_names[endpoint_id]
 
-    def check(self, row: tuple) -> Check:
+    def check(self, row: tuple[Any, ...]) -> Check:
         """The accounting's view of a checks row."""
         return Check(
             at=row[_AT] / 1000,
@@ -190,7 +190,7 @@ class _Codec:
             interval=self.setting(row[_SETTING])[1] / 1000,
         )
 
-    def result(self, row: tuple) -> tuple[str, float, str | None, CheckResult]:
+    def result(self, row: tuple[Any, ...]) -> tuple[str, float, str | None, CheckResult]:
         """(endpoint name, interval_s, site, CheckResult) of a checks row."""
         (endpoint_id, at, setting_id, state, error_class, error, http_status, dns, connect,
          tls, ttfb, total, tls_version, tls_cipher, cert_id, cert_days_left, wait) = row  # fmt: skip
@@ -218,7 +218,7 @@ class _Codec:
         )
         return self.endpoint_name(endpoint_id), interval_ms / 1000, site, result
 
-    def run(self, row: tuple) -> Run:
+    def run(self, row: tuple[Any, ...]) -> Run:
         start, last, end, state, error_class, count, interval_ms = row
         return Run(
             start=start / 1000,
@@ -230,7 +230,7 @@ class _Codec:
             interval=interval_ms / 1000,
         )
 
-    def run_row(self, endpoint_id: int, run: Run) -> tuple:
+    def run_row(self, endpoint_id: int, run: Run) -> tuple[Any, ...]:
         return (
             endpoint_id,
             _ms(run.start),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import cast
+from typing import Any, cast
 
 import sqlite_utils
 
@@ -49,7 +49,7 @@ class DaemonRunRecords:
             )  # fmt: skip
             return cast(int, table.last_pk)
 
-    def heartbeat(self, run_id: int, at: float | None = None, status: dict | None = None) -> None:
+    def heartbeat(self, run_id: int, at: float | None = None, status: dict[str, Any] | None = None) -> None:
         """Record that the daemon is alive, with its figures (queue, lag...) if given."""
         at_ms = _ms(time.time() if at is None else at)
         self.db.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, cast
 
 # Latency histogram: bucket 0 holds [0, 1) ms, bucket b >= 1 holds
 # [10^((b-1)/20), 10^(b/20)) ms, so an estimate is within 12 % of the true value.
@@ -55,7 +55,7 @@ def percentile_from_histogram(histogram: Mapping[int, int], q: float) -> float |
             fraction = (rank - seen) / in_bucket
             if low == 0:
                 return high * fraction
-            return low * (high / low) ** fraction
+            return cast(float, low * (high / low) ** fraction)
         seen += in_bucket
     return bucket_bounds(max(histogram))[1]  # only reached through float rounding
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import sqlite_utils
 
@@ -72,14 +72,14 @@ class IncidentRecords:
             if endpoint is None or start is None:
                 raise StoreError("acknowledge an incident by id, or by endpoint and start")
             with write_transaction(conn):
-                return conn.execute(
+                return cast(int, conn.execute(
                     "INSERT INTO incidents (endpoint_id, start, source, ack_at, ack_by, recorded_at)"
                     " VALUES (?, ?, 'detected', ?, ?, ?)"
                     " ON CONFLICT (endpoint_id, start) WHERE source = 'detected'"
                     " DO UPDATE SET ack_at = excluded.ack_at, ack_by = excluded.ack_by"
                     " RETURNING id",
                     (self._require_endpoint(endpoint), _ms(start), at_ms, by, _ms(time.time())),
-                ).fetchone()[0]
+                ).fetchone()[0])
         self._not_before_start(incident_id, at_ms, "acknowledged")
         changed = self.db.execute(
             "UPDATE incidents SET ack_at = ?, ack_by = ? WHERE id = ?", (at_ms, by, incident_id)
@@ -163,7 +163,7 @@ class IncidentRecords:
             params.append(_ms(until))
         return self._incidents(sql, params)
 
-    def _incidents(self, where: str, params: list) -> list[IncidentRecord]:
+    def _incidents(self, where: str, params: list[Any]) -> list[IncidentRecord]:
         rows = self.db.conn.execute(
             'SELECT i.id, e.name, i.start, i."end", i.severity, i.summary, i.source, i.ack_at,'
             " i.ack_by, i.closed_at FROM incidents i JOIN endpoints e ON e.id = i.endpoint_id"

@@ -4,9 +4,11 @@ cancelled, exported and imported with their declaration time."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from probe.sla import Declared, to_ms
 
@@ -23,7 +25,7 @@ _COLUMNS = ('id, start, "end", every, at, duration_ms, endpoints, reason, declar
             " source, cancelled_at, cancelled_by")
 
 
-def _record(row) -> Declared:
+def _record(row: tuple[Any, ...]) -> Declared:
     (id_, start, end, every, at, duration_ms, endpoints, reason, declared_at, declared_by, source,
      cancelled_at, cancelled_by) = row
     return Declared(
@@ -95,7 +97,7 @@ def declare_from_config(store: Store, cfg: Config, now: float | None = None) -> 
     return added
 
 
-def _config_columns(item: Maintenance) -> dict:
+def _config_columns(item: Maintenance) -> dict[str, Any]:
     if item.every:
         return {"every": ",".join(map(str, item.every)), "at": item.at,
                 "duration_ms": to_ms(cast(float, item.duration)), "endpoints": _names(item.endpoints)}
@@ -104,17 +106,17 @@ def _config_columns(item: Maintenance) -> dict:
             "endpoints": _names(item.endpoints)}
 
 
-def _config_key(row: dict) -> str:
+def _config_key(row: dict[str, Any]) -> str:
     """A config window's identity: its times and endpoints (a new reason is the same window)."""
     keys = ("start", "end", "every", "at", "duration_ms", "endpoints")
     return json.dumps([row.get(key) for key in keys])
 
 
-def _names(endpoints) -> str | None:
+def _names(endpoints: Iterable[str] | None) -> str | None:
     return None if endpoints is None else json.dumps(list(endpoints), ensure_ascii=False)
 
 
-def _insert(conn, row: dict, unique: bool = False, in_transaction: bool = False) -> int | None:
+def _insert(conn: sqlite3.Connection, row: dict[str, Any], unique: bool = False, in_transaction: bool = False) -> int | None:
     columns = ", ".join(f'"{key}"' for key in row)
     verb = "INSERT OR IGNORE" if unique else "INSERT"
     sql = f"{verb} INTO maintenance ({columns}) VALUES ({', '.join('?' * len(row))})"
@@ -126,7 +128,7 @@ def _insert(conn, row: dict, unique: bool = False, in_transaction: bool = False)
     return cursor.lastrowid if cursor.rowcount else None
 
 
-def export_records(store: Store) -> list[dict]:
+def export_records(store: Store) -> list[dict[str, Any]]:
     """Every window, as `probe export` writes it (times in ms since the epoch, UTC)."""
     rows = store.db.conn.execute(
         'SELECT start, "end", every, at, duration_ms, endpoints, reason, declared_at, declared_by,'
@@ -147,7 +149,7 @@ _TYPES = {"start": int, "end": int, "every": str, "at": str, "duration_ms": int,
           "cancelled_at": int, "cancelled_by": str}
 
 
-def import_record(conn, record: dict) -> bool:
+def import_record(conn: sqlite3.Connection, record: dict[str, Any]) -> bool:
     """Add one exported window unless the same declaration is there already; True if added.
     ValueError says what is wrong with the record."""
     unknown = record.keys() - _TYPES.keys() - {"record"}

@@ -4,14 +4,19 @@ incidents recorded by hand and acknowledgements), so that a migration keeps it."
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from typing import TYPE_CHECKING, Any, cast
 
 from probe.sla import to_ms
 
 from . import maintenance
 
+if TYPE_CHECKING:  # annotations only
+    from .store import Store
 
-def record_import(conn, file: str, now: float | None = None) -> int | None:
+
+def record_import(conn: sqlite3.Connection, file: str, now: float | None = None) -> int | None:
     """Record that the checks staged in temp.incoming (those not already stored) came from
     ``file``, now; returns the import's id, or None when it brought no check."""
     spans = conn.execute(
@@ -28,7 +33,7 @@ def record_import(conn, file: str, now: float | None = None) -> int | None:
 RECORD_KINDS = ("maintenance", "incident", "daemon_run", "import")
 
 
-def parse_record(line: str) -> dict | None:
+def parse_record(line: str) -> dict[str, Any] | None:
     """The paper-trail record on this line, or None when it is a check."""
     try:
         record = json.loads(line)
@@ -41,14 +46,14 @@ def parse_record(line: str) -> dict | None:
     return record
 
 
-def export_records(store, endpoint: str | None = None) -> list[dict]:
+def export_records(store: Store, endpoint: str | None = None) -> list[dict[str, Any]]:
     """The paper trail as export lines: windows, incidents and acknowledgements, daemon runs
     and earlier imports (only the incidents of ``endpoint`` when one is given)."""
     conn = store.db.conn
     records = maintenance.export_records(store)
     sql = ('SELECT e.name, i.start, i."end", i.severity, i.summary, i.source, i.ack_at, i.ack_by,'
            " i.closed_at, i.recorded_at FROM incidents i JOIN endpoints e ON e.id = i.endpoint_id")
-    params: tuple = ()
+    params: tuple[Any, ...] = ()
     if endpoint is not None:
         sql, params = sql + " WHERE e.name = ?", (endpoint,)
     keys = ("endpoint", "start", "end", "severity", "summary", "source", "ack_at", "ack_by", "closed_at",
@@ -70,7 +75,7 @@ def export_records(store, endpoint: str | None = None) -> list[dict]:
     return records
 
 
-def import_records(conn, records: list[tuple[int, dict]], import_id: int | None) -> int:
+def import_records(conn: sqlite3.Connection, records: list[tuple[int, dict[str, Any]]], import_id: int | None) -> int:
     """Add the paper-trail records of an export (lines numbered), each unless already there;
     returns how many were added. ValueError("line N: ...") on a bad one."""
     added = 0
@@ -90,14 +95,14 @@ def import_records(conn, records: list[tuple[int, dict]], import_id: int | None)
     return added
 
 
-def _endpoint_id(conn, name) -> int:
+def _endpoint_id(conn: sqlite3.Connection, name: object) -> int:
     row = conn.execute("SELECT id FROM endpoints WHERE name = ?", (name,)).fetchone()
     if row is None:
         raise ValueError(f"no endpoint {name!r} (its checks must be imported with it)")
-    return row[0]
+    return cast(int, row[0])
 
 
-def _ms_or_none(record: dict, key: str, required: bool = False) -> int | None:
+def _ms_or_none(record: dict[str, Any], key: str, required: bool = False) -> int | None:
     value = record.get(key)
     if value is None and not required:
         return None
@@ -106,14 +111,14 @@ def _ms_or_none(record: dict, key: str, required: bool = False) -> int | None:
     return value
 
 
-def _text_or_none(record: dict, key: str) -> str | None:
+def _text_or_none(record: dict[str, Any], key: str) -> str | None:
     value = record.get(key)
     if value is not None and not isinstance(value, str):
         raise ValueError(f"{key} must be a string or null, not {value!r}")
     return value
 
 
-def _import_incident(conn, record: dict) -> bool:
+def _import_incident(conn: sqlite3.Connection, record: dict[str, Any]) -> bool:
     endpoint_id = _endpoint_id(conn, record.get("endpoint"))
     start = _ms_or_none(record, "start", required=True)
     source = record.get("source")
@@ -143,7 +148,7 @@ def _import_incident(conn, record: dict) -> bool:
     return True
 
 
-def _import_daemon_run(conn, record: dict, import_id: int | None) -> bool:
+def _import_daemon_run(conn: sqlite3.Connection, record: dict[str, Any], import_id: int | None) -> bool:
     started = _ms_or_none(record, "started_at", required=True)
     pid = record.get("pid")
     if pid is not None and type(pid) is not int:
@@ -168,7 +173,7 @@ def _import_daemon_run(conn, record: dict, import_id: int | None) -> bool:
     return True
 
 
-def _import_import(conn, record: dict) -> bool:
+def _import_import(conn: sqlite3.Connection, record: dict[str, Any]) -> bool:
     file = _text_or_none(record, "file")
     imported_at = _ms_or_none(record, "imported_at", required=True)
     if not file:

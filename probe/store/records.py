@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from probe.result import DEGRADED, DOWN, UP
 from probe.sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
@@ -80,7 +80,7 @@ class DaemonRun:
     version: str | None
     site: str | None
     heartbeat_at: float | None
-    status: dict | None  # the daemon's figures at its last heartbeat
+    status: dict[str, Any] | None  # the daemon's figures at its last heartbeat
     host: str | None = None
 
 
@@ -107,7 +107,7 @@ class ImportStats:
     records: int = 0  # paper-trail records added (windows, incidents, daemon runs, imports)
 
 
-def _range(column: str, since: float | None, until: float | None) -> tuple[str, tuple]:
+def _range(column: str, since: float | None, until: float | None) -> tuple[str, tuple[Any, ...]]:
     sql = ""
     params: tuple[int, ...] = ()
     if since is not None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import Any
 
 from probe.sla import Check, Run, fold_check
 from probe.sla import to_ms as _ms  # seconds -> whole milliseconds, as everywhere
@@ -15,10 +17,10 @@ from .records import DOWN_CODE, HOUR_MS, STATE_NAMES
 from .schema import _AT, _ENDPOINT, _RUN_COLUMNS, _STATE, _TOTAL
 
 
-def _latest_run(conn, codec: _Codec, endpoint_id: int, before_ms: int | None = None) -> Run | None:
+def _latest_run(conn: sqlite3.Connection, codec: _Codec, endpoint_id: int, before_ms: int | None = None) -> Run | None:
     """The endpoint's newest run (its open run), or its newest run starting before before_ms."""
     sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE endpoint_id = ?"
-    params: tuple = (endpoint_id,)
+    params: tuple[Any, ...] = (endpoint_id,)
     if before_ms is not None:
         sql += " AND start < ?"
         params += (before_ms,)
@@ -36,7 +38,7 @@ class _Refold:
     delete_from_ms: int  # runs starting at or after this are rebuilt
 
 
-def _plan_refold(conn, codec: _Codec, endpoint_id: int, from_ms: int) -> _Refold:
+def _plan_refold(conn: sqlite3.Connection, codec: _Codec, endpoint_id: int, from_ms: int) -> _Refold:
     """Plan rebuilding the runs of an endpoint that gets checks at from_ms and later which
     are not all newer than its open run (an import, or a clock that went back).
 
@@ -65,7 +67,7 @@ def _plan_refold(conn, codec: _Codec, endpoint_id: int, from_ms: int) -> _Refold
     return _Refold(endpoint_id, seed, max(start_ms, horizon), start_ms)
 
 
-def _refold(conn, codec: _Codec, plan: _Refold) -> Run | None:
+def _refold(conn: sqlite3.Connection, codec: _Codec, plan: _Refold) -> Run | None:
     """Carry out a plan once the new checks are in; returns the endpoint's open run."""
     conn.execute(
         "DELETE FROM runs WHERE endpoint_id = ? AND start >= ?",
@@ -94,9 +96,9 @@ class _RollupDeltas:
     """Hourly counts of new checks, added to the rollups table in one go."""
 
     def __init__(self) -> None:
-        self._hours: dict[tuple[int, int], list] = {}
+        self._hours: dict[tuple[int, int], list[Any]] = {}
 
-    def add(self, row: tuple) -> None:
+    def add(self, row: tuple[Any, ...]) -> None:
         at, state, total = row[_AT], row[_STATE], row[_TOTAL]
         key = (row[_ENDPOINT], at - at % HOUR_MS)
         hour = self._hours.get(key)
@@ -108,7 +110,7 @@ class _RollupDeltas:
             hour[4] += total
             hour[5][latency_bucket(total / 10)] += 1
 
-    def apply(self, conn) -> None:
+    def apply(self, conn: sqlite3.Connection) -> None:
         merged = []
         for (endpoint_id, hour_ms), (up, degraded, down, count, total, histogram) in (
             self._hours.items()

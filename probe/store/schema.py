@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from types import TracebackType
+from typing import cast
 
 import sqlite_utils
 
@@ -273,7 +275,7 @@ def _is_probe_database(conn: sqlite3.Connection, version: int) -> bool:
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     def version() -> int:
-        return conn.execute("PRAGMA user_version").fetchone()[0]
+        return cast(int, conn.execute("PRAGMA user_version").fetchone()[0])
 
     if not _is_probe_database(conn, version()):
         raise StoreError(f"{path} is not a probe database (another program's SQLite database?)")
@@ -322,7 +324,8 @@ class write_transaction:
         self.conn.execute("BEGIN IMMEDIATE")
         return self.conn
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if exc_type is None:
             try:
                 self.conn.execute("COMMIT")

@@ -9,7 +9,7 @@ import time
 from array import array
 from collections import Counter
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator, cast
 
 import sqlite_utils
 
@@ -39,7 +39,7 @@ class Store(DaemonRunRecords, IncidentRecords):
     @classmethod
     def open(
         cls,
-        path: str | os.PathLike,
+        path: str | os.PathLike[str],
         *,
         retention_days: float = RETENTION_DAYS,
         busy_timeout: float = 5.0,
@@ -55,12 +55,12 @@ class Store(DaemonRunRecords, IncidentRecords):
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     @property
     def schema_version(self) -> int:
-        return self.db.conn.execute("PRAGMA user_version").fetchone()[0]
+        return cast(int, self.db.conn.execute("PRAGMA user_version").fetchone()[0])
 
     def _endpoint_id(self, endpoint: int | str) -> int | None:
         if isinstance(endpoint, int):
@@ -95,7 +95,7 @@ class Store(DaemonRunRecords, IncidentRecords):
         if endpoint_id is None:
             return []
         sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE endpoint_id = ?"
-        params: tuple = (endpoint_id,)
+        params: tuple[Any, ...] = (endpoint_id,)
         if since is not None:
             # from the newest run starting at or before since; it may still cover since
             sql += (

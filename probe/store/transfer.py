@@ -9,7 +9,7 @@ import re
 import sqlite3
 import time
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO, Any, Iterable
 
 from probe.result import ERROR_CLASSES, JSON_KEYS, STATES, CheckResult, parse_iso
 from probe.text import json_text, refuse_controls, refuse_controls_message
@@ -196,7 +196,7 @@ def _parse_line(line: str | bytes, latest: float = math.inf) -> tuple[str, Check
     return endpoint, CheckResult(**record), float(interval_s), site
 
 
-def _shown(value) -> str:
+def _shown(value: object) -> str:
     """A number or text as a message quotes it; a huge one cut short."""
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:30]}…"
@@ -223,7 +223,7 @@ def import_jsonl(
                 " WITHOUT ROWID"
             )
             try:
-                trail: list[tuple[int, dict]] = []
+                trail: list[tuple[int, dict[str, Any]]] = []
                 lines = _import_lines(conn, codec, fh, stats, skip_errors, latest, trail)
                 # Stored already, or in a period pruned since: its runs and rollups are
                 # settled and must not count it twice.
@@ -259,7 +259,8 @@ def import_jsonl(
     return stats
 
 
-def _import_paper_trail(conn, fh, trail: list[tuple[int, dict]]) -> int:
+def _import_paper_trail(conn: sqlite3.Connection, fh: Iterable[str | bytes],
+                        trail: list[tuple[int, dict[str, Any]]]) -> int:
     """Record where the staged checks came from, then add the file's paper-trail records."""
 
     import_id = record_import(conn, str(getattr(fh, "name", None) or "<stdin>"))
@@ -269,17 +270,17 @@ def _import_paper_trail(conn, fh, trail: list[tuple[int, dict]]) -> int:
         raise StoreError(str(error)) from None
 
 
-def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool, latest: float,
-                  trail: list | None = None) -> int:
+def _import_lines(conn: sqlite3.Connection, codec: _Codec, fh: Iterable[str | bytes], stats: ImportStats,
+                  skip_errors: bool, latest: float, trail: list[tuple[int, dict[str, Any]]] | None = None) -> int:
     """Parse and stage the lines in the incoming table; returns how many were good."""
     insert = (
         f"INSERT OR IGNORE INTO incoming VALUES ({', '.join('?' * len(_CHECK_COLUMNS))})"
     )
-    rows: list[tuple] = []
+    rows: list[tuple[Any, ...]] = []
     good = 0
     for number, line in enumerate(fh, start=1):
         if number == 1:  # a byte order mark, as some tools write UTF-8, is no part of the JSON
-            line = line.removeprefix(b"\xef\xbb\xbf" if isinstance(line, bytes) else "\ufeff")
+            line = line.removeprefix(b"\xef\xbb\xbf") if isinstance(line, bytes) else line.removeprefix("\ufeff")
         if not line.strip():
             continue
         try:
@@ -301,12 +302,12 @@ def _import_lines(conn, codec: _Codec, fh, stats: ImportStats, skip_errors: bool
     return good
 
 
-def _paper_trail_record(line: str) -> dict | None:
+def _paper_trail_record(line: str) -> dict[str, Any] | None:
 
     return parse_record(line)
 
 
-def backup(store_path: str | os.PathLike, dest: str | os.PathLike) -> Path:
+def backup(store_path: str | os.PathLike[str], dest: str | os.PathLike[str]) -> Path:
     """Copy the database to dest with SQLite's online backup API (a consistent snapshot,
     safe while the writer writes), as one self-contained file, and check the copy with
     PRAGMA integrity_check. dest appears only once complete and checked."""

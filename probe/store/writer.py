@@ -11,6 +11,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from probe.result import CheckResult
 from probe.sla import Run, fold_check
@@ -37,7 +38,7 @@ class _Batcher:
         self.codec.reset()
         self.open_runs.clear()
 
-    def write(self, items: list[tuple]) -> None:
+    def write(self, items: list[tuple[Any, ...]]) -> None:
         conn = self.conn
         try:
             with write_transaction(conn):
@@ -52,9 +53,9 @@ class _Batcher:
             raise
         self.open_runs.update(opened)
 
-    def _write(self, items: list[tuple]) -> dict[int, Run | None]:
+    def _write(self, items: list[tuple[Any, ...]]) -> dict[int, Run | None]:
         conn, codec = self.conn, self.codec
-        by_endpoint: dict[int, list[tuple]] = {}
+        by_endpoint: dict[int, list[tuple[Any, ...]]] = {}
         for name, result, interval_s, site in items:
             try:
                 row = codec.row(name, result, interval_s, site)
@@ -72,8 +73,8 @@ class _Batcher:
                 self.open_runs[endpoint_id] = _latest_run(conn, codec, endpoint_id)
             current = self.open_runs[endpoint_id]
             last_ms = -1 if current is None else _ms(current.last)
-            fresh: list = []
-            late: list = []
+            fresh: list[Any] = []
+            late: list[Any] = []
             previous_at = None
             for row in rows:
                 if row[_AT] == previous_at:
@@ -103,7 +104,7 @@ class _Batcher:
             opened[plan.endpoint_id] = _refold(conn, codec, plan)
         return opened
 
-    def _stored(self, row: tuple) -> bool:
+    def _stored(self, row: tuple[Any, ...]) -> bool:
         return (
             self.conn.execute(
                 "SELECT 1 FROM checks WHERE endpoint_id = ? AND at = ?",
@@ -157,7 +158,7 @@ class Writer:
 
     def __init__(
         self,
-        path: str | os.PathLike | Store,
+        path: str | os.PathLike[str] | Store,
         *,
         commit_interval: float = COMMIT_INTERVAL,
         batch_size: int = 5000,
@@ -175,8 +176,8 @@ class Writer:
         self.buffer_limit = buffer_limit
         self.retry_max = retry_max
         self._batcher = _Batcher(self._store.db.conn)
-        self._queue: queue.Queue = queue.Queue()
-        self._pending: deque[tuple] = deque()
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._pending: deque[tuple[Any, ...]] = deque()
         self._first_pending = 0.0  # monotonic time the oldest pending check arrived
         self._flushes: list[_Flush] = []
         self._stopping = False
@@ -228,7 +229,7 @@ class Writer:
             return False
         return True
 
-    def heartbeat(self, run_id: int, at: float | None = None, status: dict | None = None) -> None:
+    def heartbeat(self, run_id: int, at: float | None = None, status: dict[str, Any] | None = None) -> None:
         """Store.heartbeat, done by the writer's thread; never blocks."""
         at = time.time() if at is None else at
         self._queue.put(_Call(lambda store: store.heartbeat(run_id, at, status), "heartbeat"))
@@ -262,7 +263,7 @@ class Writer:
     def __enter__(self) -> Writer:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # the thread's side
@@ -303,7 +304,7 @@ class Writer:
             except queue.Empty:
                 return
 
-    def _accept(self, item) -> None:
+    def _accept(self, item: Any) -> None:  # a row, a _Flush, a _Call, _STOP or _WAKE
         if isinstance(item, _Flush):
             self._flushes.append(item)
         elif isinstance(item, _Call):
