@@ -405,13 +405,18 @@ http {{
         raise RuntimeError("nginx did not listen within 10 s")
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except Exception:  # noqa: BLE001
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         self.process.stderr.close()
+
+
+def stop_process(process):
+    """A server program stopped: asked first, killed if it does not go within 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except Exception:  # noqa: BLE001
+        process.kill()
+        process.wait()
 
 
 OPENSSL = next((path for path in ("/usr/bin/openssl", "/usr/local/bin/openssl") if os.path.exists(path)), None)
@@ -441,9 +446,4 @@ class OpenSSLServer:
         raise RuntimeError("openssl s_server did not listen within 10 s")
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except Exception:  # noqa: BLE001
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
