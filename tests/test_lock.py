@@ -91,3 +91,13 @@ def test_the_daemon_declares_the_configs_maintenance_windows_at_start_and_on_rel
     assert len(windows) == 2 and windows[0].declared_at == first.declared_at
     assert reloaded - 1 <= windows[1].declared_at <= time.time()
     assert daemon.stop() == 0
+
+
+def test_a_database_in_a_missing_directory_is_one_line_naming_it(tmp_path, ok_url):
+    missing = tmp_path / "nowhere" / "probe.db"
+    config = tmp_path / "probe.toml"
+    config.write_text(config_text(missing, [("a", ok_url, 'interval = "1s"')]))
+    done = probe("run", "--config", str(config))
+    assert done.returncode == 73
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].endswith(f"cannot open database {missing}: directory {missing.parent} does not exist")

@@ -11,6 +11,7 @@ import signal
 import socket
 import sqlite3
 import time
+from pathlib import Path
 
 from probe import __version__
 from probe import config as config_module
@@ -117,6 +118,9 @@ class Daemon:
                 EXIT_CONFIG,
             )
         # Before the database is touched: a second daemon must not record the first as crashed.
+        if not Path(path).parent.is_dir():
+            raise StartupError(f"cannot open database {path}: directory {Path(path).parent} does not exist",
+                               EXIT_CANTCREAT)
         self.lock = DaemonLock(path)
         try:
             self.lock.acquire()
