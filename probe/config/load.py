@@ -38,7 +38,7 @@ from .sections import _maintenance, _report_settings, _sla_settings
 ENDPOINT_KEYS = {
     "name", "url", "interval", "timeout", "expect_status", "expect_body", "max_latency",
     "cert_warn_days", "min_tls", "headers", "confirm", "method", "follow_redirects", "ca_file",
-    "max_severity",
+    "max_severity", "title", "control",
 }
 
 
@@ -233,4 +233,6 @@ def _endpoint(table: dict[str, Any], index: int, where: Where, confirm_default: 
         interval=interval,
         confirm=read_value(table, "confirm", int_in(1, 100), where, section, confirm_default),
         severity_cap=read_value(table, "max_severity", _choice(SEVERITIES), where, section),
+        title=read_value(table, "title", _name, where, section),
+        control=read_value(table, "control", read_bool, where, section, False),
     )

@@ -25,6 +25,12 @@ class Endpoint:
     interval: float = 60.0
     confirm: int = 2
     severity_cap: str | None = None  # the highest class this endpoint's incidents may take
+    title: str | None = None  # the name the client reads (report, public status page)
+    control: bool = False  # a control endpoint: tells whether the site's own network works
+
+    @property
+    def display_name(self) -> str:
+        return self.title or self.name
 
 
 @dataclass(frozen=True)
