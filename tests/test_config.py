@@ -180,6 +180,10 @@ E = '[[endpoint]]\nname = "admin"\nurl = "https://admin.example.com/"\n'
          "endpoint 'x': url: 'https://***@a..b/' has a bad host name: 'a..b' has an empty label"),
         (E + 'headers = { X-Key = "a\\u0000b" }\n', "endpoint 'admin': headers: header 'X-Key' holds a control character (\\x00)"),
         (E + 'headers = { X-Key = "a\\u001bb" }\n', "endpoint 'admin': headers: header 'X-Key' holds a control character (\\x1b)"),
+        # the daemon's TLS audit: a duration from an hour to 30 days, or "off"
+        (E + 'tls_audit = "10m"\n', "endpoint 'admin': tls_audit: '10m' is out of range (1h to 30d); or \"off\""),
+        (E + 'tls_audit = "never"\n', "endpoint 'admin': tls_audit:"),
+        (E + 'tls_audit = false\n', "endpoint 'admin': tls_audit:"),
     ],
 )
 def test_broken_configs(tmp_path, text, message):
@@ -238,3 +242,9 @@ def test_a_path_too_long_is_one_line(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load(path)
     assert str(caught.value).endswith(": cannot read: File name too long")
+
+
+def test_tls_audit_is_daily_by_default_and_can_be_off(tmp_path):
+    config = load(write(tmp_path, E + '\n[[endpoint]]\nname = "b"\nurl = "https://b.example/"\ntls_audit = "off"\n'
+                        '\n[[endpoint]]\nname = "c"\nurl = "https://c.example/"\ntls_audit = "12h"\n'), environ={})
+    assert [e.tls_audit for e in config.endpoints] == [86400.0, None, 43200.0]

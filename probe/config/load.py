@@ -34,11 +34,12 @@ from .fields import (
 from .https_url import check_url
 from .model import SEVERITIES, Config, Endpoint, ProbeSettings, default_database
 from .sections import _maintenance, _report_settings, _sla_settings
+from .tls_audit import TLS_AUDIT_DEFAULT, tls_audit_every
 
 ENDPOINT_KEYS = {
     "name", "url", "interval", "timeout", "expect_status", "expect_body", "max_latency",
     "cert_warn_days", "min_tls", "headers", "confirm", "method", "follow_redirects", "ca_file",
-    "max_severity", "title", "control",
+    "max_severity", "title", "control", "tls_audit",
 }
 
 
@@ -235,4 +236,5 @@ def _endpoint(table: dict[str, Any], index: int, where: Where, confirm_default: 
         severity_cap=read_value(table, "max_severity", _choice(SEVERITIES), where, section),
         title=read_value(table, "title", _name, where, section),
         control=read_value(table, "control", read_bool, where, section, False),
+        tls_audit=read_value(table, "tls_audit", tls_audit_every, where, section, TLS_AUDIT_DEFAULT),
     )

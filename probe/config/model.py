@@ -27,6 +27,7 @@ class Endpoint:
     severity_cap: str | None = None  # the highest class this endpoint's incidents may take
     title: str | None = None  # the name the client reads (report, public status page)
     control: bool = False  # a control endpoint: tells whether the site's own network works
+    tls_audit: float | None = 86400.0  # seconds between two TLS audits; None: never audited
 
     @property
     def display_name(self) -> str:
