@@ -10,8 +10,8 @@ FACES = {
         "deliver", "is_loopback", "parse_alerts", "send_test",
     ],
     "probe.check": [
-        "BODY_CAP", "CheckSpec", "MAX_REDIRECTS", "USER_AGENT", "check", "check_many", "one_line", "run_many",
-        "verdict", "workers_for",
+        "AuditFailed", "BODY_CAP", "CheckSpec", "MAX_REDIRECTS", "TLS_AUDIT_PROFILES", "USER_AGENT", "audit",
+        "check", "check_many", "one_line", "run_many", "verdict", "workers_for",
     ],
     "probe.cli": [
         "EXIT_CRITICAL", "EXIT_OK", "EXIT_UNKNOWN", "EXIT_WARNING", "ProbeError", "cli", "main",
@@ -56,7 +56,8 @@ FACES = {
         "COMMIT_INTERVAL", "DaemonRun", "HOUR_MS", "ImportStats", "IncidentRecord", "RETENTION_DAYS",
         "Rollup", "SCHEMA_VERSION", "Store", "StoreError", "StoredEndpoint", "Writer", "WriterStats",
         "backup", "bucket_bounds", "check_pages", "export_jsonl", "import_jsonl", "latency_bucket", "log",
-        "maintenance", "merge_histograms", "percentile_from_histogram", "runs_around", "write_transaction",
+        "maintenance", "merge_histograms", "percentile_from_histogram", "runs_around", "tls_audits",
+        "write_transaction",
     ],
 }
 

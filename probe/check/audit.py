@@ -14,6 +14,8 @@ import time
 import warnings
 from urllib.parse import urlsplit
 
+from probe.spec import public_url
+
 from .audit_cert import certificate_facts, verification_problem
 from .audit_profile import judge
 
@@ -224,7 +226,7 @@ def audit(url: str, *, ca_file: str | None = None, profile: str = "tls12+", time
         raise AuditFailed(f"{target.host}:{target.port}: {exc.strerror or exc}") from None
     now = time.time() if now is None else now
     facts = {
-        "url": url,
+        "url": public_url(url),
         "protocols": protocols,
         "negotiated": negotiated,
         "tls12_suites": suites,

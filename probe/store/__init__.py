@@ -1,7 +1,7 @@
 """The probe's SQLite database: schema and migrations, the codec of checks, the writer thread,
 queries, export/import and the paper trail's records."""
 
-from . import maintenance
+from . import maintenance, tls_audits
 from .histograms import bucket_bounds, latency_bucket, merge_histograms, percentile_from_histogram
 from .records import (
     HOUR_MS,
@@ -43,6 +43,7 @@ __all__ = [
     "runs_around",
     "Store",
     "StoreError",
+    "tls_audits",
     "write_transaction",
     "Writer",
     "WriterStats",

@@ -183,6 +183,19 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE daemon_runs ADD COLUMN host TEXT;
     """,
+    # 6: the dated TLS audits of each endpoint (store.tls_audits): what the server accepted and
+    # the verdict against a profile, or why it could not be audited.
+    """
+    CREATE TABLE tls_audits (
+        id INTEGER PRIMARY KEY,
+        endpoint TEXT NOT NULL,       -- the endpoint's name (audited before its first check is stored, too)
+        at INTEGER NOT NULL,          -- when the audit began, ms
+        profile TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('compliant', 'warning', 'not_compliant', 'failed')),
+        report TEXT NOT NULL,         -- JSON: the audit as `probe tls-audit --json` writes it
+        UNIQUE (endpoint, at)
+    );
+    """,
 ]
 
 
