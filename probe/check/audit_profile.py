@@ -23,8 +23,10 @@ MIN_RSA_BITS = 2048
 HSTS_MIN_SECONDS = 365 * 86400
 
 
-def _finding(level: str, code: str, text: str) -> dict:
-    return {"level": level, "code": code, "text": text}
+def _finding(level: str, code: str, text: str, subject: str | None = None) -> dict:
+    """A finding: its level, a code (the report words it per language), the text in English,
+    and what it is about (a protocol, a suite, a date...), quoted as it is in any language."""
+    return {"level": level, "code": code, "text": text, "subject": subject}
 
 
 def _weakness(suite: dict) -> str:
@@ -40,7 +42,7 @@ def _protocol_findings(facts: dict, profile: str) -> list[dict]:
     found = []
     for name in ("TLSv1", "TLSv1.1"):
         if facts["protocols"].get(name):
-            found.append(_finding("critical", "old_protocol", f"{name} is accepted"))
+            found.append(_finding("critical", "old_protocol", f"{name} is accepted", name))
     if not facts["protocols"].get("TLSv1.2") and not facts["protocols"].get("TLSv1.3"):
         found.append(_finding("critical", "no_modern_protocol", "neither TLS 1.2 nor TLS 1.3 is accepted"))
     return found
@@ -51,30 +53,35 @@ def _suite_findings(facts: dict, profile: str) -> list[dict]:
     for suite in facts["tls12_suites"]:
         if profile == "intermediate" and suite["name"] not in MOZILLA_INTERMEDIATE_SUITES:
             found.append(_finding("critical", "suite_outside_profile",
-                                  f"TLS 1.2 suite {suite['name']} is not in Mozilla's intermediate list"))
+                                  f"TLS 1.2 suite {suite['name']} is not in Mozilla's intermediate list",
+                                  suite["name"]))
         elif weakness := _weakness(suite):
-            found.append(_finding("warning", "weak_suite", f"TLS 1.2 suite {suite['name']}: {weakness}"))
+            found.append(_finding("warning", "weak_suite", f"TLS 1.2 suite {suite['name']}: {weakness}",
+                                  suite["name"]))
     return found
 
 
 def _certificate_findings(cert: dict, profile: str) -> list[dict]:
     found = []
     if cert["expired"]:
-        found.append(_finding("critical", "certificate_expired", f"the certificate expired on {cert['not_after'][:10]}"))
+        found.append(_finding("critical", "certificate_expired", f"the certificate expired on {cert['not_after'][:10]}",
+                              cert["not_after"][:10]))
     elif not cert["chain_verified"]:
         what = "the chain is incomplete or its issuer unknown" if cert["chain_incomplete"] else "the chain does not verify"
-        found.append(_finding("critical", "chain_not_verified", f"{what}: {cert['chain_problem']}"))
+        found.append(_finding("critical", "chain_not_verified", f"{what}: {cert['chain_problem']}",
+                              cert["chain_problem"]))
     elif cert["days_left"] < CERT_WARN_DAYS:
         found.append(_finding("warning", "certificate_expires_soon",
-                              f"the certificate expires on {cert['not_after'][:10]}"))
+                              f"the certificate expires on {cert['not_after'][:10]}", cert["not_after"][:10]))
     if not cert["host_matches"]:
         found.append(_finding("critical", "host_name_mismatch", "the certificate is not valid for the host name"))
     if cert["key_type"] == "RSA" and (cert["key_bits"] or 0) < MIN_RSA_BITS:
         level = "critical" if profile == "intermediate" else "warning"
-        found.append(_finding(level, "weak_key", f"RSA key of {cert['key_bits']} bits"))
+        found.append(_finding(level, "weak_key", f"RSA key of {cert['key_bits']} bits", f"RSA {cert['key_bits']}"))
     signature = (cert["signature_algorithm"] or "").lower()
     if "sha1" in signature or "md5" in signature:
-        found.append(_finding("warning", "weak_signature", f"certificate signed with {cert['signature_algorithm']}"))
+        found.append(_finding("warning", "weak_signature", f"certificate signed with {cert['signature_algorithm']}",
+                              cert["signature_algorithm"]))
     return found
 
 
@@ -82,7 +89,8 @@ def _hsts_findings(hsts: dict | None) -> list[dict]:
     if hsts is None:
         return [_finding("warning", "no_hsts", "no Strict-Transport-Security header")]
     if hsts["max_age"] < HSTS_MIN_SECONDS:
-        return [_finding("warning", "short_hsts", f"HSTS max-age of {hsts['max_age']} s is under a year")]
+        return [_finding("warning", "short_hsts", f"HSTS max-age of {hsts['max_age']} s is under a year",
+                         f"max-age={hsts['max_age']}")]
     return []
 
 

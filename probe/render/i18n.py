@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .i18n_tls import TLS_MESSAGES
+
 LANGUAGES = ("fr", "en")
 
 
@@ -224,6 +226,10 @@ MESSAGES = {
         "deadline_none": "none (maintenance)",
     },
 }
+
+
+for _lang in LANGUAGES:  # the words of the TLS audits' section, kept in a module of their own
+    MESSAGES[_lang].update(TLS_MESSAGES[_lang])
 
 
 COUNTRIES = {"fr": {"FR": "France"}, "en": {"FR": "France"}}

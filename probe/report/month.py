@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # only for annotations: probe.config imports aiohttp, slow to
 from .calendar import iso_local, local_days
 from .endpoint import _as_of, _endpoint_section, _recorded_by
 from .incident_rows import IncidentRules
+from .tls_audit import tls_audit_section
 
 PARALLEL_MIN = 200  # endpoints from which a report is built in several processes
 
@@ -153,6 +154,7 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
         section["site"] = known.site if known else None
         section["imports"] = [provenance.span_json(span, zone) for span in imports.get(name, [])]
         section["imported"] = bool(section["imports"])
+        section["tls_audit"] = tls_audit_section(store, name, counted, zone)
         sections.append(section)
     return sections
 

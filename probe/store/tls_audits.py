@@ -98,3 +98,13 @@ def import_record(conn: sqlite3.Connection, record: dict[str, Any]) -> bool:
     if not isinstance(report, dict):
         raise ValueError("report must be an object")
     return insert_tls_audit(conn, endpoint, at, report)
+
+
+def negotiated_versions(conn: sqlite3.Connection, endpoint: str, since: float, until: float) -> dict[str, int]:
+    """How many of the endpoint's stored checks in [since, until) negotiated each TLS version
+    (checks that reached no handshake are left out)."""
+    rows = conn.execute(
+        "SELECT l.value, count(*) FROM checks c JOIN endpoints e ON e.id = c.endpoint_id"
+        " JOIN labels l ON l.id = c.tls_version WHERE e.name = ? AND c.at >= ? AND c.at < ?"
+        " GROUP BY l.value ORDER BY l.value", (endpoint, to_ms(since), to_ms(until)))
+    return {cast(str, version): cast(int, count) for version, count in rows}
