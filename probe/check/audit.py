@@ -12,6 +12,7 @@ import ssl
 import subprocess
 import time
 import warnings
+from typing import Any
 from urllib.parse import urlsplit
 
 from probe.spec import public_url
@@ -68,7 +69,8 @@ class _Target:
             infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise AuditFailed(f"cannot resolve {self.host}: {exc.strerror}") from None
-        self.family, _, _, _, self.address = infos[0]
+        self.family, _, _, _, address = infos[0]
+        self.address: tuple[Any, ...] = address
 
     def sni(self) -> str | None:
         try:
@@ -99,7 +101,7 @@ def _accepts(target: _Target, version: ssl.TLSVersion) -> tuple[bool, ssl.SSLSoc
     return True, tls
 
 
-def _suite_facts(context: ssl.SSLContext) -> dict[str, dict]:
+def _suite_facts(context: ssl.SSLContext) -> dict[str, Any]:
     return {c["name"]: c for c in context.get_ciphers()}
 
 
@@ -114,10 +116,11 @@ def tls12_suites(target: _Target) -> list[dict]:
         try:
             with target.handshake(_client_context(ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2,
                                                   ":".join(offered) + ":@SECLEVEL=0")) as tls:
-                chosen = tls.cipher()[0]
+                cipher = tls.cipher()
         except (ssl.SSLError, ConnectionResetError):
             break
-        if chosen not in offered:  # cannot happen with a well-behaved server; never loop on it
+        chosen = cipher[0] if cipher else None
+        if chosen is None or chosen not in offered:  # cannot happen with a well-behaved server; never loop on it
             break
         offered.remove(chosen)
         accepted.append(_suite(chosen, facts_of.get(chosen, {})))

@@ -56,6 +56,7 @@ def _in_thread(function, *args) -> asyncio.Future:
             future.set_exception(exc) if exc is not None else future.set_result(result)
 
     def target() -> None:
+        outcome: tuple[BaseException | None, object]
         try:
             outcome = (None, function(*args))
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task

@@ -63,7 +63,8 @@ def record_tls_audit(path: str, endpoint: str, at: float, report: dict[str, Any]
 def tls_audits(conn: sqlite3.Connection, endpoint: str | None = None, since: float | None = None,
                until: float | None = None) -> list[TlsAudit]:
     """The audits (of one endpoint, from since to until, in seconds), oldest first."""
-    sql, params = "SELECT endpoint, at, profile, outcome, report FROM tls_audits WHERE 1", []
+    sql = "SELECT endpoint, at, profile, outcome, report FROM tls_audits WHERE 1"
+    params: list[object] = []
     if endpoint is not None:
         sql, params = sql + " AND endpoint = ?", [*params, endpoint]
     if since is not None:
@@ -81,7 +82,8 @@ def last_audited(conn: sqlite3.Connection) -> dict[str, float]:
 
 def export_records(conn: sqlite3.Connection, endpoint: str | None = None) -> list[dict[str, Any]]:
     """The audits as export lines: {"record": "tls_audit", "endpoint", "at" (ms), "report"}."""
-    sql, params = "SELECT endpoint, at, report FROM tls_audits", ()
+    sql = "SELECT endpoint, at, report FROM tls_audits"
+    params: tuple[object, ...] = ()
     if endpoint is not None:
         sql, params = sql + " WHERE endpoint = ?", (endpoint,)
     return [{"record": "tls_audit", "endpoint": name, "at": at, "report": json.loads(report)}
