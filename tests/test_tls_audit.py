@@ -76,7 +76,8 @@ def test_weak_suites_are_flagged_as_warnings_and_break_the_intermediate_profile(
                 "AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0")
     status, report = audited(certs, url)
     assert report["weak_suites"] == [{"name": "AES128-SHA", "forward_secrecy": False, "cbc": True,
-                                      "sha1_mac": True, "export": False, "anonymous": False}]
+                                      "sha1_mac": True, "export": False, "anonymous": False,
+                                      "null_encryption": False}]
     assert [f["text"] for f in report["findings"]] == [
         "TLS 1.2 suite AES128-SHA: no forward secrecy, CBC, SHA-1 MAC"]
     assert (status, report["compliant"]) == (1, True)

@@ -137,6 +137,7 @@ def _suite(name: str, facts: dict) -> dict:
         "sha1_mac": facts.get("digest") == "sha1",
         "export": "EXP" in name,
         "anonymous": facts.get("auth") == "auth-null",
+        "null_encryption": not symmetric,
     }
 
 
@@ -242,4 +243,7 @@ def audit(url: str, *, ca_file: str | None = None, profile: str = "tls12+", time
 
 
 def _weak(suite: dict) -> bool:
-    return not suite["forward_secrecy"] or suite["cbc"] or suite["sha1_mac"] or suite["export"] or suite["anonymous"]
+    return not suite["forward_secrecy"] or any(suite[flag] for flag in _WEAKNESSES)
+
+
+_WEAKNESSES = ("cbc", "sha1_mac", "export", "anonymous", "null_encryption")

@@ -34,7 +34,8 @@ def _weakness(suite: dict) -> str:
     flags = [label for flagged, label in ((not suite["forward_secrecy"], "no forward secrecy"),
                                           (suite["cbc"], "CBC"), (suite["sha1_mac"], "SHA-1 MAC"),
                                           (suite["export"], "export-grade"),
-                                          (suite["anonymous"], "anonymous")) if flagged]
+                                          (suite["anonymous"], "anonymous"),
+                                          (suite["null_encryption"], "no encryption")) if flagged]
     return ", ".join(flags)
 
 
