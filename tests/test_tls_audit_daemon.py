@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from probe.store import SCHEMA_VERSION, Store, tls_audits
 from servers import refused_port, respond
 from test_daemon import RUNNING, Daemon, config_text, no_daemon_left_behind  # noqa: F401 (fixture)
@@ -80,12 +82,23 @@ def test_the_migration_adds_the_table_and_a_bad_record_is_refused(tmp_path):
         conn = store.db.conn
         assert tls_audits.insert_tls_audit(conn, "a", 1_000, {"profile": "tls12+", "level": "warning"})
         assert not tls_audits.insert_tls_audit(conn, "a", 1_000, {"profile": "tls12+", "level": "warning"})
-        try:
-            tls_audits.import_record(conn, {"record": "tls_audit", "endpoint": "a", "at": 2_000,
-                                            "report": {"profile": "tls12+", "level": "excellent"}})
-        except ValueError as exc:
-            assert "level must be one of" in str(exc)
-        else:
-            raise AssertionError("a bad level was imported")
+        with pytest.raises(ValueError, match="level must be one of"):
+            tls_audits.import_record(conn, {"record": "tls_audit", "endpoint": "a", "at": 2_000, "report": {
+                "profile": "tls12+", "level": "excellent", "compliant": True, "protocols": {}, "findings": []}})
         with sqlite3.connect(db) as raw:
             assert raw.execute("SELECT outcome FROM tls_audits").fetchall() == [("warning",)]
+
+
+@pytest.mark.parametrize("report, message", [
+    ({"profile": "tls12+", "level": "compliant", "compliant": "yes", "protocols": {}, "findings": []},
+     "compliant must be true or false"),
+    ({"profile": "tls12+", "level": "compliant", "compliant": True, "protocols": {"TLSv1": 1}, "findings": []},
+     "protocols must map each version to true or false"),
+    ({"profile": "tls12+", "level": "warning", "compliant": True, "protocols": {}, "findings": ["<b>"]},
+     "findings must be a list of objects with level, code and text"),
+    ({"profile": "tls12+", "error": 3}, "error must be a string"),
+])
+def test_an_imported_audit_of_the_wrong_shape_is_refused(tmp_path, report, message):
+    with Store.open(tmp_path / "probe.db") as store:
+        with pytest.raises(ValueError, match=message):
+            tls_audits.import_record(store.db.conn, {"record": "tls_audit", "endpoint": "a", "at": 1, "report": report})

@@ -59,7 +59,7 @@ class _Target:
     def __init__(self, url: str, timeout: float):
         parts = urlsplit(url)
         if parts.scheme != "https" or not parts.hostname:
-            raise AuditFailed(f"not an https:// URL: {url}")
+            raise AuditFailed(f"not an https:// URL: {public_url(url)}")
         self.url = url
         self.host = parts.hostname
         self.port = parts.port or 443

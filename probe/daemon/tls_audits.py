@@ -12,6 +12,7 @@ import threading
 import time
 
 from probe.check import AuditFailed, audit
+from probe.spec import public_url
 from probe.store import StoreError, tls_audits
 
 from .systemd import log
@@ -27,9 +28,9 @@ def _audit_one(store_path: str, endpoint) -> str:
         report = audit(endpoint.spec.url, ca_file=endpoint.spec.ca_file, profile=PROFILE,
                        timeout=endpoint.spec.timeout)
     except AuditFailed as exc:
-        report = {"url": None, "profile": PROFILE, "error": str(exc)}
+        report = {"url": public_url(endpoint.spec.url), "profile": PROFILE, "error": str(exc)}
     except Exception as exc:  # noqa: BLE001 - the prober's trouble: recorded, never a crash of the daemon
-        report = {"url": None, "profile": PROFILE, "error": f"{type(exc).__name__}: {exc}"}
+        report = {"url": public_url(endpoint.spec.url), "profile": PROFILE, "error": f"{type(exc).__name__}: {exc}"}
     tls_audits.record_tls_audit(store_path, endpoint.name, began, report)
     return tls_audits.outcome_of(report)
 

@@ -99,7 +99,28 @@ def import_record(conn: sqlite3.Connection, record: dict[str, Any]) -> bool:
         raise ValueError(f"at must be milliseconds since the epoch (an integer), not {at!r}")
     if not isinstance(report, dict):
         raise ValueError("report must be an object")
+    _check_report(report)
     return insert_tls_audit(conn, endpoint, at, report)
+
+
+def _check_report(report: dict[str, Any]) -> None:
+    """What the report reads of an audit has the shape `probe tls-audit --json` gives it."""
+    if "error" in report:
+        if not isinstance(report["error"], str):
+            raise ValueError("error must be a string")
+        return
+    if not isinstance(report.get("compliant"), bool):
+        raise ValueError("compliant must be true or false")
+    protocols = report.get("protocols")
+    if not isinstance(protocols, dict) or not all(isinstance(v, bool) for v in protocols.values()):
+        raise ValueError("protocols must map each version to true or false")
+    if not isinstance(report.get("certificate", {}), dict):
+        raise ValueError("certificate must be an object")
+    findings = report.get("findings")
+    if not isinstance(findings, list) or not all(
+            isinstance(f, dict) and all(isinstance(f.get(k), str) for k in ("level", "code", "text"))
+            for f in findings):
+        raise ValueError("findings must be a list of objects with level, code and text")
 
 
 def negotiated_versions(conn: sqlite3.Connection, endpoint: str, since: float, until: float) -> dict[str, int]:
