@@ -71,6 +71,16 @@ def test_a_server_of_tls_1_3_only_is_compliant_and_has_no_tls_1_2_suites(servers
     assert (status, report["compliant"], report["tls12_suites"], report["findings"]) == (0, True, [], [])
 
 
+def test_a_server_of_tls_1_0_and_1_1_only_is_audited_and_not_compliant(servers, certs):
+    url = serve(servers, certs, low=ssl.TLSVersion.TLSv1, high=ssl.TLSVersion.TLSv1_1, suites="ALL:@SECLEVEL=0")
+    status, report = audited(certs, url)
+    assert report["protocols"] == {"TLSv1": True, "TLSv1.1": True, "TLSv1.2": False, "TLSv1.3": False}
+    assert (status, report["negotiated"], report["tls12_suites"]) == (2, "TLSv1.1", [])
+    assert [f["code"] for f in report["findings"] if f["level"] == "critical"] == [
+        "old_protocol", "old_protocol", "no_modern_protocol"]
+    assert report["certificate"]["chain_verified"] and report["hsts"]["max_age"] == 63072000
+
+
 def test_weak_suites_are_flagged_as_warnings_and_break_the_intermediate_profile(servers, certs):
     url = serve(servers, certs, "rsa", ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2,
                 "AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0")

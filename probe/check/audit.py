@@ -38,19 +38,26 @@ class AuditFailed(Exception):
     """The audit could not be made (no connection, no protocol accepted): says nothing of compliance."""
 
 
+class _ConnectFailed(Exception):
+    """No TCP connection to the server (as opposed to a handshake the server refused)."""
+
+
 def _client_context(low: ssl.TLSVersion | None = None, high: ssl.TLSVersion | None = None,
                     suites: str = _ALL_SUITES) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     context.set_ciphers(suites)
+    _versions(context, low or ssl.TLSVersion.TLSv1, high)
+    return context
+
+
+def _versions(context: ssl.SSLContext, low: ssl.TLSVersion, high: ssl.TLSVersion | None = None) -> None:
     with warnings.catch_warnings():  # TLSv1 and TLSv1_1 are deprecated names, offered on purpose
         warnings.simplefilter("ignore", DeprecationWarning)
-        if low is not None:
-            context.minimum_version = low
+        context.minimum_version = low
         if high is not None:
             context.maximum_version = high
-    return context
 
 
 class _Target:
@@ -85,6 +92,10 @@ class _Target:
         sock.settimeout(self.timeout)
         try:
             sock.connect(self.address)
+        except OSError as exc:
+            sock.close()
+            raise _ConnectFailed(f"cannot connect to {self.host}:{self.port}: {exc.strerror or exc}") from None
+        try:
             return context.wrap_socket(sock, server_hostname=self.sni())
         except BaseException:
             sock.close()
@@ -94,9 +105,7 @@ class _Target:
 def _accepts(target: _Target, version: ssl.TLSVersion) -> tuple[bool, ssl.SSLSocket | None]:
     try:
         tls = target.handshake(_client_context(version, version))
-    except ssl.SSLError:
-        return False, None
-    except ConnectionResetError:  # some servers reset instead of sending an alert
+    except OSError:  # an alert, or a reset, a close or silence instead of one: not accepted
         return False, None
     return True, tls
 
@@ -117,7 +126,7 @@ def tls12_suites(target: _Target) -> list[dict]:
             with target.handshake(_client_context(ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2,
                                                   ":".join(offered) + ":@SECLEVEL=0")) as tls:
                 cipher = tls.cipher()
-        except (ssl.SSLError, ConnectionResetError):
+        except OSError:
             break
         chosen = cipher[0] if cipher else None
         if chosen is None or chosen not in offered:  # cannot happen with a well-behaved server; never loop on it
@@ -213,8 +222,8 @@ def audit(url: str, *, ca_file: str | None = None, profile: str = "tls12+", time
     for name, version in PROTOCOLS.items():
         try:
             accepted, tls = _accepts(target, version)
-        except OSError as exc:
-            raise AuditFailed(f"cannot connect to {target.host}:{target.port}: {exc.strerror or exc}") from None
+        except _ConnectFailed as exc:
+            raise AuditFailed(str(exc)) from None
         protocols[name] = accepted
         if tls is not None:
             tls.close()
@@ -226,6 +235,8 @@ def audit(url: str, *, ca_file: str | None = None, profile: str = "tls12+", time
         suites = tls12_suites(target) if protocols["TLSv1.2"] else []
         der = _leaf_der(target)
         problem = verification_problem(target.handshake, ca_file)
+    except _ConnectFailed as exc:
+        raise AuditFailed(str(exc)) from None
     except OSError as exc:
         raise AuditFailed(f"{target.host}:{target.port}: {exc.strerror or exc}") from None
     now = time.time() if now is None else now

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
+import warnings
 from collections.abc import Callable
 from datetime import timezone
 
@@ -25,6 +26,9 @@ def verification_problem(handshake: Callable[[ssl.SSLContext], ssl.SSLSocket],
     context.check_hostname = False
     context.verify_mode = ssl.CERT_REQUIRED
     context.set_ciphers("ALL:@SECLEVEL=0")
+    with warnings.catch_warnings():  # an old version is allowed here when the server speaks no other
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
     try:
         handshake(context).close()
     except ssl.SSLCertVerificationError as exc:
