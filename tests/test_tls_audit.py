@@ -10,7 +10,7 @@ import pytest
 
 from probe.check import audit
 from probe.check.audit import parse_hsts
-from servers import refused_port, respond
+from servers import OpenSSLServer, refused_port, respond
 
 HSTS = {"Strict-Transport-Security": "max-age=63072000; includeSubDomains"}
 MODERN_SUITES = "ECDHE+AESGCM:ECDHE+CHACHA20"
@@ -55,6 +55,7 @@ def test_a_server_of_tls_1_2_only_with_modern_suites_is_compliant(servers, certs
     assert {s["name"] for s in report["tls12_suites"]} == {
         "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"}
     assert report["hsts"] == {"max_age": 63072000, "include_subdomains": True, "preload": False}
+    assert report["ocsp_stapling"] is False  # asked for, none sent
     assert (status, report["compliant"], report["findings"]) == (0, True, [])
     assert report["certificate"]["key_type"] == "ECDSA secp256r1"
     assert report["certificate"]["signature_algorithm"] == "ecdsa-with-SHA256"
@@ -112,6 +113,39 @@ def test_no_hsts_is_a_warning_and_the_table_says_so(servers, certs):
     assert done.returncode == 1
     assert "HSTS            none" in done.stdout
     assert "warning: no Strict-Transport-Security header" in done.stdout
+
+
+def ocsp_response(certs) -> bytes:
+    """A good OCSP response for the `good` certificate, signed by the test CA."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    issuer = x509.load_pem_x509_certificate(certs.ca.cert_pem.bytes())
+    key = serialization.load_pem_private_key(certs.ca.private_key_pem.bytes(), None)
+    leaf = x509.load_pem_x509_certificate(certs.good.cert_chain_pems[0].bytes())
+    now = dt.datetime.now(dt.timezone.utc)
+    builder = ocsp.OCSPResponseBuilder().add_response(
+        cert=leaf, issuer=issuer, algorithm=hashes.SHA256(), cert_status=ocsp.OCSPCertStatus.GOOD,
+        this_update=now, next_update=now + dt.timedelta(days=1), revocation_time=None, revocation_reason=None,
+    ).responder_id(ocsp.OCSPResponderEncoding.HASH, issuer)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def test_a_stapled_ocsp_response_is_seen(tmp_path, certs):
+    """OpenSSL's own server, stapling the response it is given when the client asks for one."""
+    response = tmp_path / "ocsp.der"
+    response.write_bytes(ocsp_response(certs))
+    server = OpenSSLServer(tmp_path, certs.good, "-www", "-status_file", str(response))
+    try:
+        report = audit(f"https://localhost:{server.port}/", ca_file=certs.ca_file)
+    finally:
+        server.stop()
+    assert report["ocsp_stapling"] is True
+    assert report["protocols"]["TLSv1.2"] and report["protocols"]["TLSv1.3"]
+    assert [f["code"] for f in report["findings"] if f["level"] == "critical"] == []
 
 
 def test_a_server_that_cannot_be_audited_exits_3_and_says_why(certs):
