@@ -87,7 +87,8 @@ def config_check(file):
         _echo_lines(f"  {e.name}: {spec.method} {public_url(spec.url)} every {say_duration(e.interval)}, timeout {say_duration(spec.timeout)},"
                     f" TLS >= {spec.min_tls}, {'; '.join(expect)}; outage after {e.confirm} down checks"
                     + (f"; at most {e.severity_cap}" if e.severity_cap else "")
-                    + (f"; headers {headers}" if headers else ""))
+                    + (f"; headers {headers}" if headers else "")
+                    + ("; no TLS audit" if e.tls_audit is None else f"; TLS audit every {say_duration(e.tls_audit)}"))
     if not cfg.endpoints:
         _echo_lines("  (none: `probe run` needs at least one [[endpoint]])")
     for m in cfg.maintenance:
