@@ -50,7 +50,7 @@ FACES = {
         "deadline_pairs", "deadline_status", "episodes", "excused_intervals", "expand_weekly", "fix_time",
         "fold_check", "incident_deadlines", "incident_severity", "intersect", "maintenance_for", "merge",
         "monitored", "month_period", "occurrences", "parse_deadline", "per_day", "runs_from_checks",
-        "subtract", "to_ms", "total_ms", "truncate_percent", "unmonitored",
+        "subtract", "to_ms", "total_ms", "truncate_percent", "unmonitored", "uses_support_hours",
     ],
     "probe.store": [
         "COMMIT_INTERVAL", "DaemonRun", "HOUR_MS", "ImportStats", "IncidentRecord", "RETENTION_DAYS",

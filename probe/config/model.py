@@ -13,6 +13,7 @@ from probe.spec import CheckSpec
 
 SEVERITIES = contract.SEVERITIES
 # [sla.deadlines] as the config writes it: {class: {acknowledge, fix}}
+DEFAULT_SUPPORT_HOURS = contract.DEFAULT_SUPPORT_HOURS
 DEFAULT_DEADLINES = {k: {"acknowledge": a, "fix": f} for k, (a, f) in contract.DEFAULT_DEADLINES.items()}
 
 
@@ -68,6 +69,7 @@ class SLASettings:
     confirm: int = 2
     deadlines: dict[str, dict[str, str]] = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_DEADLINES.items()})
     late_maintenance: str = "count"  # a window's part before its declaration: "count" or "exclude"
+    support_hours: str = DEFAULT_SUPPORT_HOURS  # the `sh` deadline unit's opening hours, local time
 
 
 @dataclass(frozen=True)

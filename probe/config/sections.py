@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from probe.contract import WEEKDAYS
+from probe.contract import WEEKDAYS, describe_support_hours, parse_support_hours
 
 from .fields import (
     Where,
@@ -22,9 +22,10 @@ from .fields import (
     read_value,
     reject_unknown,
 )
-from .model import DEFAULT_DEADLINES, SEVERITIES, Maintenance, ReportSettings, SLASettings
+from .model import DEFAULT_DEADLINES, DEFAULT_SUPPORT_HOURS, SEVERITIES, Maintenance, ReportSettings, SLASettings
 
-SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines", "late_maintenance"}
+SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines", "late_maintenance",
+            "support_hours"}
 
 
 REPORT_KEYS = {"title", "provider", "client", "language", "support"}
@@ -58,7 +59,12 @@ def _sla_settings(table: dict[str, Any], where: Where) -> SLASettings:
         confirm=read_value(table, "confirm", int_in(1, 100), where, section, 2),
         deadlines=deadlines,
         late_maintenance=read_value(table, "late_maintenance", _choice(("count", "exclude")), where, section, "count"),
+        support_hours=read_value(table, "support_hours", _support_hours, where, section, DEFAULT_SUPPORT_HOURS),
     )
+
+
+def _support_hours(value: object) -> str:
+    return describe_support_hours(parse_support_hours(value))
 
 
 MAX_DEADLINE_HOURS = 366 * 24  # a year, whatever the unit: 8784h, 8784wh or 366wd
@@ -66,13 +72,13 @@ MAX_DEADLINE_HOURS = 366 * 24  # a year, whatever the unit: 8784h, 8784wh or 366
 
 def _deadline(value: object) -> str:
     text = read_string(value).strip()
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(h|wh|wd)", text)
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(h|wh|wd|sh)", text)
     if not match:
-        raise ValueError(f"{_shown(value)} is not a deadline (like 5h, 24wh, 5wd)")
+        raise ValueError(f"{_shown(value)} is not a deadline (like 5h, 24wh, 5wd, 8sh)")
     hours = float(match.group(1)) * (24 if match.group(2) == "wd" else 1)
     if not 0 < hours <= MAX_DEADLINE_HOURS:
         raise ValueError(f"{_shown(value)} is out of range (more than 0, at most a year:"
-                         f" {MAX_DEADLINE_HOURS}{'wh' if match.group(2) == 'wh' else 'h'}"
+                         f" {MAX_DEADLINE_HOURS}{match.group(2) if match.group(2) in ('wh', 'sh') else 'h'}"
                          f" or {MAX_DEADLINE_HOURS // 24}wd)")
     return text
 

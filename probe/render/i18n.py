@@ -231,9 +231,9 @@ COUNTRIES = {"fr": {"FR": "France"}, "en": {"FR": "France"}}
 
 DEADLINE_UNITS = {
     "fr": {"h": ("heure", "heures"), "wh": ("heure ouvrée", "heures ouvrées"),
-           "wd": ("jour ouvré", "jours ouvrés")},
+           "wd": ("jour ouvré", "jours ouvrés"), "sh": ("heure de support", "heures de support")},
     "en": {"h": ("hour", "hours"), "wh": ("working hour", "working hours"),
-           "wd": ("working day", "working days")},
+           "wd": ("working day", "working days"), "sh": ("support hour", "support hours")},
 }
 
 

@@ -91,6 +91,8 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
             "holidays": cfg.sla.holidays,
             "deadlines": {k: dict(v) for k, v in cfg.sla.deadlines.items()},
             "late_maintenance": cfg.sla.late_maintenance,
+            # the deadlines' reading: support hours when any deadline counts them, else working days
+            "support_hours": cfg.sla.support_hours if uses_support_hours(cfg.sla.deadlines) else None,
         },
         "daemon_runs": [provenance.run_json(run, zone) for run in record.runs],
         "daemon_gaps": [

@@ -45,7 +45,7 @@ from .runs import (
     runs_from_checks,
     unmonitored,
 )
-from .workdays import Deadline, WorkCalendar, parse_deadline
+from .workdays import Deadline, WorkCalendar, parse_deadline, uses_support_hours
 
 __all__ = [
     "DayFigures",
@@ -53,6 +53,7 @@ __all__ = [
     "Deadline",
     "WorkCalendar",
     "parse_deadline",
+    "uses_support_hours",
     "availability",
     "BLIP",
     "Check",
