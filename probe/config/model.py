@@ -20,6 +20,14 @@ DEFAULT_DEADLINES = {k: {"acknowledge": a, "fix": f} for k, (a, f) in contract.D
 
 
 @dataclass(frozen=True)
+class LatencyObjective:
+    """A performance objective: the month's ``percentile`` of response times at most ``under``."""
+
+    percentile: float  # in (0, 100]
+    under: float  # seconds
+
+
+@dataclass(frozen=True)
 class Endpoint:
     name: str
     spec: CheckSpec
@@ -28,6 +36,7 @@ class Endpoint:
     severity_cap: str | None = None  # the highest class this endpoint's incidents may take
     title: str | None = None  # the name the client reads (report, public status page)
     control: bool = False  # a control endpoint: tells whether the site's own network works
+    latency_objective: LatencyObjective | None = None  # the performance objective
 
     @property
     def display_name(self) -> str:

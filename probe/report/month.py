@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # only for annotations: probe.config imports aiohttp, slow to
 from .calendar import iso_local, local_days
 from .endpoint import _as_of, _endpoint_section, _recorded_by
 from .incident_rows import IncidentRules
+from .performance import latency_objective
 
 PARALLEL_MIN = 200  # endpoints from which a report is built in several processes
 
@@ -92,7 +93,7 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
             "deadlines": {k: dict(v) for k, v in cfg.sla.deadlines.items()},
             "late_maintenance": cfg.sla.late_maintenance,
             # the deadlines' reading: support hours when any deadline counts them, else working days
-            "support_hours": cfg.sla.support_hours if uses_support_hours(cfg.sla.deadlines) else None,
+            "support_hours": cfg.sla.support_hours if sla.uses_support_hours(cfg.sla.deadlines) else None,
         },
         "daemon_runs": [provenance.run_json(run, zone) for run in record.runs],
         "daemon_gaps": [
@@ -155,6 +156,9 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
         section["site"] = known.site if known else None
         section["imports"] = [provenance.span_json(span, zone) for span in imports.get(name, [])]
         section["imported"] = bool(section["imports"])
+        objective = endpoint.latency_objective if endpoint else None
+        section["latency_objective"] = (latency_objective(store, name, objective.percentile, objective.under, counted,
+                                                          days, excused) if objective else None)
         sections.append(section)
     return sections
 

@@ -45,6 +45,7 @@ from .runs import (
     runs_from_checks,
     unmonitored,
 )
+from .performance import ObjectiveFigure, nearest_rank, objective_from_buckets, objective_from_times
 from .workdays import Deadline, WorkCalendar, parse_deadline, uses_support_hours
 
 __all__ = [
@@ -53,6 +54,10 @@ __all__ = [
     "Deadline",
     "WorkCalendar",
     "parse_deadline",
+    "ObjectiveFigure",
+    "nearest_rank",
+    "objective_from_buckets",
+    "objective_from_times",
     "uses_support_hours",
     "availability",
     "BLIP",

@@ -1,0 +1,85 @@
+"""The performance objective of one endpoint for the month, and its value per day: from the
+raw checks while they cover the month, else from the hourly histograms."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from datetime import date
+
+from probe import sla
+from probe.result import DEGRADED, UP
+from probe.sla import ObjectiveFigure, objective_from_buckets, objective_from_times
+from probe.store import Store, bucket_bounds, merge_histograms
+
+Day = tuple[date, float, float]
+
+
+def _inside(at: float, starts: list[float], intervals: Sequence[sla.Interval]) -> bool:
+    index = bisect.bisect_right(starts, at) - 1
+    return index >= 0 and intervals[index][0] <= at < intervals[index][1]
+
+
+def _raw_times(store: Store, name: str, counted: sla.Interval) -> tuple[list[tuple[float, float]], int]:
+    """(at, total_ms) of the up and degraded checks with a time, and how many they are."""
+    times = [
+        (result.at, result.total_ms)
+        for _, _, _, result in store.checks(name, since=counted[0], until=counted[1])
+        if result.state in (UP, DEGRADED) and result.total_ms is not None
+    ]
+    return times, len(times)
+
+
+def _buckets(histogram: dict[int, int]) -> list[tuple[float, float, int]]:
+    return [(*bucket_bounds(bucket), histogram[bucket]) for bucket in sorted(histogram)]
+
+
+def _json(figure: ObjectiveFigure) -> dict:
+    return {
+        "value_ms": figure.value_ms,
+        "low_ms": figure.low_ms,
+        "met": figure.met,
+        "checks": figure.count,
+    }
+
+
+def latency_objective(store: Store, name: str, percentile: float, under: float, counted: sla.Interval,
+                      days: Sequence[Day], excused: Sequence[sla.Interval]) -> dict:
+    """The JSON of ``"latency_objective"``: the month's value, met or not, how exact, the days."""
+    under_ms = under * 1000
+    excused = sla.merge(list(excused))
+    starts = [start for start, _ in excused]
+    times, raw_count = _raw_times(store, name, counted)
+    rollups = store.rollups(name, counted[0], counted[1])
+    in_histograms = sum(rollup.latency_count for rollup in rollups if rollup.hour < counted[1])
+    per_day: list[ObjectiveFigure]
+    if raw_count >= in_histograms:
+        kept = [(at, ms) for at, ms in times if not _inside(at, starts, excused)]
+        month = objective_from_times((ms for _, ms in kept), percentile, under_ms)
+        ats = [at for at, _ in kept]
+        per_day = []
+        for _, start, end in days:
+            low, high = bisect.bisect_left(ats, start), bisect.bisect_left(ats, end)
+            per_day.append(objective_from_times((ms for _, ms in kept[low:high]), percentile, under_ms))
+    else:
+        # An hour is left out when maintenance covers all of it; an hour partly in
+        # maintenance is counted whole (its checks are not told apart any more).
+        hours = [r for r in rollups if sla.subtract([(r.hour, r.hour + 3600)], excused)]
+        month = objective_from_buckets(_buckets(merge_histograms(r.histogram for r in hours)), percentile, under_ms)
+        per_day = [
+            objective_from_buckets(
+                _buckets(merge_histograms(r.histogram for r in hours if start <= r.hour < end)), percentile, under_ms)
+            for _, start, end in days
+        ]
+    return {
+        "percentile": percentile,
+        "under_ms": under_ms,
+        **_json(month),
+        "exact": month.exact,
+        "source": month.source,
+        "days": [
+            {"date": day.isoformat(), **_json(figure)} if start < counted[1] else
+            {"date": day.isoformat(), "value_ms": None, "low_ms": None, "met": None, "checks": 0}
+            for (day, start, _), figure in zip(days, per_day)
+        ],
+    }
