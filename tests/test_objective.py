@@ -25,6 +25,7 @@ From the hourly histograms (raw checks pruned): 850 ms falls in the bucket
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -111,8 +112,10 @@ def report(tmp_path: Path, db: Path, under="900ms", language="fr", fmt="json") -
 
     with Store.open(db) as store:  # as a daemon started on 1 October would have declared it
         maintenance.declare_from_config(store, config_module.load(config), paris(2026, 10, 1))
-    return run("report", "--config", config, "--db", db, "--month", "2026-10", "--format", fmt,
-               "--as-of", "2026-11-02T00:00")
+    out = tmp_path / f"report-{under}-{language}.{fmt}"
+    run("report", "--config", config, "--db", db, "--month", "2026-10", "--format", fmt,
+        "--as-of", "2026-11-02T00:00", "--output", out)
+    return out.read_text(encoding="utf-8")
 
 
 def objective(tmp_path, db, under="900ms") -> dict:
@@ -200,3 +203,65 @@ def test_no_objective_is_null(month):
     model = json.loads(run("report", "--config", config, "--db", db, "--month", "2026-10", "--format", "json",
                            "--as-of", "2026-11-02T00:00"))
     assert model["endpoints"][0]["latency_objective"] is None
+
+
+def text(html: str) -> str:
+    """The page's text: tags dropped, entities of the report read, spaces as they are."""
+    return re.sub(r"<[^>]+>", "", html).replace("&#39;", "'").replace("&nbsp;", "\u00a0")
+
+
+def test_report_html_french_and_english(month):
+    tmp_path, db = month
+    french = report(tmp_path, db, under="900ms", language="fr", fmt="html")
+    shown = text(french)
+    assert "Objectif de performance\u00a0: 90e\u00a0centile des temps de réponse au plus 900\u00a0ms." in shown
+    assert "Valeur du mois\u00a0: 850\u00a0ms — respecté." in shown
+    assert "30 mesures comptées\u00a0: en service ou dégradées, hors maintenance" in shown
+    assert '<p class="objective objective-met">' in french
+    assert '<line class="objective"' in french and 'class="line line-objective"' in french
+    english = report(tmp_path, db, under="849ms", language="en", fmt="html")
+    shown = text(english)
+    assert "Performance objective: 90th percentile of response times at most 849\u00a0ms." in shown
+    assert "Month's value: 850\u00a0ms — breached." in shown
+    assert '<p class="objective objective-breached">' in english
+    assert "90th percentile (objective)" in shown
+
+
+def test_report_html_says_how_exact_an_estimate_is(month):
+    tmp_path, db = month
+    with Store.open(db) as store:
+        store.prune(older_than=paris(2026, 10, 20))
+    shown = text(report(tmp_path, db, under="860ms", language="en", fmt="html"))
+    # 891.25 ms is shown rounded up, 794.33 ms rounded down: never more favourable
+    assert "Month's value: 892\u00a0ms — breached." in shown
+    assert "read from the hourly histograms: between 794\u00a0ms and 892\u00a0ms" in shown
+    assert "never more favourable than the truth" in shown
+    shown = text(report(tmp_path, db, under="900ms", language="fr", fmt="html"))
+    assert "Valeur du mois\u00a0: 892\u00a0ms — respecté." in shown
+    assert "entre 794\u00a0ms et 892\u00a0ms" in shown
+
+
+@pytest.mark.browser
+def test_the_chart_draws_the_bound_and_the_daily_values_in_chromium(month):
+    import browser
+
+    if not browser.available():
+        pytest.skip("no Chromium")
+    tmp_path, db = month
+    page = tmp_path / "report.html"
+    page.write_text(report(tmp_path, db, under="900ms", language="en", fmt="html"), encoding="utf-8")
+    run = browser.dump_dom(page)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.console_messages() == []
+    dom = run.stdout
+    # the bound: one dashed line across the plot, at 900 ms
+    line = re.search(r'<line class="objective" x1="52" x2="708" y1="([\d.]+)" y2="\1"><title>objective 900&nbsp;ms'
+                     r'</title></line>', dom)
+    assert line, dom[dom.find("chart-latency"):][:3000]
+    # the daily p90: a dot on each of the two days with checks (5 and 6 October)
+    dots = re.findall(r'<circle class="dot dot-objective"[^>]*><title>([^<]*)</title>', dom)
+    assert len(dots) == 2 and "90th percentile (objective) 900&nbsp;ms" in dots[0], dots
+    assert "90th percentile (objective) 50&nbsp;ms" in dots[1], dots
+    # the 900 ms dot sits on the line
+    first = re.search(r'<circle class="dot dot-objective" cx="[\d.]+" cy="([\d.]+)"', dom)
+    assert first.group(1) == line.group(1)

@@ -30,6 +30,7 @@ from .formats import (
     seconds_between,
 )
 from .i18n import COUNTRIES, MESSAGES, check_language
+from .objective import objective_view
 
 PARALLEL_MIN = 200  # endpoints from which their sections are rendered in several processes
 
@@ -52,7 +53,8 @@ def _render_blocks(head: dict, sections: list[dict], lang: str, template_dir) ->
         endpoint = section["endpoint"]
         section = {**section,
                    "availability_chart": availability_chart(endpoint, head["target_percent"], lang, section["anchor"]),
-                   "latency_chart": latency_chart(endpoint, lang)}
+                   "latency_chart": latency_chart(endpoint, lang),
+                   "objective": objective_view(endpoint, lang)}
         blocks.append(Markup(template.render(model=head, section=section, lang=lang, t=MESSAGES[lang])))
     return blocks
 

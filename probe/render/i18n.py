@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .i18n_objectives import OBJECTIVE_MESSAGES
+
 LANGUAGES = ("fr", "en")
 
 
@@ -224,6 +226,10 @@ MESSAGES = {
         "deadline_none": "none (maintenance)",
     },
 }
+
+
+for _lang, _labels in OBJECTIVE_MESSAGES.items():
+    MESSAGES[_lang].update(_labels)
 
 
 COUNTRIES = {"fr": {"FR": "France"}, "en": {"FR": "France"}}
