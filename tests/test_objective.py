@@ -265,3 +265,15 @@ def test_the_chart_draws_the_bound_and_the_daily_values_in_chromium(month):
     # the 900 ms dot sits on the line
     first = re.search(r'<circle class="dot dot-objective" cx="[\d.]+" cy="([\d.]+)"', dom)
     assert first.group(1) == line.group(1)
+
+
+def test_the_rules_section_states_the_percentile_only_with_an_objective(month):
+    tmp_path, db = month
+    assert "celui de rang p/100 × n arrondi au supérieur" in report(tmp_path, db, language="fr", fmt="html")
+    assert "nearest rank" in report(tmp_path, db, language="en", fmt="html")
+    config = tmp_path / "plain.toml"
+    config.write_text('[[endpoint]]\nname = "api"\nurl = "https://api.example.com/health"\n')
+    out = tmp_path / "plain.html"
+    run("report", "--config", config, "--db", db, "--month", "2026-10", "--as-of", "2026-11-02T00:00",
+        "--output", out)
+    assert "<strong>Performance.</strong>" not in out.read_text(encoding="utf-8")
