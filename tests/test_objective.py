@@ -277,3 +277,17 @@ def test_the_rules_section_states_the_percentile_only_with_an_objective(month):
     run("report", "--config", config, "--db", db, "--month", "2026-10", "--as-of", "2026-11-02T00:00",
         "--output", out)
     assert "<strong>Performance.</strong>" not in out.read_text(encoding="utf-8")
+
+
+def test_a_month_under_way_as_of_a_time_inside_an_hour_reads_the_checks(month):
+    tmp_path, db = month
+    config = tmp_path / "probe.toml"
+    config.write_text(CONFIG.format(under="900ms", language="en"))
+    out = tmp_path / "partial.json"
+    # as of Monday 5 October 10:32: the checks of 10:00 ... 10:30 (7 of them, 50 ... 350 ms),
+    # though the rollup of 10:00-11:00 holds the 12 of the hour
+    run("report", "--config", config, "--db", db, "--month", "2026-10", "--format", "json",
+        "--as-of", "2026-10-05T10:32", "--output", out)
+    figure = json.loads(out.read_text())["endpoints"][0]["latency_objective"]
+    assert figure["source"] == "checks" and figure["checks"] == 7
+    assert figure["value_ms"] == 350  # rank ceil(0.9 x 7) = 7

@@ -4,15 +4,17 @@ raw checks while they cover the month, else from the hourly histograms."""
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Sequence
 from datetime import date
 
 from probe import sla
 from probe.result import DEGRADED, UP
 from probe.sla import ObjectiveFigure, objective_from_buckets, objective_from_times
-from probe.store import Store, bucket_bounds, merge_histograms
+from probe.store import Rollup, Store, bucket_bounds, merge_histograms
 
 Day = tuple[date, float, float]
+HOUR = 3600
 
 
 def _inside(at: float, starts: list[float], intervals: Sequence[sla.Interval]) -> bool:
@@ -20,14 +22,25 @@ def _inside(at: float, starts: list[float], intervals: Sequence[sla.Interval]) -
     return index >= 0 and intervals[index][0] <= at < intervals[index][1]
 
 
-def _raw_times(store: Store, name: str, counted: sla.Interval) -> tuple[list[tuple[float, float]], int]:
-    """(at, total_ms) of the up and degraded checks with a time, and how many they are."""
-    times = [
+def _raw_times(store: Store, name: str, counted: sla.Interval) -> list[tuple[float, float]]:
+    """(at, total_ms) of the up and degraded checks with a time, in time order."""
+    return [
         (result.at, result.total_ms)
         for _, _, _, result in store.checks(name, since=counted[0], until=counted[1])
         if result.state in (UP, DEGRADED) and result.total_ms is not None
     ]
-    return times, len(times)
+
+
+def _raw_checks_cover(times: list[tuple[float, float]], rollups: list[Rollup], counted: sla.Interval) -> bool:
+    """Whether the raw checks are all there: over the whole hours of the period, they are as
+    many as the hourly histograms hold (pruning deletes raw checks and keeps the rollups).
+    Partial hours at the ends are left out of the comparison: a rollup there also holds
+    checks outside the period (after the as-of time, or before a month that starts off the hour)."""
+    first = math.ceil(counted[0] / HOUR) * HOUR
+    last = math.floor(counted[1] / HOUR) * HOUR
+    in_histograms = sum(r.latency_count for r in rollups if first <= r.hour and r.hour + HOUR <= last)
+    raw = bisect.bisect_left(times, (last, -math.inf)) - bisect.bisect_left(times, (first, -math.inf))
+    return raw >= in_histograms
 
 
 def _buckets(histogram: dict[int, int]) -> list[tuple[float, float, int]]:
@@ -49,11 +62,10 @@ def latency_objective(store: Store, name: str, percentile: float, under: float, 
     under_ms = under * 1000
     excused = sla.merge(list(excused))
     starts = [start for start, _ in excused]
-    times, raw_count = _raw_times(store, name, counted)
+    times = _raw_times(store, name, counted)
     rollups = store.rollups(name, counted[0], counted[1])
-    in_histograms = sum(rollup.latency_count for rollup in rollups if rollup.hour < counted[1])
     per_day: list[ObjectiveFigure]
-    if raw_count >= in_histograms:
+    if _raw_checks_cover(times, rollups, counted):
         kept = [(at, ms) for at, ms in times if not _inside(at, starts, excused)]
         month = objective_from_times((ms for _, ms in kept), percentile, under_ms)
         ats = [at for at, _ in kept]
