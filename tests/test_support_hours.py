@@ -148,3 +148,30 @@ def test_the_rules_section_states_the_reading():
     english = render.render_html(model, lang="en")
     assert "Support hours count only the support's opening hours (Mon-Fri 09:00-17:00" in english \
         or "Support hours count only the support&#39;s opening hours (Mon-Fri 09:00-17:00" in english
+
+
+def test_report_counts_deadlines_in_support_hours(tmp_path):
+    """An outage from Friday 27 November 2026 16:00 to 16:30 (blocking): acknowledge within
+    4sh -> Monday 30 November 12:00 (1 h Friday, 3 h Monday); fix within 8sh -> Monday 16:00."""
+    import json
+
+    from test_report import Timeline, import_history, paris, report_json, write_jsonl
+
+    timeline = Timeline("api", paris(2026, 11, 27, 10), paris(2026, 12, 1)).episode(
+        paris(2026, 11, 27, 16), paris(2026, 11, 27, 16, 30), "http_status")
+    db = tmp_path / "probe.db"
+    import_history(db, write_jsonl(tmp_path / "h.jsonl", timeline))
+    config = tmp_path / "probe.toml"
+    config.write_text(BASE.replace('"x.db"', json.dumps(str(db))) + '[sla]\nsupport_hours = "Mon-Fri 09:00-17:00"\n'
+                      '[sla.deadlines]\nblocking = { acknowledge = "4sh", fix = "8sh" }\n')
+    model = report_json(config, db, "--month", "2026-11", "--as-of", "2026-12-01T12:00")
+    assert model["rules"]["support_hours"] == "Mon-Fri 09:00-17:00"
+    assert model["rules"]["deadlines"]["blocking"] == {"acknowledge": "4sh", "fix": "8sh"}
+    (incident,) = model["endpoints"][0]["incidents"]
+    assert incident["severity"] == "blocking"
+    assert incident["acknowledge_deadline"] == "2026-11-30T12:00:00+01:00"
+    assert incident["fix_deadline"] == "2026-11-30T16:00:00+01:00"
+    assert incident["fix"] == "met" and incident["acknowledge"] == "missed"
+    # the contract's defaults: no support-hours reading stated
+    config.write_text(BASE.replace('"x.db"', json.dumps(str(db))))
+    assert report_json(config, db, "--month", "2026-11", "--as-of", "2026-12-01T12:00")["rules"]["support_hours"] is None
