@@ -9,9 +9,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from probe import sla
-from probe.result import DEGRADED, UP
 from probe.sla import ObjectiveFigure, objective_from_buckets, objective_from_times
-from probe.store import Rollup, Store, bucket_bounds, merge_histograms
+from probe.store import Rollup, Store, bucket_bounds, merge_histograms, response_times
 
 Day = tuple[date, float, float]
 HOUR = 3600
@@ -20,15 +19,6 @@ HOUR = 3600
 def _inside(at: float, starts: list[float], intervals: Sequence[sla.Interval]) -> bool:
     index = bisect.bisect_right(starts, at) - 1
     return index >= 0 and intervals[index][0] <= at < intervals[index][1]
-
-
-def _raw_times(store: Store, name: str, counted: sla.Interval) -> list[tuple[float, float]]:
-    """(at, total_ms) of the up and degraded checks with a time, in time order."""
-    return [
-        (result.at, result.total_ms)
-        for _, _, _, result in store.checks(name, since=counted[0], until=counted[1])
-        if result.state in (UP, DEGRADED) and result.total_ms is not None
-    ]
 
 
 def _raw_checks_cover(times: list[tuple[float, float]], rollups: list[Rollup], counted: sla.Interval) -> bool:
@@ -62,7 +52,7 @@ def latency_objective(store: Store, name: str, percentile: float, under: float, 
     under_ms = under * 1000
     excused = sla.merge(list(excused))
     starts = [start for start, _ in excused]
-    times = _raw_times(store, name, counted)
+    times = response_times(store, name, counted[0], counted[1])
     rollups = store.rollups(name, counted[0], counted[1])
     per_day: list[ObjectiveFigure]
     if _raw_checks_cover(times, rollups, counted):
