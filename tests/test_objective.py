@@ -291,3 +291,18 @@ def test_a_month_under_way_as_of_a_time_inside_an_hour_reads_the_checks(month):
     figure = json.loads(out.read_text())["endpoints"][0]["latency_objective"]
     assert figure["source"] == "checks" and figure["checks"] == 7
     assert figure["value_ms"] == 350  # rank ceil(0.9 x 7) = 7
+
+
+def test_config_reads_the_objective_and_its_default(tmp_path):
+    from probe.config import load
+
+    path = tmp_path / "probe.toml"
+    path.write_text('[defaults]\nlatency_objective = { percentile = 99.9, under = "2s" }\n'
+                    '[[endpoint]]\nname = "a"\nurl = "https://a.example/"\n'
+                    '[[endpoint]]\nname = "b"\nurl = "https://b.example/"\n'
+                    'latency_objective = { percentile = 95, under = "800ms" }\n'
+                    '[[endpoint]]\nname = "c"\nurl = "https://c.example/"\nlatency_objective = { percentile = 100, under = 1 }\n')
+    a, b, c = load(path, environ={}).endpoints
+    assert (a.latency_objective.percentile, a.latency_objective.under) == (99.9, 2.0)
+    assert (b.latency_objective.percentile, b.latency_objective.under) == (95.0, 0.8)
+    assert (c.latency_objective.percentile, c.latency_objective.under) == (100.0, 1.0)
