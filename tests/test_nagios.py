@@ -134,6 +134,8 @@ def test_several_urls_from_a_file_worst_state_first(ok_url, expiring_url, certs,
 def test_urls_from_stdin_and_arguments(ok_url, certs):
     status, head, rest = plugin("--ca-file", certs.ca_file, ok_url, "--urls-from", "-", stdin=f"{ok_url}\n")
     assert status == 0 and head["text"] == "2 URLs: 2 ok" and len(rest) == 2
+    perf = perfdata(head["perf"])  # the same URL twice: its labels stay apart
+    assert f"{ok_url} time" in perf and f"{ok_url} #2 time" in perf
 
 
 def test_labels_are_quoted_per_the_grammar():
@@ -153,3 +155,28 @@ def test_bad_thresholds_are_usage_errors(ok_url):
     done = subprocess.run([sys.executable, "-m", "probe", "check", "-w", "soon", ok_url],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 3 and "'soon' is not a duration" in done.stderr
+
+
+def test_states_of_results_and_the_worst_of_several():
+    from probe.cli.nagios import Thresholds, plugin_output
+    from probe.result import CheckResult
+
+    limits = Thresholds(warning=2.0, critical=10.0)
+    made_not = CheckResult("https://a.example/", 0.0, "down", "probe_error", "out of file descriptors")
+    up = CheckResult("https://b.example/", 0.0, "up", http_status=200, total_ms=212.0, tls_version="TLSv1.3",
+                     cert_days_left=57, dns_ms=1.0, connect_ms=10.0, tls_ms=30.0, ttfb_ms=150.0)
+    slow = CheckResult("https://c.example/", 0.0, "degraded", "too_slow", "slower than 2 s", http_status=200,
+                       total_ms=2500.0)
+    down = CheckResult("https://d.example/", 0.0, "down", "connect", "connection refused", total_ms=3.0)
+    state, text = plugin_output([up], limits)
+    assert (state, text) == (0, "PROBE OK - https://b.example/ 200 in 212 ms, TLSv1.3, certificate 57 d | "
+                                "time=0.212s;2;10;0 dns=0.001s connect=0.01s tls=0.03s ttfb=0.15s cert_days=57;14:;7:;0")
+    state, text = plugin_output([made_not], limits)
+    assert state == 3 and text.startswith("PROBE UNKNOWN - https://a.example/: out of file descriptors")
+    assert plugin_output([up, slow], limits)[0] == 1
+    assert plugin_output([up, slow, made_not], limits)[0] == 3
+    state, text = plugin_output([made_not, slow, down, up], limits)
+    head, *rest = text.splitlines()
+    assert state == 2 and head.startswith("PROBE CRITICAL - 4 URLs: 1 critical, 1 unknown, 1 warning, 1 ok | ")
+    assert [line.split(":")[0] for line in rest] == ["CRITICAL", "UNKNOWN", "WARNING", "OK"]
+    assert "WARNING: https://c.example/ 200 in 2500 ms: time 2.5 s > 2 s" in rest

@@ -147,11 +147,23 @@ def plugin_output(results: Sequence[CheckResult], limits: Thresholds) -> tuple[i
         return state, head + (" | " + " ".join(perf) if perf else "")
     counts = {s: sum(1 for each, _ in lines if each == s) for s in SEVERITY_ORDER}
     told = ", ".join(f"{counts[s]} {STATE_NAMES[s].lower()}" for s in SEVERITY_ORDER if counts[s])
-    perf = [item for result in results for item in perfdata(result, limits, prefix=f"{result.url} ")]
+    perf = [item for result, prefix in zip(results, _prefixes(results))
+            for item in perfdata(result, limits, prefix=prefix)]
     head = f"PROBE {STATE_NAMES[state]} - {len(results)} URLs: {told}"
     order = sorted(range(len(lines)), key=lambda i: SEVERITY_ORDER.index(lines[i][0]))
     long_text = [f"{STATE_NAMES[lines[i][0]]}: {lines[i][1]}" for i in order]
     return state, "\n".join([head + (" | " + " ".join(perf) if perf else ""), *long_text])
+
+
+def _prefixes(results: Sequence[CheckResult]) -> list[str]:
+    """Each URL's label prefix; a URL given twice gets ``#2`` on its second set of labels."""
+    seen: dict[str, int] = {}
+    prefixes = []
+    for result in results:
+        seen[result.url] = seen.get(result.url, 0) + 1
+        count = seen[result.url]
+        prefixes.append(f"{result.url} " if count == 1 else f"{result.url} #{count} ")
+    return prefixes
 
 
 def read_url_list(text: str) -> list[str]:
