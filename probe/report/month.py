@@ -79,7 +79,8 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
         "as_of": iso_local(context.now, zone),
         "generated_at": iso_local(context.now, zone),  # the as-of time, under its former name
         "provisional": context.now < period[1],
-        "title": cfg.report.title or DEFAULT_TITLES[lang],
+        "title": cfg.report.title_in(lang) or DEFAULT_TITLES[lang],
+        "show_urls": cfg.report.show_urls,
         "provider": cfg.report.provider,
         "client": cfg.report.client,
         "support": cfg.report.support,
@@ -151,6 +152,7 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
         section["recorded_from"] = iso_local(covered[0][0], zone) if covered else None
         section["recorded_until"] = iso_local(covered[-1][1], zone) if covered else None
         section["site"] = known.site if known else None
+        section["title"] = endpoint.display_name if endpoint else name
         section["imports"] = [provenance.span_json(span, zone) for span in imports.get(name, [])]
         section["imported"] = bool(section["imports"])
         sections.append(section)
