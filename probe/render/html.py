@@ -18,6 +18,7 @@ from markupsafe import Markup
 from probe.labels import ERROR_LABELS, format_duration
 from probe.runtime import map_shares
 
+from .causes import cause_text
 from .charts import availability_chart, latency_chart
 from .formats import (
     format_date,
@@ -99,6 +100,7 @@ def make_environment(lang: str, template_dir=None, timezone: str | None = None) 
         error_class=lambda value: ERROR_LABELS[lang].get(value, value),
         country=lambda value: COUNTRIES[lang].get(value, value),
         span=seconds_between,
+        cause=lambda incident: cause_text(incident["summary"], incident["error_class"], lang, incident["source"]),
     )
     return env
 
