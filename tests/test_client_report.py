@@ -158,3 +158,62 @@ def test_causes_in_french(message, french):
 def test_a_cause_written_by_a_person_is_shown_as_written():
     assert cause_text("Wrong total on the invoices page", None, "fr", "manual") == \
         "Wrong total on the invoices page"
+
+
+# ------------------------------------------------------------------ the service line
+
+
+@pytest.fixture(scope="module")
+def service_month(tmp_path_factory):
+    """Two blocking endpoints and one whose outages are at most major, in October.
+
+    a: down Mon 5 Oct 10:00-10:15 (first check up at 10:15).
+    b: down Mon 5 Oct 10:10-10:20 and Tue 6 Oct 10:00-10:05.
+    c (max_severity = "major"): down Wed 7 Oct 10:00-11:00: not part of the service line.
+    a and b: no check from Tue 20 Oct 00:00 to 01:00 included: the 23:55 check vouches until
+    00:02:30, the next is at 01:05: 00:02:30-01:05 (3 750 s) unmonitored for both.
+    """
+    tmp = tmp_path_factory.mktemp("service")
+    gap = (paris(2026, 10, 20), paris(2026, 10, 20, 1))
+    a = (Timeline("a", OCT_START, OCT_END)
+         .episode(paris(2026, 10, 5, 10), paris(2026, 10, 5, 10, 15), "http_status").drop(*gap))
+    b = (Timeline("b", OCT_START, OCT_END)
+         .episode(paris(2026, 10, 5, 10, 10), paris(2026, 10, 5, 10, 20), "http_status")
+         .episode(paris(2026, 10, 6, 10), paris(2026, 10, 6, 10, 5), "connect").drop(*gap))
+    c = Timeline("c", OCT_START, OCT_END).episode(paris(2026, 10, 7, 10), paris(2026, 10, 7, 11), "http_status")
+    db = tmp / "probe.db"
+    import_history(db, write_jsonl(tmp / "h.jsonl", a, b, c))
+    config = write_config(tmp / "probe.toml", ["a", "b", ("c", 'max_severity = "major"')])
+    return {"db": db, "config": config, "tmp": tmp}
+
+
+def test_the_service_line_is_worked_out_by_hand(service_month):
+    from fractions import Fraction
+
+    model = report_json(service_month["config"], service_month["db"], "--month", "2026-10")
+    service = model["service"]
+    assert service["endpoints"] == ["a", "b"]
+    # downtime: the union 5 Oct 10:00-10:20 (1 200 s, the overlap 10:10-10:15 once) + 6 Oct
+    # 10:00-10:05 (300 s) = 1 500 s; c's hour is not the service's.
+    assert service["downtime_seconds"] == 1500
+    # eligible: October (2 682 000 s) less the 3 750 s when neither a nor b was monitored
+    assert service["eligible_seconds"] == 2_682_000 - 3750
+    assert service["not_eligible_seconds"] == 3750
+    exact = 100 * (1 - Fraction(1500, 2_678_250))  # 99.94399...
+    assert service["availability_display"] == "99.943" and exact > Fraction(99943, 1000)
+    assert service["met"] is True
+    assert service["allowed_downtime_seconds"] == 5356.5  # 0.2 % of 2 678 250 s
+    assert [(p["start"], p["end"]) for p in service["down_periods"]] == [
+        ("2026-10-05T10:00:00+02:00", "2026-10-05T10:20:00+02:00"),
+        ("2026-10-06T10:00:00+02:00", "2026-10-06T10:05:00+02:00"),
+    ]
+    # each endpoint keeps its own figures
+    assert {e["name"]: e["downtime_seconds"] for e in model["endpoints"]} == {"a": 900, "b": 900, "c": 3600}
+
+
+def test_the_service_line_heads_the_summary_in_both_languages(service_month):
+    fr = html_report(service_month["config"], service_month["db"], service_month["tmp"], "--lang", "fr")
+    en = html_report(service_month["config"], service_month["db"], service_month["tmp"], "--lang", "en")
+    assert fr.index("Service dans son ensemble") < fr.index('class="data summary-table"')
+    assert "99,943\u202f%" in fr and "99.943%" in en
+    assert "Le service dans son ensemble." in fr and "The service as a whole." in en

@@ -45,11 +45,11 @@ FACES = {
     "probe.sla": [
         "BLIP", "COVERAGE_FACTOR", "Check", "DEFAULT_DEADLINES", "DEGRADATION", "DEGRADED", "DOWN",
         "DayFigures", "Deadline", "Declared", "EndpointFigures", "Episode", "Interval", "LATE_POLICIES",
-        "MET", "MISSED", "OPEN", "OUTAGE", "Occurrence", "Run", "SEVERITY_OF_CLASS", "Severity", "UP",
+        "MET", "MISSED", "OPEN", "OUTAGE", "Occurrence", "Run", "SEVERITY_OF_CLASS", "ServiceFigures", "Severity", "UP",
         "WEEKDAYS", "Window", "WorkCalendar", "availability", "classify", "clip", "coverage_end",
-        "deadline_pairs", "deadline_status", "episodes", "excused_intervals", "expand_weekly", "fix_time",
+        "deadline_pairs", "deadline_status", "downtime_intervals", "eligible_intervals", "episodes", "excused_intervals", "expand_weekly", "fix_time",
         "fold_check", "incident_deadlines", "incident_severity", "intersect", "maintenance_for", "merge",
-        "monitored", "month_period", "occurrences", "parse_deadline", "per_day", "runs_from_checks",
+        "monitored", "month_period", "occurrences", "parse_deadline", "per_day", "runs_from_checks", "service_figures",
         "subtract", "to_ms", "total_ms", "truncate_percent", "unmonitored",
     ],
     "probe.store": [

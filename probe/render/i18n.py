@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .i18n_client import CLIENT_MESSAGES
+
 LANGUAGES = ("fr", "en")
 
 
@@ -243,3 +245,7 @@ def check_language(lang: str) -> str:
     if code not in LANGUAGES:
         raise ValueError(f"report language {lang!r} is not supported (use one of: {', '.join(LANGUAGES)})")
     return code
+
+
+for _lang, _words in CLIENT_MESSAGES.items():  # the frame's words (i18n_client.py)
+    MESSAGES[_lang].update(_words)

@@ -15,7 +15,7 @@ from probe.spec import public_url
 from probe.store import Store, runs_around
 from probe.store import maintenance as maintenance_records
 
-from . import provenance
+from . import provenance, service
 
 if TYPE_CHECKING:  # only for annotations: probe.config imports aiohttp, slow to load
     from probe.config import Config, Maintenance
@@ -101,6 +101,7 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
         ],
         "probe_ran_throughout": record.throughout,
         "history_imported": any(section["imported"] for section in sections),
+        "service": service.service_json(sections, counted, cfg.sla.target, zone),
         "endpoints": sections,
     }
 
@@ -153,6 +154,7 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
         section["recorded_until"] = iso_local(covered[-1][1], zone) if covered else None
         section["site"] = known.site if known else None
         section["title"] = endpoint.display_name if endpoint else name
+        section[service.PARTS_KEY] = service.parts(figures, cap)
         section["imports"] = [provenance.span_json(span, zone) for span in imports.get(name, [])]
         section["imported"] = bool(section["imports"])
         sections.append(section)

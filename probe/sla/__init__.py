@@ -45,6 +45,7 @@ from .runs import (
     runs_from_checks,
     unmonitored,
 )
+from .service import ServiceFigures, downtime_intervals, eligible_intervals, service_figures
 from .workdays import Deadline, WorkCalendar, parse_deadline
 
 __all__ = [
@@ -91,6 +92,10 @@ __all__ = [
     "OUTAGE",
     "Run",
     "runs_from_checks",
+    "ServiceFigures",
+    "service_figures",
+    "downtime_intervals",
+    "eligible_intervals",
     "Severity",
     "SEVERITY_OF_CLASS",
     "subtract",
