@@ -30,14 +30,15 @@ FACES = {
         "setup_logging", "start_web", "status_model", "watchdog_interval",
     ],
     "probe.render": [
-        "DEADLINE_UNITS", "ERROR_LABELS", "LANGUAGES", "MESSAGES", "MONTHS", "NBSP", "NNBSP", "PARALLEL_MIN",
-        "availability_chart", "check_language", "default_filename", "format_date", "format_datetime",
-        "format_deadline", "format_duration", "format_integer", "format_month", "format_number",
-        "format_percent", "latency_chart", "make_environment", "render_html",
+        "DEADLINE_UNITS", "ERROR_LABELS", "LANGUAGES", "MESSAGES", "MONTHS", "NBSP", "NNBSP",
+        "PARALLEL_MIN", "PdfError", "availability_chart", "check_language", "default_filename",
+        "find_browser", "format_date", "format_datetime", "format_deadline", "format_duration",
+        "format_integer", "format_month", "format_number", "format_percent", "latency_chart",
+        "make_environment", "period_name", "render_csv", "render_html", "render_pdf", "render_period_html",
     ],
     "probe.report": [
         "PARALLEL_MIN", "ReportContext", "build", "check_month_begun", "incidents", "iso_local",
-        "last_complete_month", "local_days", "maintenance_windows", "parse_month", "runs_around", "status",
+        "last_complete_month", "local_days", "maintenance_windows", "parse_month", "periods", "runs_around", "status",
     ],
     "probe.schedule": [
         "SEND_EVERY", "Scheduler", "Stats", "WorkerPool", "auto_workers", "deal", "next_due", "phase_offsets",

@@ -31,6 +31,7 @@ from .formats import (
     seconds_between,
 )
 from .i18n import COUNTRIES, MESSAGES, check_language
+from .print_css import css_string
 
 PARALLEL_MIN = 200  # endpoints from which their sections are rendered in several processes
 
@@ -100,6 +101,7 @@ def make_environment(lang: str, template_dir=None, timezone: str | None = None) 
         error_class=lambda value: ERROR_LABELS[lang].get(value, value),
         country=lambda value: COUNTRIES[lang].get(value, value),
         span=seconds_between,
+        css_string=css_string,
         cause=lambda incident: cause_text(incident["summary"], incident["error_class"], lang, incident["source"]),
     )
     return env

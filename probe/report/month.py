@@ -37,10 +37,19 @@ class ReportContext:
     month: int
     now: float  # the as-of time: every figure is the database's and the config's as of then
     language: str
+    part: sla.Interval | None = None  # only this part of the month (a report over a range of days)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.config.sla.timezone)
+
+    @property
+    def period(self) -> sla.Interval:
+        """The month, or the part of it the report covers."""
+        month = sla.month_period(self.year, self.month, self.config.sla.timezone)
+        if self.part is None:
+            return month
+        return max(month[0], self.part[0]), min(month[1], self.part[1])
 
 
 def maintenance_windows(items: tuple[Maintenance, ...], period: sla.Interval, tz: str) -> list[sla.Window]:
@@ -62,7 +71,7 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
     cfg = context.config
     zone = context.zone
     store = context.store
-    period = sla.month_period(context.year, context.month, cfg.sla.timezone)
+    period = context.period
     counted = _counted(period, context.now)
     names = endpoints or [e.name for e in cfg.endpoints]
     stored = {e.name: e for e in store.endpoints()}
@@ -118,7 +127,7 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
     zone = context.zone
     store = context.store
     as_of = context.now
-    period = sla.month_period(context.year, context.month, cfg.sla.timezone)
+    period = context.period
     counted = _counted(period, as_of)
     windows = sla.occurrences(maintenance_records.declared(store, as_of), period,
                                               cfg.sla.timezone)
@@ -205,10 +214,10 @@ def _sections_in_parallel(context: ReportContext, names: list[str]) -> list[dict
     endpoints from the database (read-only, WAL) and the parts are joined in order. Spawned,
     not forked: an SQLite connection must not cross a fork."""
     remote = partial(_sections_of, str(context.store.path), context.config, context.year, context.month,
-                     context.now, context.language)
+                     context.now, context.language, context.part)
     return map_shares(partial(_sections, context), remote, names)
 
 
-def _sections_of(store_path, config, year, month, now, language, names) -> list[dict]:
+def _sections_of(store_path, config, year, month, now, language, part, names) -> list[dict]:
     with Store.open(store_path) as store:
-        return _sections(ReportContext(config, store, year, month, now, language), names)
+        return _sections(ReportContext(config, store, year, month, now, language, part), names)
