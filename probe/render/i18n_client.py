@@ -21,7 +21,7 @@ CLIENT_MESSAGES = {
         "incidents_by_class": "Incidents par classe",
         "twelve_months": "Mois par mois",
         "period_provisional": "Rapport provisoire : la période n’est pas terminée. Les chiffres sont ceux du {at} et changeront d’ici sa fin.",
-        "period_rules": "Chaque mois est calculé selon les règles de ses rapports mensuels (méthode de calcul ci-dessous). Les chiffres de la période ne sont pas une moyenne de pourcentages : ils sont calculés à partir de la somme des temps mesurés hors maintenance et de la somme des indisponibilités de ses mois, selon les mêmes formules, tronqués de même. Une panne à cheval sur deux mois compte sa part dans chacun ; un incident à cheval sur deux mois n’est compté qu’une fois. Les mois non commencés n’ont pas de chiffres ; le mois en cours est provisoire.",
+        "period_rules": "Chaque mois est calculé selon les règles de son rapport mensuel, qui les énonce. Les chiffres de la période ne sont pas une moyenne de pourcentages : ils sont calculés à partir de la somme des temps mesurés hors maintenance et de la somme des indisponibilités de ses mois, selon les mêmes formules, tronqués de même. Une panne à cheval sur deux mois compte sa part dans chacun ; un incident à cheval sur deux mois n’est compté qu’une fois. Les mois non commencés n’ont pas de chiffres ; le mois en cours est provisoire.",
         "how_period": "Méthode de calcul de la période",
     },
     "en": {
@@ -41,7 +41,7 @@ CLIENT_MESSAGES = {
         "incidents_by_class": "Incidents by class",
         "twelve_months": "Month by month",
         "period_provisional": "Provisional report: the period is not over. Figures are as of {at} and will change until it ends.",
-        "period_rules": "Each month follows the rules of its monthly report (how these figures are computed, below). The period's figures are not an average of percentages: they are worked out from the sum of its months' monitored time outside maintenance and the sum of their downtime, with the same formulas, truncated the same way. An outage across two months counts its part in each; an incident across two months is counted once. Months not yet begun have no figures; the month under way is provisional.",
+        "period_rules": "Each month follows the rules of its monthly report, which states them. The period's figures are not an average of percentages: they are worked out from the sum of its months' monitored time outside maintenance and the sum of their downtime, with the same formulas, truncated the same way. An outage across two months counts its part in each; an incident across two months is counted once. Months not yet begun have no figures; the month under way is provisional.",
         "how_period": "How the period's figures are computed",
     },
 }
