@@ -217,3 +217,17 @@ def test_the_service_line_heads_the_summary_in_both_languages(service_month):
     assert fr.index("Service dans son ensemble") < fr.index('class="data summary-table"')
     assert "99,943\u202f%" in fr and "99.943%" in en
     assert "Le service dans son ensemble." in fr and "The service as a whole." in en
+
+
+def test_text_in_the_print_style_sheet_cannot_leave_its_string():
+    from probe.render.print_css import css_string
+
+    hostile = 'Client "SA"; } </style><script>alert(1)</script> \\'
+    quoted = str(css_string(hostile))
+    inner = quoted[1:-1]
+    assert quoted[0] == quoted[-1] == '"'
+    for char in '"<>/;{}\\ ':
+        assert char not in inner.replace("\\0000", ""), char  # only the escapes' own backslash
+    # each escape is six hex digits: the text reads back unchanged
+    import re
+    assert re.sub(r"\\([0-9a-f]{6})", lambda m: chr(int(m[1], 16)), inner) == hostile
