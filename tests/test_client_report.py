@@ -155,6 +155,13 @@ def test_causes_in_french(message, french):
     assert cause_text(message, "http_status", "fr") == french
 
 
+def test_an_english_cause_leaves_urls_out_unless_they_are_shown():
+    message = "redirected to a non-HTTPS URL: http://intranet.example/health"
+    assert cause_text(message, "redirects", "en", show_urls=False) == "redirected to a non-HTTPS URL: …"
+    assert cause_text(message, "redirects", "en", show_urls=True) == message
+    assert cause_text(message, "redirects", "fr", show_urls=True) == "redirection vers une adresse non HTTPS"
+
+
 def test_a_cause_written_by_a_person_is_shown_as_written():
     assert cause_text("Wrong total on the invoices page", None, "fr", "manual") == \
         "Wrong total on the invoices page"

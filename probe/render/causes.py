@@ -136,11 +136,19 @@ def _seconds_fr(text: str) -> str:
     return text.rstrip("s").replace(".", ",") + f"{NBSP}s"
 
 
-def cause_text(summary: str | None, error_class: str | None, lang: str, source: str = "detected") -> str:
+_URL = re.compile(r"\b(?:https?)://\S+", re.I)
+
+
+def cause_text(summary: str | None, error_class: str | None, lang: str, source: str = "detected",
+               show_urls: bool = True) -> str:
     """The cause of an incident as the report shows it in ``lang``. ``summary`` is what the
-    check recorded (English) or, for ``source == "manual"``, what a person wrote."""
-    if source == "manual" or lang == "en":
-        return summary or ERROR_LABELS[lang].get(error_class or "", "")
+    check recorded (English) or, for ``source == "manual"``, what a person wrote. Without
+    ``show_urls``, a URL a check quoted (a redirect's target) is left out."""
+    if source == "manual":
+        return summary or ""
+    if lang == "en":
+        text = summary or ERROR_LABELS[lang].get(error_class or "", "")
+        return text if show_urls else _URL.sub("…", text)
     if summary:
         text = summary.strip()
         for pattern, wording in _FRENCH:

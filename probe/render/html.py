@@ -102,7 +102,8 @@ def make_environment(lang: str, template_dir=None, timezone: str | None = None) 
         country=lambda value: COUNTRIES[lang].get(value, value),
         span=seconds_between,
         css_string=css_string,
-        cause=lambda incident: cause_text(incident["summary"], incident["error_class"], lang, incident["source"]),
+        cause=lambda incident, show_urls=True: cause_text(incident["summary"], incident["error_class"], lang,
+                                                          incident["source"], show_urls),
     )
     return env
 
