@@ -128,6 +128,8 @@ def test_csv_one_row_per_endpoint_per_month_with_formulas_neutralised(autumn):
     assert october_a["eligible_seconds"] == str(OCTOBER) and october_a["downtime_seconds"] == "1500"
     assert october_a["incidents_blocking"] == "2" and october_a["provisional"] == "no"
     assert dict(zip(header, body[2]))["provisional"] == "yes"
+    assert (october_a["period_start"], october_a["period_end"]) == ("2026-10-01T00:00:00+02:00",
+                                                                    "2026-11-01T00:00:00+01:00")
     # a title a spreadsheet would run as a formula is text
     assert body[1][2] == "'=HYPERLINK(\"http://evil/\",\"x\")"
     for row in body:

@@ -1,4 +1,5 @@
-"""The report as CSV: one row per endpoint per month, for a spreadsheet.
+"""The report as CSV: one row per endpoint per month, for a spreadsheet (the month's own
+start and end in the last two columns: a range of days covers part of its first and last months).
 
 Cells are written by Python's csv module (RFC 4180 quoting). A text cell that a spreadsheet
 would read as a formula (one beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
@@ -14,7 +15,8 @@ import io
 COLUMNS = (
     "month", "endpoint", "title", "availability_percent", "target_percent", "met", "eligible_seconds",
     "downtime_seconds", "allowed_downtime_seconds", "unmonitored_seconds", "maintenance_seconds",
-    "incidents_blocking", "incidents_major", "incidents_minor", "blips", "provisional",
+    "incidents_blocking", "incidents_major", "incidents_minor", "blips", "provisional", "period_start",
+    "period_end",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -49,6 +51,7 @@ def csv_rows(model: dict) -> list[list[object]]:
                 _number(endpoint["allowed_downtime_seconds"]), _number(endpoint["unmonitored_seconds"]),
                 _number(endpoint["maintenance_seconds"]), classes.get("blocking", 0), classes.get("major", 0),
                 classes.get("minor", 0), endpoint["blips"], "yes" if month["provisional"] else "no",
+                month["period_start"], month["period_end"],
             )])
     return rows
 
@@ -60,7 +63,8 @@ def _month_summary(model: dict) -> dict:
         for incident in section["incidents"]:
             counts[incident["severity"]] = counts.get(incident["severity"], 0) + 1
         endpoints.append({**section, "incidents_by_class": counts})
-    return {"month": model["month"], "provisional": model["provisional"], "endpoints": endpoints}
+    return {"month": model["month"], "provisional": model["provisional"], "period_start": model["period_start"],
+            "period_end": model["period_end"], "endpoints": endpoints}
 
 
 def render_csv(model: dict) -> str:
