@@ -83,11 +83,19 @@ class SLASettings:
 
 @dataclass(frozen=True)
 class ReportSettings:
-    title: str | None = None
+    title: str | None = None  # in the report's language (the one of `titles` for it)
     provider: str = ""
     client: str = ""
     language: str = "fr"
     support: str = ""
+    titles: tuple[tuple[str, str], ...] = ()  # (language, title) when given per language
+    show_urls: bool = False  # endpoint URLs are internal: shown in the report only on request
+
+    def title_in(self, language: str) -> str | None:
+        """The title for a report in ``language``: its own, else the one string given."""
+        if self.titles:
+            return dict(self.titles).get(language)
+        return self.title
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from probe.contract import WEEKDAYS, describe_support_hours, parse_support_hours
+from probe.text import refuse_controls
 
 from .fields import (
     Where,
@@ -18,6 +19,7 @@ from .fields import (
     _string_list,
     duration_in,
     int_in,
+    read_bool,
     read_string,
     read_value,
     reject_unknown,
@@ -28,7 +30,7 @@ SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlin
             "support_hours"}
 
 
-REPORT_KEYS = {"title", "provider", "client", "language", "support"}
+REPORT_KEYS = {"title", "provider", "client", "language", "support", "show_urls"}
 
 
 MAINTENANCE_KEYS = {"start", "end", "endpoints", "reason", "every", "at", "duration"}
@@ -121,13 +123,37 @@ def _dates(value: object) -> tuple[date, ...]:
 def _report_settings(table: dict[str, Any], where: Where) -> ReportSettings:
     reject_unknown(table, REPORT_KEYS, where, "report")
     section = "report"
+    language = read_value(table, "language", _choice(("fr", "en")), where, section, "fr")
+    title = read_value(table, "title", _report_title, where, section)
+    titles = tuple(sorted(title.items())) if isinstance(title, dict) else ()
     return ReportSettings(
-        title=read_value(table, "title", read_string, where, section),
+        title=dict(titles).get(language) if titles else title,
         provider=read_value(table, "provider", read_string, where, section, ""),
         client=read_value(table, "client", read_string, where, section, ""),
-        language=read_value(table, "language", _choice(("fr", "en")), where, section, "fr"),
+        language=language,
         support=read_value(table, "support", read_string, where, section, ""),
+        titles=titles,
+        show_urls=read_value(table, "show_urls", read_bool, where, section, False),
     )
+
+
+REPORT_LANGUAGES = ("fr", "en")
+
+
+def _report_title(value: object) -> str | dict[str, str]:
+    """A string, or a table of one string per language: { fr = "…", en = "…" }."""
+    if isinstance(value, dict):
+        if not value:
+            raise ValueError("an empty table (give a string, or { fr = \"…\", en = \"…\" })")
+        for key, text in value.items():
+            if key not in REPORT_LANGUAGES:
+                raise ValueError(f"{_shown(key)} is not a language (fr, en)")
+            if not isinstance(text, str):
+                raise ValueError(f"{key}: {_shown(text)} is not a string")
+        return {key: refuse_controls(text) for key, text in value.items()}
+    if not isinstance(value, str):
+        raise ValueError(f"{_shown(value)} is neither a string nor a table of one per language")
+    return value
 
 
 def _maintenance(table: dict[str, Any], index: int, where: Where, tz: str,

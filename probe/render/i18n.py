@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .i18n_client import CLIENT_MESSAGES
 from .i18n_objectives import OBJECTIVE_MESSAGES
 
 LANGUAGES = ("fr", "en")
@@ -249,3 +250,7 @@ def check_language(lang: str) -> str:
     if code not in LANGUAGES:
         raise ValueError(f"report language {lang!r} is not supported (use one of: {', '.join(LANGUAGES)})")
     return code
+
+
+for _lang, _words in CLIENT_MESSAGES.items():  # the frame's words (i18n_client.py)
+    MESSAGES[_lang].update(_words)

@@ -46,6 +46,7 @@ from .runs import (
     unmonitored,
 )
 from .performance import ObjectiveFigure, nearest_rank, objective_from_buckets, objective_from_times
+from .service import ServiceFigures, downtime_intervals, eligible_intervals, service_figures
 from .workdays import Deadline, WorkCalendar, parse_deadline, uses_support_hours
 
 __all__ = [
@@ -97,6 +98,10 @@ __all__ = [
     "OUTAGE",
     "Run",
     "runs_from_checks",
+    "ServiceFigures",
+    "service_figures",
+    "downtime_intervals",
+    "eligible_intervals",
     "Severity",
     "SEVERITY_OF_CLASS",
     "subtract",
