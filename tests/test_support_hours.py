@@ -175,3 +175,18 @@ def test_report_counts_deadlines_in_support_hours(tmp_path):
     # the contract's defaults: no support-hours reading stated
     config.write_text(BASE.replace('"x.db"', json.dumps(str(db))))
     assert report_json(config, db, "--month", "2026-11", "--as-of", "2026-12-01T12:00")["rules"]["support_hours"] is None
+
+
+def test_the_alerter_counts_deadlines_in_the_configured_support_hours(tmp_path):
+    from probe.alerts import Alerter
+    from probe.config import AlertSettings, SLASettings
+
+    settings = SLASettings(support_hours="Mon-Fri 08:00-18:00",
+                           deadlines={"blocking": {"acknowledge": "4sh", "fix": "8sh"},
+                                      "major": {"acknowledge": "24wh", "fix": "48wh"},
+                                      "minor": {"acknowledge": "48wh", "fix": "5wd"}})
+    alerter = Alerter(AlertSettings(), settings, tmp_path / "probe.db")
+    # Friday 4 December 2026 16:00: 2 h on Friday (to 18:00), then Monday from 08:00
+    ack, fix = incident_deadlines(local(2026, 12, 4, 16), "blocking", alerter.calendar, alerter.deadlines)
+    assert as_local(ack) == datetime(2026, 12, 7, 10)
+    assert as_local(fix) == datetime(2026, 12, 7, 14)
