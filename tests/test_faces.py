@@ -18,7 +18,7 @@ FACES = {
     ],
     "probe.config": [
         "AlertSettings", "Config", "ConfigError", "DEADLINE", "DEFAULT_DEADLINES", "ENDPOINT_KEYS",
-        "ESCALATED", "Email", "Endpoint", "MAINTENANCE_KEYS", "Maintenance", "OPENED", "PROBE_KEYS",
+        "ESCALATED", "Email", "Endpoint", "HEARTBEAT_KEYS", "Heartbeat", "MAINTENANCE_KEYS", "Maintenance", "OPENED", "PROBE_KEYS",
         "ProbeSettings", "REPORT_KEYS", "RESOLVED", "ReportSettings", "Route", "SEVERITIES", "SLASettings",
         "SLA_KEYS", "TOP_KEYS", "WEEKDAYS", "Webhook", "Where", "check_ca_file", "check_url",
         "default_database", "duration_in", "from_dict", "load", "parse_alerts", "parse_duration",
