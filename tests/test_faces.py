@@ -57,7 +57,8 @@ FACES = {
         "COMMIT_INTERVAL", "DaemonRun", "HOUR_MS", "ImportStats", "IncidentRecord", "RETENTION_DAYS",
         "Rollup", "SCHEMA_VERSION", "Store", "StoreError", "StoredEndpoint", "Writer", "WriterStats",
         "backup", "bucket_bounds", "check_pages", "export_jsonl", "import_jsonl", "latency_bucket", "log",
-        "maintenance", "merge_histograms", "percentile_from_histogram", "runs_around", "write_transaction",
+        "maintenance", "merge_histograms", "percentile_from_histogram", "pings", "runs_around",
+        "write_transaction",
     ],
 }
 
