@@ -36,7 +36,8 @@ def _insert(conn: sqlite3.Connection, heartbeat: str, at_ms: int, kind: str, exi
 
 def signals(store: Store, heartbeat: str, until: float | None = None) -> list[Signal]:
     """A heartbeat's signals (up to ``until``), oldest first."""
-    sql, params = "SELECT at, kind FROM pings WHERE heartbeat = ?", [heartbeat]
+    sql = "SELECT at, kind FROM pings WHERE heartbeat = ?"
+    params: list[Any] = [heartbeat]
     if until is not None:
         sql += " AND at <= ?"
         params.append(to_ms(until))
