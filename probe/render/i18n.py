@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .i18n_heartbeats import HEARTBEAT_MESSAGES
+
 LANGUAGES = ("fr", "en")
 
 
@@ -224,6 +226,10 @@ MESSAGES = {
         "deadline_none": "none (maintenance)",
     },
 }
+
+
+for _lang, _words in HEARTBEAT_MESSAGES.items():
+    MESSAGES[_lang].update(_words)
 
 
 COUNTRIES = {"fr": {"FR": "France"}, "en": {"FR": "France"}}
