@@ -16,10 +16,9 @@ from .incident_rows import IncidentRules
 if TYPE_CHECKING:  # annotations only
     from probe.config import Heartbeat
 
-    from .month import ReportContext
 
-
-def heartbeat_sections(context: ReportContext) -> list[dict[str, Any]]:
+def heartbeat_sections(context: Any) -> list[dict[str, Any]]:
+    """``context``: the month's ReportContext (config, store, year, month, now, language)."""
     cfg = context.config
     if not cfg.heartbeats:
         return []
@@ -33,7 +32,7 @@ def expectation(heartbeat: Heartbeat, timezone: str) -> hb.Expectation:
                           heartbeat.min_duration, heartbeat.max_duration)
 
 
-def _section(heartbeat: Heartbeat, context: ReportContext, period: sla.Interval,
+def _section(heartbeat: Heartbeat, context: Any, period: sla.Interval,
              rules: IncidentRules) -> dict[str, Any]:
     zone = context.zone
     signals = pings.signals(context.store, heartbeat.name, until=context.now)
