@@ -4,6 +4,8 @@ signals it sent (start, success, fail). No database, clock or network here."""
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -87,31 +89,32 @@ def judge_runs(job: Expectation, signals: Sequence[Signal], period: tuple[float,
     ``every`` job and the start of a run begun before the period)."""
     ordered = sorted((s for s in signals if s.at <= as_of), key=lambda s: s.at)
     if job.schedule is not None:
-        return _cron_runs(job, ordered, period, as_of)
-    return _every_runs(job, ordered, period, as_of)
+        return _cron_runs(job, _Index(ordered), period, as_of)
+    anchor = ordered[0].at if ordered else None
+    return _every_runs(job, _Index(ordered), anchor, period, as_of)
 
 
-def _cron_runs(job: Expectation, signals: list[Signal], period: tuple[float, float], as_of: float) -> list[JobRun]:
+def _cron_runs(job: Expectation, signals: _Index, period: tuple[float, float], as_of: float) -> list[JobRun]:
     """A run is due at each time of the schedule; the signals from then until the next time
     are its own."""
     start, end = period
     assert job.schedule is not None
     dues = list(cron_times(job.schedule, job.timezone, start - 1e-3, min(end, as_of + 1e-3)))
-    runs = []
-    for due in dues:
-        following = next(cron_times(job.schedule, job.timezone, due, float("inf")))
-        runs.append(_judge(job, signals, due, due, following, as_of))
-    return runs
+    if not dues:
+        return []
+    following = [*dues[1:], next(cron_times(job.schedule, job.timezone, dues[-1], float("inf")))]
+    return [_judge(job, signals, due, due, closes, as_of) for due, closes in zip(dues, following)]
 
 
-def _every_runs(job: Expectation, signals: list[Signal], period: tuple[float, float], as_of: float) -> list[JobRun]:
+def _every_runs(job: Expectation, signals: _Index, first: float | None, period: tuple[float, float],
+                as_of: float) -> list[JobRun]:
     """Each run is due ``every`` after the previous success (or after the previous due when
     that run brought none); the first, ``every`` after the job's first signal, or after the
     period's start when it sent none before. A success any time before its due + grace is on
     time (as healthchecks.io's simple checks)."""
     assert job.every is not None
     start, end = period
-    anchor = signals[0].at if signals and signals[0].at < start else start
+    anchor = first if first is not None and first < start else start
     runs: list[JobRun] = []
     due, opens = anchor + job.every, anchor
     for _ in range(MAX_RUNS * 4):  # runs before the period are followed too, up to a bound
@@ -128,19 +131,45 @@ def _every_runs(job: Expectation, signals: list[Signal], period: tuple[float, fl
     return runs
 
 
-def _judge(job: Expectation, signals: list[Signal], due: float, opens: float, closes: float,
+class _Index:
+    """A job's signals sorted, for finding those of a run's window by bisection."""
+
+    def __init__(self, signals: list[Signal]):
+        self.deciders = [s for s in signals if s.kind != START]
+        self.decider_times = [s.at for s in self.deciders]
+        self.starts = [s.at for s in signals if s.kind == START]
+
+    def first_decider(self, opens: float, closed_at_opens: bool, closes: float) -> Signal | None:
+        """The first success or fail signal in [opens, closes) (or (opens, closes))."""
+        find = bisect_left if closed_at_opens else bisect_right
+        index = find(self.decider_times, opens)
+        if index < len(self.deciders) and self.deciders[index].at < closes:
+            return self.deciders[index]
+        return None
+
+    def last_decider_before(self, at: float) -> float:
+        index = bisect_left(self.decider_times, at)
+        return self.decider_times[index - 1] if index else float("-inf")
+
+    def last_start(self, after: float, until: float) -> float | None:
+        """The last start signal in (after, until]."""
+        index = bisect_right(self.starts, until)
+        if index and self.starts[index - 1] > after:
+            return self.starts[index - 1]
+        return None
+
+
+def _judge(job: Expectation, signals: _Index, due: float, opens: float, closes: float,
            as_of: float) -> JobRun:
     """The run due at ``due``, decided by the first success or fail signal in its window: from
     its due to the next (cron), or after the signal that decided the previous run until one
     ``every`` past its due (every)."""
     cron = job.schedule is not None
-    deciders = [s for s in signals if s.kind != START]
-    decided = next((s for s in deciders if (opens <= s.at if cron else opens < s.at) and s.at < closes), None)
+    decided = signals.first_decider(opens, cron, closes)
     # its start: the last start signal after the previous run was decided
-    after = max((s.at for s in deciders if s.at < due), default=float("-inf")) if cron else opens
-    until = as_of if decided is None else decided.at
-    starts = [s.at for s in signals if s.kind == START and after < s.at <= until and s.at < closes]
-    started = starts[-1] if starts else None
+    after = signals.last_decider_before(due) if cron else opens
+    until = min(as_of, math.nextafter(closes, -math.inf)) if decided is None else decided.at
+    started = signals.last_start(after, until)
     if decided is None:
         if as_of >= closes:
             return JobRun(due, MISSED, started)
