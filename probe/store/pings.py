@@ -34,10 +34,13 @@ def _insert(conn: sqlite3.Connection, heartbeat: str, at_ms: int, kind: str, exi
     return cursor.rowcount == 1
 
 
-def signals(store: Store, heartbeat: str, until: float | None = None) -> list[Signal]:
-    """A heartbeat's signals (up to ``until``), oldest first."""
+def signals(store: Store, heartbeat: str, until: float | None = None, since: float | None = None) -> list[Signal]:
+    """A heartbeat's signals (from ``since``, up to ``until``), oldest first."""
     sql = "SELECT at, kind FROM pings WHERE heartbeat = ?"
     params: list[Any] = [heartbeat]
+    if since is not None:
+        sql += " AND at >= ?"
+        params.append(to_ms(since))
     if until is not None:
         sql += " AND at <= ?"
         params.append(to_ms(until))
