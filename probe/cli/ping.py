@@ -42,7 +42,7 @@ def ping(name, command, kind, exit_status, url, config_path):
     status is still returned).
 
     \b
-    Examples:
+    Example:
       probe ping backup-incremental --config /etc/probe/probe.toml
       probe ping backup-incremental --fail --exit-status 2
       probe ping backup-incremental -- /usr/local/bin/backup.sh --incremental
