@@ -77,3 +77,17 @@ def test_broken_heartbeats(tmp_path, text, message):
         load(path, environ={"BACKUP_TOKEN": TOKEN})
     assert str(caught.value) == f"{path}: {message}"
     assert "s3cret" not in str(caught.value)
+
+
+def test_config_check_lists_heartbeats(tmp_path):
+    import subprocess
+    import sys
+
+    path = write(tmp_path, H + 'schedule = "0 3 * * *"\n[[heartbeat]]\nname = "full"\nevery = "7d"\n'
+                 'token = "${BACKUP_TOKEN}"\nmax_severity = "major"\n')
+    done = subprocess.run([sys.executable, "-m", "probe", "config", "check", str(path)], capture_output=True,
+                          text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert "heartbeat: backup: '0 3 * * *', grace 1h, incidents minor\n" in done.stdout
+    assert "heartbeat: full: every 7d, grace 1h, incidents major\n" in done.stdout
+    assert "heartbeat 'backup' token: BACKUP_TOKEN is not set" in done.stderr
