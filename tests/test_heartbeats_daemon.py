@@ -99,3 +99,27 @@ def test_undelivered_ping_keeps_the_command_status(tmp_path):
     assert done.returncode == 3 and done.stderr.count("\n") == 1
     done = probe_ping("backup", env={"PROBE_PING_TOKEN": "", "PROBE_CONFIG": ""})
     assert done.stderr == "probe: no token: set $PROBE_PING_TOKEN, or give the config (--config or $PROBE_CONFIG)\n"
+
+
+def test_a_stopped_job_is_signalled_failed(tmp_path):
+    """SIGTERM to `probe ping -- COMMAND` goes to the command; the run is signalled failed with
+    status 143, and that is probe's status too."""
+    import signal
+    import time
+
+    env = {**os.environ, "PROBE_PING_URL": f"http://127.0.0.1:{refused_port()}", "PROBE_PING_TOKEN": TOKEN}
+    ready = tmp_path / "ready"
+    process = subprocess.Popen([sys.executable, "-m", "probe", "ping", "backup", "--", "sh", "-c",
+                                f"touch {ready}; exec sleep 60"], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        for _ in range(600):
+            if ready.exists():
+                break
+            time.sleep(0.05)
+        time.sleep(0.2)  # let sh exec sleep
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 143
+    assert "probe: ping backup fail: not delivered" in stderr

@@ -90,7 +90,7 @@ def _wrap(target: str, token: str, command: list[str]) -> int:
     signal("start", None, None)
     began = time.monotonic()
     try:
-        status = subprocess.call(command)
+        status = _run(command)
     except OSError as exc:
         click.echo(f"probe: cannot run {command[0]!r}: {exc.strerror or exc}", err=True)
         status = 127 if isinstance(exc, FileNotFoundError) else 126
@@ -99,6 +99,21 @@ def _wrap(target: str, token: str, command: list[str]) -> int:
     duration = time.monotonic() - began
     signal(None if status == 0 else "fail", status, duration)
     return status
+
+
+def _run(command: list[str]) -> int:
+    """Run the command; a TERM, INT or HUP sent to probe is passed on to it, so that a stopped
+    job is still signalled (as failed, with its status)."""
+    import signal as signals
+
+    child = subprocess.Popen(command)
+    passed = (signals.SIGTERM, signals.SIGINT, signals.SIGHUP)
+    previous = {sig: signals.signal(sig, lambda number, frame: child.send_signal(number)) for sig in passed}
+    try:
+        return child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signals.signal(sig, handler)
 
 
 def _send(target: str, kind: str | None, token: str, exit_status: int | None, duration: float | None) -> None:
