@@ -17,6 +17,9 @@ if TYPE_CHECKING:  # annotations only
     from probe.config import Heartbeat
 
 
+LOOKBACK = 8 * 86400.0  # signals read from this long before the month, at least
+
+
 def heartbeat_sections(context: Any) -> list[dict[str, Any]]:
     """``context``: the month's ReportContext (config, store, year, month, now, language)."""
     cfg = context.config
@@ -35,7 +38,10 @@ def expectation(heartbeat: Heartbeat, timezone: str) -> hb.Expectation:
 def _section(heartbeat: Heartbeat, context: Any, period: sla.Interval,
              rules: IncidentRules) -> dict[str, Any]:
     zone = context.zone
-    signals = pings.signals(context.store, heartbeat.name, until=context.now)
+    # the signals that can bear on the month's runs: a start before the first due, and (every)
+    # the success the first due counts from
+    since = period[0] - max(2 * (heartbeat.every or 0) + heartbeat.grace, LOOKBACK)
+    signals = pings.signals(context.store, heartbeat.name, until=context.now, since=since)
     runs = hb.judge_runs(expectation(heartbeat, context.config.sla.timezone), signals, period, context.now)
     counts = hb.count_runs(runs)
     return {
