@@ -62,3 +62,20 @@ def test_overdue_then_success_then_failure(tmp_path):
     assert "the run due 2026-02-08 03:00 CET sent no success signal" in first["text"]
     assert resolved["fields"]["ended"] == "2026-02-08T04:30:00Z"
     assert "signalled failure" in failed["text"]
+
+
+def test_fix_deadline_reminder(tmp_path):
+    """A missed run of a major job, overdue Sunday 8 Feb 04:00: its fix deadline (48 working
+    hours) is Wednesday 11 Feb 00:00; a reminder an hour before, once. The runs of 9 and 10 Feb
+    are overdue too by then: incidents of their own."""
+    db = tmp_path / "p.db"
+    events = run_ticks(db, [("signal", paris(7, 3, 10), "success"),
+                            ("tick", paris(8, 4)),
+                            ("tick", paris(10, 22, 59)),  # too early
+                            ("tick", paris(10, 23)),  # the reminder
+                            ("tick", paris(10, 23, 30))])  # once only
+    assert [event for event, *_ in events] == ["opened", "opened", "opened", "deadline"]
+    reminder = outbox(db)[3]["message"]
+    assert reminder["fields"]["started"] == "2026-02-08T03:00:00Z"
+    assert reminder["fields"]["deadline"] == "fix"
+    assert reminder["fields"]["fix_deadline"] == "2026-02-10T23:00:00Z"

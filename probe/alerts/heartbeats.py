@@ -10,7 +10,7 @@ import json
 from zoneinfo import ZoneInfo
 
 from probe import sla
-from probe.config import OPENED, RESOLVED, Heartbeat
+from probe.config import DEADLINE, OPENED, RESOLVED, Heartbeat
 from probe.sla import heartbeats as hb
 from probe.sla import to_ms as _ms
 from probe.store import pings
@@ -64,11 +64,18 @@ class HeartbeatWatch:
         opened = _key(endpoint, start, OPENED)
         if fixed is None and opened not in self.keys:
             self._emit(alerter, heartbeat, run, state, start, OPENED, None, now)
+        elif fixed is None:
+            # a reminder before the fix deadline (probe records no acknowledgement of a job)
+            severity = sla.Severity.parse(heartbeat.severity)
+            _, fix_by = sla.incident_deadlines(start, severity, alerter.calendar, alerter.deadlines)
+            key = json.dumps([endpoint, _ms(start), DEADLINE, f"fix@{_ms(fix_by)}"], ensure_ascii=False)
+            if key not in self.keys and fix_by - alerter.remind_before <= now < fix_by:
+                self._emit(alerter, heartbeat, run, state, start, DEADLINE, None, now, key)
         elif fixed is not None and opened in self.keys and _key(endpoint, start, RESOLVED) not in self.keys:
             self._emit(alerter, heartbeat, run, state, start, RESOLVED, fixed, now)
 
     def _emit(self, alerter, heartbeat: Heartbeat, run: hb.JobRun, state: str, start: float, event: str,
-              end: float | None, now: float) -> None:
+              end: float | None, now: float, key: str | None = None) -> None:
         assert self.keys is not None
         severity = sla.Severity.parse(heartbeat.severity)
         acknowledge_by, fix_by = sla.incident_deadlines(start, severity, alerter.calendar, alerter.deadlines)
@@ -78,8 +85,8 @@ class HeartbeatWatch:
                  else f"the run due {due} sent no success signal")
         endpoint = PREFIX + heartbeat.name
         incident = Incident(endpoint, None, state, severity, None, cause, start, acknowledge_by, fix_by)
-        message = compose(event, incident, zone, now=now, end=end)
-        key = _key(endpoint, start, event)
+        message = compose(event, incident, zone, now=now, end=end, deadline="fix" if event == DEADLINE else None)
+        key = key or _key(endpoint, start, event)
         self.keys.add(key)
         log.info("alert: %s", message["text"])
         text = json.dumps(message, ensure_ascii=False)
