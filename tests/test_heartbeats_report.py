@@ -29,7 +29,7 @@ def setup(tmp_path):
         '[[heartbeat]]\nname = "backup-full"\nschedule = "0 4 * * 0"\ntoken = "${FULL_PING_TOKEN}"\n')
     with Store.open(db) as store:
         for signal in february_signals():
-            pings.add(store, "backup-incremental", signal.at, signal.kind)
+            pings.add(store, "backup-incremental", signal.at, signal.kind, signal.exit_status)
     return {"db": db, "config": config, "tmp": tmp_path}
 
 
@@ -50,15 +50,15 @@ def test_report_json(setup):
         "too_short": 1, "too_long": 1}
     assert incremental["runs"] == [
         {"due": "2026-02-03T03:00:00+01:00", "state": "late", "started": "2026-02-03T04:20:00+01:00",
-         "finished": "2026-02-03T04:30:00+01:00", "duration_seconds": 600.0},
+         "finished": "2026-02-03T04:30:00+01:00", "duration_seconds": 600.0, "exit_status": None},
         {"due": "2026-02-05T03:00:00+01:00", "state": "missed", "started": None, "finished": None,
-         "duration_seconds": None},
+         "duration_seconds": None, "exit_status": None},
         {"due": "2026-02-08T03:00:00+01:00", "state": "failed", "started": "2026-02-08T03:00:00+01:00",
-         "finished": "2026-02-08T03:05:00+01:00", "duration_seconds": 300.0},
+         "finished": "2026-02-08T03:05:00+01:00", "duration_seconds": 300.0, "exit_status": 2},
         {"due": "2026-02-10T03:00:00+01:00", "state": "too_short", "started": "2026-02-10T03:00:00+01:00",
-         "finished": "2026-02-10T03:00:20+01:00", "duration_seconds": 20.0},
+         "finished": "2026-02-10T03:00:20+01:00", "duration_seconds": 20.0, "exit_status": None},
         {"due": "2026-02-12T03:00:00+01:00", "state": "too_long", "started": "2026-02-12T03:00:00+01:00",
-         "finished": "2026-02-12T05:30:00+01:00", "duration_seconds": 9000.0},
+         "finished": "2026-02-12T05:30:00+01:00", "duration_seconds": 9000.0, "exit_status": None},
     ]
     missed, failed = incremental["incidents"]
     # minor by default: acknowledge within 48 working hours, fix within 5 working days;
@@ -85,8 +85,8 @@ def test_month_not_over(setup):
 @pytest.mark.browser
 @pytest.mark.skipif(not browser.available(), reason="needs Debian's chromium")
 @pytest.mark.parametrize("lang, words", [
-    ("fr", ["Sauvegardes", "backup-incremental", "Attendues", "manquée", "échouée", "trop courte", "en retard"]),
-    ("en", ["Backups", "backup-incremental", "Expected", "missed", "failed", "too short", "late"]),
+    ("fr", ["Sauvegardes", "backup-incremental", "Attendues", "manquée", "échouée", "trop courte", "en retard", "code de sortie 2"]),
+    ("en", ["Backups", "backup-incremental", "Expected", "missed", "failed", "too short", "late", "exit status 2"]),
 ])
 def test_report_html_in_chromium(setup, lang, words):
     out = setup["tmp"] / f"report-{lang}.html"

@@ -25,7 +25,7 @@ def february_signals():
     every night it starts at 03:00 and succeeds at 03:10 (600 s: on time), except
       day 3:  starts 04:20, succeeds 04:30 -> after 03:00 + 1 h of grace: late
       day 5:  sends nothing before day 6 03:00 -> missed
-      day 8:  starts 03:00, fails 03:05 -> failed
+      day 8:  starts 03:00, fails 03:05 (exit status 2) -> failed
       day 10: starts 03:00, succeeds 03:00:20 -> 20 s < min 60 s: too short
       day 12: starts 03:00, succeeds 05:30 -> 2 h 30 > max 2 h: too long (late too: too long comes first)
     """
@@ -36,7 +36,7 @@ def february_signals():
         elif day == 5:
             continue
         elif day == 8:
-            signals += [hb.Signal(paris(8, 3), hb.START), hb.Signal(paris(8, 3, 5), hb.FAIL)]
+            signals += [hb.Signal(paris(8, 3), hb.START), hb.Signal(paris(8, 3, 5), hb.FAIL, 2)]
         elif day == 10:
             signals += [hb.Signal(paris(10, 3), hb.START), hb.Signal(paris(10, 3, 0, 20), hb.SUCCESS)]
         elif day == 12:
@@ -56,7 +56,7 @@ def test_hand_worked_february():
         3: hb.LATE, 5: hb.MISSED, 8: hb.FAILED, 10: hb.TOO_SHORT, 12: hb.TOO_LONG}
     assert odd[3].due == paris(3, 3) and odd[3].started == paris(3, 4, 20) and odd[3].duration == 600
     assert odd[5].started is None and odd[5].finished is None
-    assert odd[8].finished == paris(8, 3, 5) and odd[8].duration == 300
+    assert odd[8].finished == paris(8, 3, 5) and odd[8].duration == 300 and odd[8].exit_status == 2
     assert odd[10].duration == 20 and odd[12].duration == 9000
     # the missed run is an incident from 04:00 (due + grace), fixed by the next success (day 6 03:10);
     # the failed one from its fail signal, fixed by day 9's success

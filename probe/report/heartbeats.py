@@ -74,6 +74,7 @@ def _run(run: hb.JobRun, zone: Any) -> dict[str, Any]:
         "started": iso_local(run.started, zone),
         "finished": iso_local(run.finished, zone),
         "duration_seconds": run.duration,
+        "exit_status": run.exit_status,
     }
 
 

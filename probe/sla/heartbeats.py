@@ -27,6 +27,7 @@ MAX_RUNS = 50_000  # runs looked at in one period, at most (every = 1m over a mo
 class Signal:
     at: float  # epoch seconds
     kind: str  # start | success | fail
+    exit_status: int | None = None  # as the job said
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class JobRun:
     state: str
     started: float | None = None
     finished: float | None = None  # the success or fail signal that decided the run
+    exit_status: int | None = None  # as that signal said
 
     @property
     def duration(self) -> float | None:
@@ -175,7 +177,7 @@ def _judge(job: Expectation, signals: _Index, due: float, opens: float, closes: 
             return JobRun(due, MISSED, started)
         return JobRun(due, OVERDUE if as_of >= due + job.grace else PENDING, started)
     if decided.kind == FAIL:
-        return JobRun(due, FAILED, started, decided.at)
+        return JobRun(due, FAILED, started, decided.at, decided.exit_status)
     duration = None if started is None else decided.at - started
     if duration is not None and job.min_duration is not None and duration < job.min_duration:
         state = TOO_SHORT
@@ -185,7 +187,7 @@ def _judge(job: Expectation, signals: _Index, due: float, opens: float, closes: 
         state = LATE
     else:
         state = ON_TIME
-    return JobRun(due, state, started, decided.at)
+    return JobRun(due, state, started, decided.at, decided.exit_status)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def _insert(conn: sqlite3.Connection, heartbeat: str, at_ms: int, kind: str, exi
 
 def signals(store: Store, heartbeat: str, until: float | None = None, since: float | None = None) -> list[Signal]:
     """A heartbeat's signals (from ``since``, up to ``until``), oldest first."""
-    sql = "SELECT at, kind FROM pings WHERE heartbeat = ?"
+    sql = "SELECT at, kind, exit_status FROM pings WHERE heartbeat = ?"
     params: list[Any] = [heartbeat]
     if since is not None:
         sql += " AND at >= ?"
@@ -44,7 +44,8 @@ def signals(store: Store, heartbeat: str, until: float | None = None, since: flo
     if until is not None:
         sql += " AND at <= ?"
         params.append(to_ms(until))
-    return [Signal(at / 1000, kind) for at, kind in store.db.conn.execute(sql + " ORDER BY at, id", params)]
+    return [Signal(at / 1000, kind, status)
+            for at, kind, status in store.db.conn.execute(sql + " ORDER BY at, id", params)]
 
 
 def last(store: Store, heartbeat: str) -> tuple[float, str, int | None] | None:
