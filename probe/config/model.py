@@ -11,6 +11,8 @@ from typing import ClassVar
 from probe import contract
 from probe.spec import CheckSpec
 
+from .heartbeats import Heartbeat
+
 SEVERITIES = contract.SEVERITIES
 # [sla.deadlines] as the config writes it: {class: {acknowledge, fix}}
 DEFAULT_SUPPORT_HOURS = contract.DEFAULT_SUPPORT_HOURS
@@ -112,6 +114,10 @@ class Config:
     # loaded without secrets: the ${VARIABLES} that are not set, where ("alerts.webhook #1
     # url: HOOK_URL"); their values are placeholders that must never be used
     unset_secrets: tuple[str, ...] = ()
+    heartbeats: tuple[Heartbeat, ...] = ()  # [[heartbeat]]: jobs that signal their runs
+
+    def heartbeat(self, name: str) -> Heartbeat | None:
+        return next((h for h in self.heartbeats if h.name == name), None)
 
     def endpoint(self, name: str) -> Endpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)

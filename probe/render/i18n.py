@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .i18n_client import CLIENT_MESSAGES
 from .i18n_objectives import OBJECTIVE_MESSAGES
+from .i18n_heartbeats import HEARTBEAT_MESSAGES
 
 LANGUAGES = ("fr", "en")
 
@@ -231,6 +232,8 @@ MESSAGES = {
 
 for _lang, _labels in OBJECTIVE_MESSAGES.items():
     MESSAGES[_lang].update(_labels)
+for _lang, _words in HEARTBEAT_MESSAGES.items():
+    MESSAGES[_lang].update(_words)
 
 
 COUNTRIES = {"fr": {"FR": "France"}, "en": {"FR": "France"}}

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # only for annotations: probe.config imports aiohttp, slow to
     from probe.config import Config, Maintenance
 from .calendar import iso_local, local_days
 from .endpoint import _as_of, _endpoint_section, _recorded_by
+from .heartbeats import heartbeat_sections
 from .incident_rows import IncidentRules
 from .performance import latency_objective
 
@@ -115,6 +116,7 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
         "history_imported": any(section["imported"] for section in sections),
         "service": service.service_json(sections, counted, cfg.sla.target, zone),
         "endpoints": sections,
+        "heartbeats": heartbeat_sections(context),
     }
 
 

@@ -4,6 +4,7 @@ incidents. No database, clock or network here; times are float seconds since the
 from probe.contract import DEFAULT_DEADLINES, WEEKDAYS
 from probe.result import DEGRADED, DOWN, UP
 
+from . import heartbeats
 from .daily import DayFigures, per_day
 from .figures import EndpointFigures, availability, truncate_percent
 from .incidents import (
@@ -51,6 +52,7 @@ from .workdays import Deadline, WorkCalendar, parse_deadline, uses_support_hours
 
 __all__ = [
     "DayFigures",
+    "heartbeats",
     "per_day",
     "Deadline",
     "WorkCalendar",
