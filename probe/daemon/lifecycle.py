@@ -174,6 +174,7 @@ class Daemon:
         if self.config.alerts:
             self.alerter = Alerter(self.config.alerts, self.config.sla, self.store_path)
             await self.alerter.start(self.config.endpoints)
+            self.alerter.watch_heartbeats(self.config.heartbeats)
             self._alerts_task = asyncio.create_task(self.alerter.run(self.stop_event))
         if self.listen:
             try:
@@ -253,6 +254,7 @@ class Daemon:
         self.scheduler.update(new.endpoints)
         if self.alerter is not None:
             self.alerter.update(new.alerts, new.sla)
+            self.alerter.watch_heartbeats(new.heartbeats)
         log.info("config reloaded: %d endpoints (%.0f ms)", len(new.endpoints),
                  (time.monotonic() - began) * 1000)
         notify(f"STATUS=checking {len(new.endpoints)} endpoints")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from .i18n_client import CLIENT_MESSAGES
+from .i18n_objectives import OBJECTIVE_MESSAGES
+from .i18n_heartbeats import HEARTBEAT_MESSAGES
 from .i18n_tls import TLS_MESSAGES
 
 LANGUAGES = ("fr", "en")
@@ -228,6 +231,10 @@ MESSAGES = {
 }
 
 
+for _lang, _labels in OBJECTIVE_MESSAGES.items():
+    MESSAGES[_lang].update(_labels)
+for _lang, _words in HEARTBEAT_MESSAGES.items():
+    MESSAGES[_lang].update(_words)
 for _lang in LANGUAGES:  # the words of the TLS audits' section, kept in a module of their own
     MESSAGES[_lang].update(TLS_MESSAGES[_lang])
 
@@ -237,9 +244,9 @@ COUNTRIES = {"fr": {"FR": "France"}, "en": {"FR": "France"}}
 
 DEADLINE_UNITS = {
     "fr": {"h": ("heure", "heures"), "wh": ("heure ouvrée", "heures ouvrées"),
-           "wd": ("jour ouvré", "jours ouvrés")},
+           "wd": ("jour ouvré", "jours ouvrés"), "sh": ("heure de support", "heures de support")},
     "en": {"h": ("hour", "hours"), "wh": ("working hour", "working hours"),
-           "wd": ("working day", "working days")},
+           "wd": ("working day", "working days"), "sh": ("support hour", "support hours")},
 }
 
 
@@ -249,3 +256,7 @@ def check_language(lang: str) -> str:
     if code not in LANGUAGES:
         raise ValueError(f"report language {lang!r} is not supported (use one of: {', '.join(LANGUAGES)})")
     return code
+
+
+for _lang, _words in CLIENT_MESSAGES.items():  # the frame's words (i18n_client.py)
+    MESSAGES[_lang].update(_words)
