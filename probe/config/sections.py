@@ -24,7 +24,8 @@ from .fields import (
 )
 from .model import DEFAULT_DEADLINES, SEVERITIES, Maintenance, ReportSettings, SLASettings
 
-SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines", "late_maintenance"}
+SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines", "late_maintenance",
+            "sites", "min_sites"}
 
 
 REPORT_KEYS = {"title", "provider", "client", "language", "support"}
@@ -58,6 +59,8 @@ def _sla_settings(table: dict[str, Any], where: Where) -> SLASettings:
         confirm=read_value(table, "confirm", int_in(1, 100), where, section, 2),
         deadlines=deadlines,
         late_maintenance=read_value(table, "late_maintenance", _choice(("count", "exclude")), where, section, "count"),
+        sites=read_value(table, "sites", _choice(("majority", "all", "any")), where, section, "majority"),
+        min_sites=read_value(table, "min_sites", int_in(1, 100), where, section, 1),
     )
 
 
