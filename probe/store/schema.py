@@ -183,6 +183,26 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE daemon_runs ADD COLUMN host TEXT;
     """,
+    # 6: several probe sites: an endpoints row is one site's series of checks of the endpoint
+    # (name, site), with its own checks, runs and rollups; incidents and the paper trail name
+    # the endpoint's first series. The rows keep their ids.
+    """
+    CREATE TABLE endpoints_by_site (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        url TEXT,
+        interval_s REAL NOT NULL,
+        site TEXT,
+        first_seen INTEGER NOT NULL,
+        config_at INTEGER NOT NULL,
+        pruned_before INTEGER
+    );
+    INSERT INTO endpoints_by_site (id, name, url, interval_s, site, first_seen, config_at, pruned_before)
+        SELECT id, name, url, interval_s, site, first_seen, config_at, pruned_before FROM endpoints;
+    DROP TABLE endpoints;
+    ALTER TABLE endpoints_by_site RENAME TO endpoints;
+    CREATE UNIQUE INDEX endpoints_site ON endpoints (name, coalesce(site, ''));
+    """,
 ]
 
 
