@@ -45,9 +45,29 @@ from .runs import (
     runs_from_checks,
     unmonitored,
 )
+from .sites import (
+    SITE_RULES,
+    Abstention,
+    Segment,
+    SiteRule,
+    abstentions,
+    combine_sites,
+    cut_runs,
+    site_timeline,
+    vouching,
+)
 from .workdays import Deadline, WorkCalendar, parse_deadline
 
 __all__ = [
+    "Abstention",
+    "abstentions",
+    "combine_sites",
+    "cut_runs",
+    "Segment",
+    "SITE_RULES",
+    "site_timeline",
+    "SiteRule",
+    "vouching",
     "DayFigures",
     "per_day",
     "Deadline",
