@@ -16,6 +16,7 @@ from probe.store import Store, runs_around
 from probe.store import maintenance as maintenance_records
 
 from . import provenance
+from . import sites as several
 
 if TYPE_CHECKING:  # only for annotations: probe.config imports aiohttp, slow to load
     from probe.config import Config, Maintenance
@@ -64,7 +65,7 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
     store = context.store
     period = sla.month_period(context.year, context.month, cfg.sla.timezone)
     counted = _counted(period, context.now)
-    names = endpoints or [e.name for e in cfg.endpoints]
+    names = endpoints or [e.name for e in cfg.endpoints if not e.control]  # control endpoints: no service
     stored = {e.name: e for e in store.endpoints()}
     sections = _sections_in_parallel(context, names) if len(names) >= PARALLEL_MIN else _sections(context, names)
     lang = context.language
@@ -100,6 +101,10 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
         ],
         "probe_ran_throughout": record.throughout,
         "history_imported": any(section["imported"] for section in sections),
+        "site_rule": several.site_rule_json(cfg),
+        "control_endpoints": several.control_names(cfg),
+        "abstentions": several.abstentions_json(
+            several.site_abstentions(cfg, store, partial(_read_runs, store, period, context.now)), counted, zone),
         "endpoints": sections,
     }
 
@@ -131,13 +136,20 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
         if record.source == "manual" and _recorded_by(record, store, as_of):
             manual.setdefault(record.endpoint, []).append(_as_of(record, as_of))
     imports = provenance.imported_spans(store, counted)
+    read = partial(_read_runs, store, period, as_of)
+    abstained = several.site_abstentions(cfg, store, read)
+    series: dict[str, list] = {}
+    for row in store.endpoints():
+        series.setdefault(row.name, []).append(row)
+    bounds = [(day.isoformat(), start, min(end, counted[1])) for day, start, end in days if start < counted[1]]
     sections = []
     for name in names:
         endpoint = configured.get(name)
         known = stored.get(name)
         confirm = cfg.confirm_for(name)
         cap = endpoint.severity_cap if endpoint else None
-        runs = runs_as_of(store, name, runs_around(store, name, period, known.first_seen), as_of) if known else []
+        found = several.evidence(cfg, series.get(name, []), abstained, read, confirm)
+        runs = found.runs
         excused = sla.excused_intervals(windows, name, cfg.sla.late_maintenance, as_of)
         figures = sla.availability(runs, counted, excused, confirm, cfg.sla.target)
         url = public_url(endpoint.spec.url) if endpoint else (known.url if known else None)
@@ -153,6 +165,7 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
         section["site"] = known.site if known else None
         section["imports"] = [provenance.span_json(span, zone) for span in imports.get(name, [])]
         section["imported"] = bool(section["imports"])
+        section["sites"] = several.sites_json(found, counted, excused, confirm, cfg.sla.target, bounds)
         sections.append(section)
     return sections
 
@@ -194,6 +207,11 @@ def runs_as_of(store: Store, name: str, runs: list[sla.Run], as_of: float) -> li
     if len(kept) < len(runs):
         kept[-1] = replace(newest, end=sla.coverage_end(newest.last, newest.interval))
     return kept
+
+
+def _read_runs(store: Store, period: sla.Interval, as_of: float, known) -> list[sla.Run]:
+    """One site's runs of one endpoint that the period's figures need, as of ``as_of``."""
+    return runs_as_of(store, known.id, runs_around(store, known.id, period, known.first_seen), as_of)
 
 
 def _sections_in_parallel(context: ReportContext, names: list[str]) -> list[dict]:
