@@ -167,3 +167,43 @@ def test_each_sites_own_figures_and_the_abstention(database):
     # the agreement, day by day: 17 February, C abstained an hour
     day = next(d for d in sites["lille-1"]["days"] if d["date"] == "2026-02-17")
     assert (day["abstained"], day["down"], day["up"], day["no_data"]) == (3_600.0, 0.0, 82_800.0, 0.0)
+
+
+def html_page(database, lang: str) -> tuple:
+    folder, _ = database
+    config = folder / "majority-1.toml"
+    month(database, "majority")  # writes the config
+    page = folder / f"report-{lang}.html"
+    result = CliRunner().invoke(cli, ["report", "--config", str(config), "--month", "2026-02", "--as-of", AS_OF,
+                                      "--lang", lang, "-o", str(page)])
+    assert result.exit_code == 0, result.output
+    return page
+
+
+@pytest.mark.parametrize("lang, rule_words, abstained", [
+    ("en", "more than half of the voting sites", "Abstained"),
+    ("fr", "plus de la moitié des sites qui votent", "Abstention"),
+])
+def test_the_html_report_shows_each_site_the_agreement_and_the_abstention(database, lang, rule_words, abstained):
+    browser = pytest.importorskip("browser")
+    if not browser.available():
+        pytest.skip(f"{browser.CHROMIUM} is not installed")
+    page = html_page(database, lang)
+    run = browser.dump_dom(page)
+    assert run.returncode == 0 and run.console_messages() == []
+    dom = run.stdout
+    # one row per site, then the combined verdict; the control endpoint is no service
+    assert dom.count('class="site-row"') == 3 and dom.count('class="total combined-row"') == 1
+    assert 'id="endpoint-2"' not in dom and ">resolver<" not in dom.split('class="abstentions"')[0]
+    for site in SITES.values():
+        assert f"<th scope=\"row\">{site}</th>" in dom
+    # the agreement chart: a bar per site and day, with the abstained hour of lille-1 on the 17th
+    chart = dom[dom.index('class="chart-sites"'):dom.index("</svg>", dom.index('class="chart-sites"'))]
+    assert chart.count('<g class="day">') == 3 * 28
+    assert chart.count('class="part-abstained"') == 1 and chart.count('class="part-down"') >= 5
+    # the abstention, its cause, and the rule stated twice (with the figures and in the rules)
+    section = dom[dom.index('class="abstentions"'):]
+    assert "lille-1" in section and "resolver" in section
+    assert dom.count(rule_words) >= 2 and abstained in dom
+    shot = page.with_suffix(".png")
+    assert browser.screenshot(page, shot, 1280, 3000).returncode == 0 and shot.stat().st_size > 10_000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .i18n_sites import SITE_MESSAGES
+
 LANGUAGES = ("fr", "en")
 
 
@@ -224,6 +226,10 @@ MESSAGES = {
         "deadline_none": "none (maintenance)",
     },
 }
+
+
+for _lang, _words in SITE_MESSAGES.items():  # several probe sites: words of their own module
+    MESSAGES[_lang].update(_words)
 
 
 COUNTRIES = {"fr": {"FR": "France"}, "en": {"FR": "France"}}
