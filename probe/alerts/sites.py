@@ -61,7 +61,7 @@ class SiteVotes:
                  if site in self._seen.get(name, {}) and self._seen[name][site].until > at]
         return bool(words) and all(word.verdict == sla.DOWN for word in words)
 
-    def verdict(self, name: str, at: float, url: str | None) -> CheckResult | None:
+    def verdict(self, name: str, at: float, url: str) -> CheckResult | None:
         """The rule's verdict on ``name`` at ``at`` as a check result (state, the highest
         class among the sites that made it, and the error of one of them); None when fewer
         than ``min_sites`` sites vote."""

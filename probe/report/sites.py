@@ -102,7 +102,7 @@ def sites_json(found: Evidence, counted: sla.Interval, excused: list[sla.Interva
         figures = sla.availability(runs, counted, excused, confirm, target)
         shown = figures.availability_shown(3)
         abstained = sla.intersect(sla.clip(found.abstained.get(site, []), counted), list(figures.unmonitored))
-        row = {
+        row: dict[str, object] = {
             "name": site,
             "availability_percent": float(shown) if shown is not None else None,
             "eligible_seconds": figures.eligible_seconds,
