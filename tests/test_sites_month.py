@@ -207,3 +207,15 @@ def test_the_html_report_shows_each_site_the_agreement_and_the_abstention(databa
     assert dom.count(rule_words) >= 2 and abstained in dom
     shot = page.with_suffix(".png")
     assert browser.screenshot(page, shot, 1280, 3000).returncode == 0 and shot.stat().st_size > 10_000
+
+
+def test_incident_list_follows_the_rule_and_leaves_control_endpoints_out(database):
+    folder, _ = database
+    month(database, "majority")
+    result = CliRunner().invoke(cli, ["incident", "list", "--config", str(folder / "majority-1.toml"),
+                                      "--days", "3650", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]  # one a line
+    assert {row["endpoint"] for row in rows} == {"web"}
+    assert sorted(t(row["start"]) for row in rows) == [
+        t("2026-02-10T14:10+01:00"), t("2026-02-20T02:00+01:00"), t("2026-02-24T20:00+01:00")]

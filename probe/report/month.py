@@ -165,7 +165,8 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
         section["site"] = known.site if known else None
         section["imports"] = [provenance.span_json(span, zone) for span in imports.get(name, [])]
         section["imported"] = bool(section["imports"])
-        section["sites"] = several.sites_json(found, counted, excused, confirm, cfg.sla.target, bounds)
+        section["sites"] = several.sites_json(found, counted, excused, confirm, cfg.sla.target, bounds,
+                                              figures)
         sections.append(section)
     return sections
 

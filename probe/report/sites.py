@@ -95,11 +95,12 @@ def evidence(cfg: Config, series: list[StoredEndpoint], found: dict[str, list[sl
 
 
 def sites_json(found: Evidence, counted: sla.Interval, excused: list[sla.Interval], confirm: int, target: float,
-               bounds: list[tuple[str, float, float]]) -> list[dict]:
-    """Each site's own figures, as if it were alone, and, with several sites, its days."""
+               bounds: list[tuple[str, float, float]], combined: sla.EndpointFigures) -> list[dict]:
+    """Each site's own figures, as if it were alone (one site: the endpoint's ``combined``
+    figures, from the same runs), and, with several sites, its days."""
     rows = []
     for site, runs in found.sites:
-        figures = sla.availability(runs, counted, excused, confirm, target)
+        figures = combined if not found.combined else sla.availability(runs, counted, excused, confirm, target)
         shown = figures.availability_shown(3)
         abstained = sla.intersect(sla.clip(found.abstained.get(site, []), counted), list(figures.unmonitored))
         row: dict[str, object] = {
