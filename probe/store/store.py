@@ -158,6 +158,12 @@ class Store(DaemonRunRecords, IncidentRecords):
         endpoint name), streamed from the database."""
         where, params = _range("c.at", since, until)
         columns = ", ".join(f"c.{column}" for column in _CHECK_COLUMNS)
+        if isinstance(endpoint, str):
+            ids = [row[0] for row in self.db.conn.execute("SELECT id FROM endpoints WHERE name = ?", (endpoint,))]
+            if not ids:
+                return
+            if len(ids) == 1:  # one site: straight from its checks, in their order
+                endpoint = ids[0]
         if isinstance(endpoint, int):
             sql = f"SELECT {columns} FROM checks c WHERE c.endpoint_id = ?{where} ORDER BY c.at"
             params = (endpoint, *params)
