@@ -152,6 +152,7 @@ def test_min_sites_leaves_time_with_fewer_voting_sites_unmonitored(database):
 
 def test_each_sites_own_figures_and_the_abstention(database):
     model = month(database, "majority")
+    assert model["probe_sites"] == ["lille-1", "lyon-1", "paris-1"]
     sites = {s["name"]: s for s in section(model, "web")["sites"]}
     figures = {name: (s["downtime_seconds"], s["unmonitored_seconds"], s["abstained_seconds"],
                       s["eligible_seconds"], s["availability_percent"]) for name, s in sites.items()}

@@ -66,7 +66,6 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
     period = sla.month_period(context.year, context.month, cfg.sla.timezone)
     counted = _counted(period, context.now)
     names = endpoints or [e.name for e in cfg.endpoints if not e.control]  # control endpoints: no service
-    stored = {e.name: e for e in store.endpoints()}
     sections = _sections_in_parallel(context, names) if len(names) >= PARALLEL_MIN else _sections(context, names)
     lang = context.language
     record = provenance.daemon_record(store, counted, context.now)
@@ -85,7 +84,7 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
         "client": cfg.report.client,
         "support": cfg.report.support,
         "language": lang,
-        "probe_sites": sorted({e.site for e in stored.values() if e.site and e.name in names}),
+        "probe_sites": sorted({e.site for e in store.endpoints() if e.site and e.name in names}),  # every site
         "rules": {
             "confirm": cfg.sla.confirm,
             "coverage_factor": sla.COVERAGE_FACTOR,
