@@ -17,9 +17,7 @@ def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:
     rules = IncidentRules.from_config(cfg, store, now, cfg.report.language)
     windows = sla.occurrences(maintenance.declared(store, now), (since - 31 * 86400, now), cfg.sla.timezone)
     rows = []
-    series: dict[str, list] = {}
-    for known in store.endpoints():
-        series.setdefault(known.name, []).append(known)
+    series = several.series_by_name(store)
 
     def read(known) -> list[sla.Run]:
         return runs_around(store, known.id, (since, now), known.first_seen)
@@ -32,7 +30,7 @@ def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:
             continue  # no service: the cause of abstentions only
         confirm = cfg.confirm_for(known.name)
         cap = endpoint.severity_cap if endpoint else None
-        runs = several.evidence(cfg, found, abstained, read, confirm).runs
+        runs = several.evidence(several.site_rule(cfg), found, abstained, read, confirm).runs
         excused = sla.excused_intervals(windows, known.name, cfg.sla.late_maintenance, now)
         for episode in sla.episodes(runs, confirm):
             if episode.kind == sla.BLIP or not episode.overlaps((since, now)):

@@ -137,9 +137,7 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
     imports = provenance.imported_spans(store, counted)
     read = partial(_read_runs, store, period, as_of)
     abstained = several.site_abstentions(cfg, store, read)
-    series: dict[str, list] = {}
-    for row in store.endpoints():
-        series.setdefault(row.name, []).append(row)
+    series = several.series_by_name(store)
     bounds = [(day.isoformat(), start, min(end, counted[1])) for day, start, end in days if start < counted[1]]
     sections = []
     for name in names:
@@ -147,7 +145,7 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
         known = stored.get(name)
         confirm = cfg.confirm_for(name)
         cap = endpoint.severity_cap if endpoint else None
-        found = several.evidence(cfg, series.get(name, []), abstained, read, confirm)
+        found = several.evidence(several.site_rule(cfg), series.get(name, []), abstained, read, confirm)
         runs = found.runs
         excused = sla.excused_intervals(windows, name, cfg.sla.late_maintenance, as_of)
         figures = sla.availability(runs, counted, excused, confirm, cfg.sla.target)

@@ -18,12 +18,20 @@ if TYPE_CHECKING:
     from probe.config import Config
 
 
-def site_rule(cfg: Config) -> sla.SiteRule:
-    return sla.SiteRule(cfg.sla.sites, cfg.sla.min_sites)
+def site_rule(cfg: Config | None) -> sla.SiteRule:
+    return sla.SiteRule(cfg.sla.sites, cfg.sla.min_sites) if cfg is not None else sla.SiteRule()
 
 
 def site_rule_json(cfg: Config) -> dict:
     return {"sites": cfg.sla.sites, "min_sites": cfg.sla.min_sites}
+
+
+def series_by_name(store: Store) -> dict[str, list[StoredEndpoint]]:
+    """Each endpoint's series, one per site, first stored first."""
+    series: dict[str, list[StoredEndpoint]] = {}
+    for known in store.endpoints():
+        series.setdefault(known.name, []).append(known)
+    return series
 
 
 def control_names(cfg: Config) -> list[str]:
@@ -33,8 +41,10 @@ def control_names(cfg: Config) -> list[str]:
 ReadRuns = Callable[[StoredEndpoint], list[sla.Run]]  # one site's runs of one endpoint, as of the report
 
 
-def site_abstentions(cfg: Config, store: Store, read: ReadRuns) -> dict[str, list[sla.Abstention]]:
+def site_abstentions(cfg: Config | None, store: Store, read: ReadRuns) -> dict[str, list[sla.Abstention]]:
     """Each site's abstentions: while every control endpoint checked from it is in an outage."""
+    if cfg is None:
+        return {}
     controls: dict[str, dict[str, list[sla.Run]]] = {}
     names = set(control_names(cfg))
     for known in store.endpoints():
@@ -79,9 +89,8 @@ class Evidence:
     combined: bool = False
 
 
-def evidence(cfg: Config, series: list[StoredEndpoint], found: dict[str, list[sla.Abstention]], read: ReadRuns,
-             confirm: int) -> Evidence:
-    rule = site_rule(cfg)
+def evidence(rule: sla.SiteRule, series: list[StoredEndpoint], found: dict[str, list[sla.Abstention]],
+             read: ReadRuns, confirm: int) -> Evidence:
     sites = []
     abstained: dict[str, list[sla.Interval]] = {}
     for known in series:
