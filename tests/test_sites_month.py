@@ -220,3 +220,23 @@ def test_incident_list_follows_the_rule_and_leaves_control_endpoints_out(databas
     assert {row["endpoint"] for row in rows} == {"web"}
     assert sorted(t(row["start"]) for row in rows) == [
         t("2026-02-10T14:10+01:00"), t("2026-02-20T02:00+01:00"), t("2026-02-24T20:00+01:00")]
+
+
+def test_one_site_alone_its_abstained_time_is_unmonitored_not_downtime(tmp_path):
+    """lille-1 alone: E3's hour, when its network failed, is abstained: unmonitored, not
+    the 3 600 s of downtime its down checks of `web` would make; E4 is its only downtime."""
+    db = tmp_path / "lille.db"
+    config = tmp_path / "probe.toml"
+    config.write_text(f'[probe]\ndatabase = "{db}"\n\n{ENDPOINTS}', encoding="utf-8")
+    export = tmp_path / "lille-1.jsonl"
+    export.write_text("\n".join(json.dumps({**json.loads(line), "site": "lille-1"})
+                                for history in site_histories("C") for line in history.lines()) + "\n")
+    assert CliRunner().invoke(cli, ["import", "--config", str(config), str(export)]).exit_code == 0
+    model = report(config, "2026-02", AS_OF)
+    web = section(model, "web")
+    assert (web["downtime_seconds"], web["unmonitored_seconds"]) == (3_600.0, 25_050.0)
+    assert [t(i["start"]) for i in web["incidents"]] == [t("2026-02-24T20:00+01:00")]
+    [own] = web["sites"]
+    assert (own["name"], own["abstained_seconds"], own["availability_percent"]) == ("lille-1", 3_600.0, 99.849)
+    assert "days" not in own
+    assert [a["site"] for a in model["abstentions"]] == ["lille-1"]
