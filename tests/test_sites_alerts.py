@@ -74,3 +74,27 @@ def test_one_site_named_alerts_as_without_sites(tmp_path):
     named = [(*step, "paris-1") for step in steps]
     assert run_events(tmp_path / "a.db", steps) == run_events(tmp_path / "b.db", named) == [
         ("chat", "opened", "blocking"), ("chat", "resolved", "blocking")]
+
+
+def test_after_a_restart_the_vote_goes_on_from_the_stored_runs(tmp_path):
+    """paris-1's outage confirmed and lyon-1's first down check are in the database; after a
+    restart, lyon-1's next down check makes 2 of 2: the incident opens at once."""
+    from probe.store import Writer
+
+    db = tmp_path / "p.db"
+    with Writer(db) as writer:
+        for at in (T0, T0 + 60):
+            writer.submit("api", result(at), 60.0, "paris-1")
+        writer.submit("api", result(T0 + 61), 60.0, "lyon-1")
+    clock = Clock(T0 + 120)
+
+    async def main():
+        alerter = Alerter(AlertSettings(webhooks=(Webhook("chat", "https://127.0.0.1:1/"),)), SLASettings(), db,
+                          clock=clock)
+        await alerter.start([API])
+        assert alerter.votes.sites("api") == 2
+        alerter.observe(API, result(T0 + 121), "lyon-1")
+        await alerter.close()
+
+    asyncio.run(main())
+    assert events_of(db) == [("chat", "opened", "blocking")]

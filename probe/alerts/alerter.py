@@ -123,6 +123,7 @@ class Alerter:
         them from the outbox, so that a restart announces nothing twice."""
         self._wake = asyncio.Event()
         now = self.clock()
+        await self._call(self.votes.load, self._outbox.store, {e.name: e.confirm for e in endpoints})
         for endpoint in endpoints:
             found = await self._call(self._outbox.ongoing, endpoint, now)
             if found is None:

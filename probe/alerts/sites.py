@@ -38,6 +38,14 @@ class SiteVotes:
         self.controls: set[str] = set()  # the control endpoints seen
         self._seen: dict[str, dict[str, _Seen]] = {}  # endpoint -> site -> latest word
 
+    def load(self, store, confirm: dict[str, int]) -> None:
+        """Where each site's verdict stood in the store (its newest run), for the endpoints
+        checked from several sites: after a restart, the vote goes on from there."""
+        for name, site, run in store.newest_runs_by_site():
+            seen = _Seen(run.state, run.count, run.last, run.end, confirm.get(name, 2))
+            seen.classes.setdefault(run.error_class)
+            self._seen.setdefault(name, {})[site or ""] = seen
+
     def sites(self, name: str) -> int:
         return len(self._seen.get(name, ()))
 

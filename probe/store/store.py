@@ -90,6 +90,18 @@ class Store(DaemonRunRecords, IncidentRecords):
         """The endpoint's series of checks, one per site that checked it, first stored first."""
         return [endpoint for endpoint in self.endpoints() if endpoint.name == name]
 
+    def newest_runs_by_site(self) -> list[tuple[str, str | None, Run]]:
+        """(name, site, newest run) of each series of the endpoints checked from several
+        sites: where each site's verdict stood."""
+        rows = self.db.conn.execute(
+            f"SELECT e.name, e.site, {', '.join('r.' + c for c in _RUN_COLUMNS.split(', '))}"
+            " FROM endpoints e JOIN runs r ON r.endpoint_id = e.id"
+            " AND r.start = (SELECT max(start) FROM runs WHERE endpoint_id = e.id)"
+            " WHERE e.name IN (SELECT name FROM endpoints GROUP BY name HAVING count(*) > 1)"
+            " ORDER BY e.name, e.id"
+        ).fetchall()
+        return [(row[0], row[1], self._codec.run(row[2:])) for row in rows]
+
     def runs(
         self, endpoint: int | str, since: float | None = None, until: float | None = None
     ) -> list[Run]:
