@@ -119,6 +119,7 @@ def sites_json(found: Evidence, counted: sla.Interval, excused: list[sla.Interva
             "downtime_seconds": figures.downtime_seconds,
             "unmonitored_seconds": figures.unmonitored_seconds,
             "abstained_seconds": sla.total_ms(abstained) / 1000,
+            "blips": figures.blip_count,  # a site's blips: no evidence of an outage, so not in the vote
         }
         if found.combined:
             row["days"] = _agreement(sla.site_timeline(runs, confirm), found.abstained.get(site, []), bounds)
