@@ -134,11 +134,27 @@ def _agreement(segments: list[sla.Segment], abstained: list[sla.Interval],
     up = sla.merge((s.start, s.end) for s in segments if s.state != sla.DOWN)
     down = sla.merge((s.start, s.end) for s in segments if s.state == sla.DOWN)
     away = sla.subtract(sla.merge(abstained), sla.merge(up + down))
+    shares = {key: _per_day(spans, bounds) for key, spans in (("up", up), ("down", down), ("abstained", away))}
     days = []
-    for day, start, end in bounds:
-        period = (start, end)
-        seconds = {key: sla.total_ms(sla.clip(spans, period)) / 1000
-                   for key, spans in (("up", up), ("down", down), ("abstained", away))}
-        seconds["no_data"] = max(0.0, sla.total_ms([period]) / 1000 - sum(seconds.values()))
+    for index, (day, start, end) in enumerate(bounds):
+        seconds = {key: shares[key][index] / 1000 for key in shares}
+        seconds["no_data"] = max(0.0, sla.total_ms([(start, end)]) / 1000 - sum(seconds.values()))
         days.append({"date": day, **seconds})
     return days
+
+
+def _per_day(spans: list[sla.Interval], bounds: list[tuple[str, float, float]]) -> list[int]:
+    """The milliseconds of ``spans`` (merged) in each day of ``bounds`` (in order, not
+    overlapping), in one pass: as ``total_ms(clip(spans, day))`` for each day."""
+    totals = [0] * len(bounds)
+    first = 0
+    for start, end in spans:
+        while first < len(bounds) and bounds[first][2] <= start:
+            first += 1
+        index = first
+        while index < len(bounds) and bounds[index][1] < end:
+            low, high = max(start, bounds[index][1]), min(end, bounds[index][2])
+            if high > low:
+                totals[index] += sla.to_ms(high) - sla.to_ms(low)
+            index += 1
+    return totals
