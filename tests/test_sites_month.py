@@ -242,3 +242,16 @@ def test_one_site_alone_its_abstained_time_is_unmonitored_not_downtime(tmp_path)
     assert (own["name"], own["abstained_seconds"], own["availability_percent"]) == ("lille-1", 3_600.0, 99.849)
     assert "days" not in own
     assert [a["site"] for a in model["abstentions"]] == ["lille-1"]
+
+
+def test_site_names_are_text_in_the_html(database):
+    from probe.render import render_html
+
+    model = month(database, "majority")
+    hostile = '<img src=x onerror="alert(1)">'
+    section(model, "web")["sites"][0]["name"] = hostile
+    model["abstentions"][0]["site"] = hostile
+    model["abstentions"][0]["causes"][0]["endpoint"] = hostile
+    html = render_html(model)
+    assert hostile not in html and "<img" not in html
+    assert html.count("&lt;img src=x onerror=&#34;alert(1)&#34;&gt;") >= 3
