@@ -101,3 +101,23 @@ def test_a_database_of_the_former_schema_keeps_its_endpoints_and_ids(tmp_path):
             writer.submit("web", result(BASE), 60.0, "lyon-1")
         assert [(e.id, e.site) for e in store.series("web")][0] == (7, "paris-1")
         assert len(store.series("web")) == 2
+
+
+def test_status_shows_the_site_rules_verdict(tmp_path):
+    from probe.config import from_dict
+    from probe.report import status
+
+    path = tmp_path / "hub.db"
+    with Writer(path) as writer:
+        for minute in range(5):
+            at = BASE + 60 * minute
+            writer.submit("web", result(at, "down", "timeout"), 60.0, "paris-1")
+            writer.submit("web", result(at + 1), 60.0, "lyon-1")
+            writer.submit("web", result(at + 2), 60.0, "lille-1")
+    endpoints = [{"name": "web", "url": "https://a.example/health"}]
+    with Store.open(path) as store:
+        for rule, state in (("majority", "up"), ("any", "down")):
+            cfg = from_dict({"sla": {"sites": rule}, "endpoint": endpoints})
+            [row] = status.collect(store, cfg, BASE + 250)["endpoints"]
+            assert row["state"] == state, rule
+            assert row["last_check"] == "2026-01-01T00:04:02Z"  # the newest check of any site
