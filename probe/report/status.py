@@ -56,6 +56,9 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
         found = several.evidence(several.site_rule(cfg), series[name], abstained, read, confirm) if name in known else None
         runs = found.runs if found else []
         newest = max((own[-1].last for _, own in found.sites if own), default=None) if found else None
+        if found and found.combined and newest is not None:
+            # the verdict at the newest check: not the tail where the sites' coverages end apart
+            runs = [run for run in runs if run.start <= min(now, newest)]
         excused = sla.excused_intervals(windows, name, settings.late_maintenance, now)
         last = store.last_check(name) if runs else None
         rows.append({
