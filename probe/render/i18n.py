@@ -5,6 +5,7 @@ from __future__ import annotations
 from .i18n_client import CLIENT_MESSAGES
 from .i18n_objectives import OBJECTIVE_MESSAGES
 from .i18n_heartbeats import HEARTBEAT_MESSAGES
+from .i18n_sites import SITE_MESSAGES
 
 LANGUAGES = ("fr", "en")
 
@@ -233,6 +234,7 @@ MESSAGES = {
 for _lang, _labels in OBJECTIVE_MESSAGES.items():
     MESSAGES[_lang].update(_labels)
 for _lang, _words in HEARTBEAT_MESSAGES.items():
+for _lang, _words in SITE_MESSAGES.items():  # several probe sites: words of their own module
     MESSAGES[_lang].update(_words)
 
 
