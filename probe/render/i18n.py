@@ -231,11 +231,10 @@ MESSAGES = {
 }
 
 
-for _lang, _labels in OBJECTIVE_MESSAGES.items():
-    MESSAGES[_lang].update(_labels)
-for _lang, _words in HEARTBEAT_MESSAGES.items():
-for _lang, _words in SITE_MESSAGES.items():  # several probe sites: words of their own module
-    MESSAGES[_lang].update(_words)
+# the words of the report's other sections, each in a module of its own
+for _topic in (OBJECTIVE_MESSAGES, HEARTBEAT_MESSAGES, SITE_MESSAGES):
+    for _lang, _words in _topic.items():
+        MESSAGES[_lang].update(_words)
 
 
 COUNTRIES = {"fr": {"FR": "France"}, "en": {"FR": "France"}}
