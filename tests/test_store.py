@@ -21,6 +21,7 @@ import pytest
 from probe.result import CheckResult, iso_utc
 from probe.sla import Check, runs_from_checks
 from probe.store.schema import MIGRATIONS
+from probe.store import schema
 from probe.store import (
     SCHEMA_VERSION,
     Store,
@@ -792,21 +793,21 @@ def test_endpoints_and_last_check(tmp_path):
         path,
         [
             ("web", make_result(BASE), 60.0, "s"),
-            ("web", make_result(BASE + 60, url="https://new/"), 30.0, "t"),
+            ("web", make_result(BASE + 60, url="https://new/"), 30.0, "s"),
         ],
     )
     with Store.open(path) as store:
         [web] = store.endpoints()
         assert (web.name, web.url, web.interval_s, web.site, web.first_seen) == (
-            "web", "https://new/", 30.0, "t", BASE
+            "web", "https://new/", 30.0, "s", BASE
         )
         assert store.last_check("web") == make_result(BASE + 60, url="https://new/")
         assert store.last_check("nobody") is None
         # an older check, imported, moves first_seen but leaves the newest settings
         older = {"endpoint": "web", **make_result(BASE - 600, url="https://old/").to_json(),
-                 "interval_s": 120.0, "site": "u"}  # fmt: skip
+                 "interval_s": 120.0, "site": "s"}  # fmt: skip
         import_jsonl(store, [json.dumps(older)])
         [web] = store.endpoints()
         assert (web.url, web.interval_s, web.site, web.first_seen) == (
-            "https://new/", 30.0, "t", BASE - 600
+            "https://new/", 30.0, "s", BASE - 600
         )

@@ -213,7 +213,7 @@ class Daemon:
             return
         self.live.record(endpoint.name, result)
         if self.alerter is not None:
-            self.alerter.observe(endpoint, result)
+            self.alerter.observe(endpoint, result, self.config.probe.site)
         # Log changes of state, not every check: a long outage is one line, not thousands.
         previous = self._last_state.get(endpoint.name)
         self._last_state[endpoint.name] = (result.state, result.error_class)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .i18n_client import CLIENT_MESSAGES
 from .i18n_objectives import OBJECTIVE_MESSAGES
 from .i18n_heartbeats import HEARTBEAT_MESSAGES
+from .i18n_sites import SITE_MESSAGES
 from .i18n_tls import TLS_MESSAGES
 
 LANGUAGES = ("fr", "en")
@@ -231,12 +232,10 @@ MESSAGES = {
 }
 
 
-for _lang, _labels in OBJECTIVE_MESSAGES.items():
-    MESSAGES[_lang].update(_labels)
-for _lang, _words in HEARTBEAT_MESSAGES.items():
-    MESSAGES[_lang].update(_words)
-for _lang in LANGUAGES:  # the words of the TLS audits' section, kept in a module of their own
-    MESSAGES[_lang].update(TLS_MESSAGES[_lang])
+# the words of the report's other sections, each in a module of its own
+for _topic in (OBJECTIVE_MESSAGES, HEARTBEAT_MESSAGES, SITE_MESSAGES, TLS_MESSAGES):
+    for _lang, _words in _topic.items():
+        MESSAGES[_lang].update(_words)
 
 
 COUNTRIES = {"fr": {"FR": "France"}, "en": {"FR": "France"}}

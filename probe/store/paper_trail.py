@@ -103,7 +103,7 @@ def import_records(conn: sqlite3.Connection, records: list[tuple[int, dict[str, 
 
 
 def _endpoint_id(conn: sqlite3.Connection, name: object) -> int:
-    row = conn.execute("SELECT id FROM endpoints WHERE name = ?", (name,)).fetchone()
+    row = conn.execute("SELECT id FROM endpoints WHERE name = ? ORDER BY id LIMIT 1", (name,)).fetchone()
     if row is None:
         raise ValueError(f"no endpoint {name!r} (its checks must be imported with it)")
     return cast(int, row[0])
