@@ -19,7 +19,11 @@ from .options import _converter, _echo_lines, cli, declare_maintenance, history_
 @click.option("--listen", metavar="HOST:PORT", callback=_converter(lambda v: _parse_listen(v), "address"),
               help="Serve /metrics, /status.json and the status page there "
                    "(loopback only, unless $PROBE_LISTEN_TOKEN sets a bearer token).")
-def run(config_path, db_path, log_level, listen):
+@click.option("--listen-tls-cert", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Serve --listen over TLS with this certificate chain (PEM); needs --listen-tls-key.")
+@click.option("--listen-tls-key", metavar="FILE", type=click.Path(dir_okay=False),
+              help="The private key (PEM) of --listen-tls-cert.")
+def run(config_path, db_path, log_level, listen, listen_tls_cert, listen_tls_key):
     """Run the daemon: check every endpoint on schedule and record every check.
 
     Stops cleanly on SIGTERM or Ctrl-C (a second Ctrl-C exits at once); SIGHUP reloads the
@@ -37,12 +41,20 @@ def run(config_path, db_path, log_level, listen):
     \b
     Example:
       probe run --config /etc/probe/probe.toml
+
+    \b
+    A hub, taking the pushes of the [[site]] sections of its config, over TLS:
+      probe run --config hub.toml --listen 0.0.0.0:9464 \\
+        --listen-tls-cert hub.pem --listen-tls-key hub.key
     """
     from probe import daemon
 
     daemon.setup_logging(log_level.upper())
     token = os.environ.get("PROBE_LISTEN_TOKEN") or None  # not a flag: it would show in ps
-    sys.exit(daemon.run(config_path, db_path, listen, token))
+    if bool(listen_tls_cert) != bool(listen_tls_key):
+        raise click.UsageError("--listen-tls-cert and --listen-tls-key go together")
+    tls = (listen_tls_cert, listen_tls_key) if listen_tls_cert else None
+    sys.exit(daemon.run(config_path, db_path, listen, token, tls))
 
 
 def _parse_listen(value):

@@ -27,6 +27,7 @@ from .model import (
     default_database,
 )
 from .sections import MAINTENANCE_KEYS, REPORT_KEYS, SLA_KEYS
+from .upstream import HUB_KEYS, SITE_KEYS, UPSTREAM_KEYS, HubSettings, Site, Upstream
 
 __all__ = [
     "AlertSettings",
@@ -42,6 +43,8 @@ __all__ = [
     "Endpoint",
     "ENDPOINT_KEYS",
     "ESCALATED",
+    "HUB_KEYS",
+    "HubSettings",
     "from_dict",
     "load",
     "Maintenance",
@@ -58,9 +61,13 @@ __all__ = [
     "RESOLVED",
     "Route",
     "SEVERITIES",
+    "Site",
+    "SITE_KEYS",
     "SLA_KEYS",
     "SLASettings",
     "TOP_KEYS",
+    "Upstream",
+    "UPSTREAM_KEYS",
     "Webhook",
     "WEEKDAYS",
     "Where",

@@ -34,6 +34,7 @@ from .fields import (
 from .https_url import check_url
 from .model import SEVERITIES, Config, Endpoint, ProbeSettings, default_database
 from .sections import _maintenance, _report_settings, _sla_settings
+from .upstream import defer_tokens, parse_hub, parse_sites, parse_upstream
 
 ENDPOINT_KEYS = {
     "name", "url", "interval", "timeout", "expect_status", "expect_body", "max_latency",
@@ -45,7 +46,7 @@ ENDPOINT_KEYS = {
 PROBE_KEYS = {"database", "site", "retention", "max_in_flight", "rate", "per_host", "retry_interval", "workers"}
 
 
-TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts"}
+TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts", "upstream", "site", "hub"}
 
 
 def load(path: str | os.PathLike[str], environ: Mapping[str, str] = os.environ, secrets: bool = True) -> Config:
@@ -83,7 +84,7 @@ def from_dict(raw: dict[str, Any], name: str = "<config>", environ: Mapping[str,
               secrets: bool = True) -> Config:
     unset: list[str] = []
     if not secrets:
-        raw = _defer_secrets(raw, environ, unset)
+        raw = defer_tokens(_defer_secrets(raw, environ, unset), environ, unset)
     where = Where(name)
     reject_unknown(raw, TOP_KEYS, where, None)
     probe = _probe_settings(_table(raw, "probe", where), where)
@@ -118,6 +119,9 @@ def from_dict(raw: dict[str, Any], name: str = "<config>", environ: Mapping[str,
         maintenance=maintenance,
         alerts=alerts,
         unset_secrets=tuple(unset),
+        upstream=parse_upstream(raw, where, environ),
+        sites=parse_sites(raw, where, environ),
+        hub=parse_hub(raw, where),
     )
 
 

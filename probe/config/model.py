@@ -11,6 +11,8 @@ from typing import ClassVar
 from probe import contract
 from probe.spec import CheckSpec
 
+from .upstream import HubSettings, Site, Upstream
+
 SEVERITIES = contract.SEVERITIES
 # [sla.deadlines] as the config writes it: {class: {acknowledge, fix}}
 DEFAULT_DEADLINES = {k: {"acknowledge": a, "fix": f} for k, (a, f) in contract.DEFAULT_DEADLINES.items()}
@@ -93,6 +95,9 @@ class Config:
     # loaded without secrets: the ${VARIABLES} that are not set, where ("alerts.webhook #1
     # url: HOOK_URL"); their values are placeholders that must never be used
     unset_secrets: tuple[str, ...] = ()
+    upstream: Upstream | None = None  # where this site ships its checks (probe.config.upstream)
+    sites: tuple[Site, ...] = ()  # the sites that may push to this hub
+    hub: HubSettings = field(default_factory=HubSettings)
 
     def endpoint(self, name: str) -> Endpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)

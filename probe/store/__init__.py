@@ -1,7 +1,7 @@
 """The probe's SQLite database: schema and migrations, the codec of checks, the writer thread,
 queries, export/import and the paper trail's records."""
 
-from . import maintenance
+from . import maintenance, shipping
 from .histograms import bucket_bounds, latency_bucket, merge_histograms, percentile_from_histogram
 from .records import (
     HOUR_MS,
@@ -41,6 +41,7 @@ __all__ = [
     "Rollup",
     "SCHEMA_VERSION",
     "runs_around",
+    "shipping",
     "Store",
     "StoreError",
     "write_transaction",

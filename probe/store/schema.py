@@ -183,6 +183,31 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE daemon_runs ADD COLUMN host TEXT;
     """,
+    # several sites (store.shipping): on a site, what is still to be shipped to its hub, in
+    # order; on the hub, what each site has shipped, and which daemon runs came from a site.
+    """
+    CREATE TABLE upstream_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        line TEXT NOT NULL            -- one line of the export format: a check or a daemon run
+    );
+    CREATE TABLE upstream_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        stream TEXT NOT NULL,         -- this database's outbox, as the hub knows it
+        shipped_through INTEGER NOT NULL DEFAULT 0,
+        shipped_at INTEGER
+    );
+    CREATE TABLE hub_sites (
+        name TEXT PRIMARY KEY,
+        stream TEXT NOT NULL,
+        stored_through INTEGER NOT NULL, -- the highest sequence stored from this stream
+        first_push_at INTEGER NOT NULL,
+        last_push_at INTEGER NOT NULL,
+        newest_check_at INTEGER,      -- the newest check it pushed
+        checks INTEGER NOT NULL DEFAULT 0,
+        pushes INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    ALTER TABLE daemon_runs ADD COLUMN pushed_at INTEGER;  -- received from a site, not run here
+    """,
 ]
 
 

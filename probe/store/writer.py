@@ -21,6 +21,7 @@ from .codec import _Codec
 from .records import log
 from .rollups import _latest_run, _plan_refold, _refold, _RollupDeltas
 from .schema import _AT, _ENDPOINT, _INSERT_CHECK, write_transaction
+from .shipping import enqueue_checks
 from .store import Store
 
 
@@ -33,6 +34,8 @@ class _Batcher:
         self.open_runs: dict[int, Run | None] = {}
         self.data_version: int | None = None
         self.rejected = 0
+        self.ship = False  # each check written is also put in the upstream outbox
+        self._bad: set[int] = set()  # the items of the batch that could not be stored
 
     def forget(self) -> None:
         self.codec.reset()
@@ -48,6 +51,8 @@ class _Batcher:
                     self.open_runs.clear()
                     self.data_version = version
                 opened = self._write(items)
+                if self.ship:
+                    enqueue_checks(conn, [item for item in items if id(item) not in self._bad])
         except BaseException:
             self.forget()
             raise
@@ -56,10 +61,13 @@ class _Batcher:
     def _write(self, items: list[tuple[Any, ...]]) -> dict[int, Run | None]:
         conn, codec = self.conn, self.codec
         by_endpoint: dict[int, list[tuple[Any, ...]]] = {}
-        for name, result, interval_s, site in items:
+        self._bad = set()
+        for item in items:
+            name, result, interval_s, site = item
             try:
                 row = codec.row(name, result, interval_s, site)
             except (TypeError, ValueError, AttributeError) as error:
+                self._bad.add(id(item))
                 self.rejected += 1
                 log.error("dropping a check of %s that cannot be stored: %s", name, error)
                 continue
@@ -202,6 +210,11 @@ class Writer:
         if self._closed:
             raise RuntimeError("the writer is closed")
         self._queue.put((endpoint_name, result, interval_s, site))
+
+    def ship_upstream(self) -> None:
+        """From now on, each check is also put in the upstream outbox (store.shipping), in
+        the transaction that stores it."""
+        self._batcher.ship = True
 
     def flush(self, timeout: float | None = None) -> bool:
         """Write everything submitted so far; False if not done within timeout."""
