@@ -113,7 +113,7 @@ def parse_sites(raw: Mapping[str, Any], where: Where, environ: Mapping[str, str]
         site = Site(
             name=name,
             token=read_value(table, "token", lambda v: _token(v, environ), where, section),
-            silent_after=read_value(table, "silent_after", duration_in(10, 7 * 86400), where, section, 300.0),
+            silent_after=read_value(table, "silent_after", duration_in(1, 7 * 86400), where, section, 300.0),
         )
         for other in sites:
             if other.name == site.name:
