@@ -115,7 +115,7 @@ def config_check(file):
 
 @cli.command()
 @history_options
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per endpoint per line.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per endpoint (then per site, on a hub) per line.")
 def status(config_path, db_path, as_json):
     """Each endpoint's state, since when, its last check, the daemon's lag, and availability
     over the last 24 hours and 30 days.
@@ -137,6 +137,8 @@ def status(config_path, db_path, as_json):
     if as_json:
         click.echo(json_text(report["daemon"]))
         for row in report["endpoints"]:
+            click.echo(json_text(row))
+        for row in report.get("sites", ()):  # a hub's: the sites that push to it
             click.echo(json_text(row))
     else:
         _echo_lines(status_module.format_text(report))

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from probe.result import CheckResult
+from probe.result import CheckResult, iso_utc
 from probe.sla import to_ms
 from probe.text import json_text
 
@@ -27,8 +27,11 @@ _RUN_KEYS = ("started_at", "stopped_at", "stop_reason", "pid", "version", "site"
 
 
 def check_line(name: str, result: CheckResult, interval_s: float, site: str | None) -> str:
-    """A check as `probe export` writes it."""
-    return json_text({"endpoint": name, **result.to_json(), "interval_s": interval_s, "site": site})
+    """A check as `probe export` writes it, at the millisecond the store keeps (rounded, where
+    ISO 8601 text would cut it)."""
+    record = {"endpoint": name, **result.to_json(), "interval_s": interval_s, "site": site}
+    record["at"] = iso_utc(to_ms(result.at) / 1000)
+    return json_text(record)
 
 
 def enqueue_checks(conn: sqlite3.Connection, items: Iterable[tuple[str, CheckResult, float, str | None]]) -> None:

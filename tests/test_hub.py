@@ -1,0 +1,245 @@
+"""Several sites and a hub as real `probe run` processes on loopback: sites check a local TLS
+server and push over TLS to the hub; the hub killed and started again; forged pushes."""
+
+import http.client
+import json
+import os
+import signal
+import socket
+import sqlite3
+import ssl
+import subprocess
+import sys
+import time
+
+import pytest
+
+from probe.store import Store
+from servers import refused_port, respond
+from test_daemon import RUNNING, Daemon, no_daemon_left_behind  # noqa: F401 - the fixture
+
+TOKENS = {f"site-{n}": f"token-of-site-{n}-0123456789" for n in (1, 2, 3)}
+
+
+@pytest.fixture(scope="module")
+def service(servers, certs):
+    return f"https://127.0.0.1:{servers.serve(respond(), certs.context())}/"
+
+
+@pytest.fixture(scope="module")
+def hub_tls(certs, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hub-tls")
+    cert, key = folder / "hub.pem", folder / "hub.key"
+    for blob in certs.good.cert_chain_pems:
+        with open(cert, "ab") as handle:
+            handle.write(blob.bytes())
+    certs.good.private_key_pem.write_to_path(str(key))
+    return str(cert), str(key)
+
+
+def hub_config(db, extra=""):
+    text = f'[probe]\ndatabase = "{db}"\nsite = "hub"\n{extra}\n'
+    for name in TOKENS:
+        text += f'[[site]]\nname = "{name}"\ntoken = "${{TOKEN_{name.replace("-", "_").upper()}}}"\n'
+    return text
+
+
+def hub_env():
+    return {f"TOKEN_{name.replace('-', '_').upper()}": token for name, token in TOKENS.items()}
+
+
+def site_config(db, name, hub_port, service, ca_file):
+    return (f'[probe]\ndatabase = "{db}"\nsite = "{name}"\nretry_interval = "300ms"\n'
+            f'[upstream]\nurl = "https://127.0.0.1:{hub_port}/"\ntoken = "${{PROBE_SITE_TOKEN}}"\n'
+            f'ca_file = "{ca_file}"\nevery = "200ms"\n'
+            f'[[endpoint]]\nname = "api-{name}"\nurl = "{service}"\ninterval = "1s"\ntimeout = "900ms"\n'
+            f'ca_file = "{ca_file}"\n')
+
+
+def start_hub(folder, port, hub_tls, extra=""):
+    folder.mkdir(exist_ok=True)
+    return Daemon(folder, hub_config(folder / "hub.db", extra), env=hub_env(),
+                  args=("--listen", f"127.0.0.1:{port}", "--listen-tls-cert", hub_tls[0],
+                        "--listen-tls-key", hub_tls[1]))
+
+
+def checks_at(db):
+    """Each endpoint's checks: (time in ms, state), in time order."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT e.name, c.at, c.state FROM checks c JOIN endpoints e ON e.id = c.endpoint_id"
+                            " ORDER BY e.name, c.at").fetchall()
+    found = {}
+    for name, at, state in rows:
+        found.setdefault(name, []).append((at, state))
+    return found
+
+
+def wait_for(condition, timeout=30.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not within {timeout}s")
+
+
+def test_three_sites_ship_everything_to_the_hub_and_back_fill_after_it_was_down(
+        tmp_path, service, certs, hub_tls):
+    port = refused_port()
+    hub = start_hub(tmp_path / "hub", port, hub_tls)
+    hub.wait_log("serving /metrics")
+    sites = {}
+    for name, token in TOKENS.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        sites[name] = Daemon(folder, site_config(folder / "site.db", name, port, service, certs.ca_file),
+                             env={"PROBE_SITE_TOKEN": token})
+    for site in sites.values():
+        site.wait_log("started: 1 endpoints")
+    hub_db = tmp_path / "hub" / "hub.db"
+    wait_for(lambda: len(checks_at(hub_db)) == 3, what="every site's checks at the hub")
+
+    # What the hub shows of its sites while they push.
+    status = subprocess.run([sys.executable, "-m", "probe", "status", "--config", str(hub.config), "--json"],
+                            capture_output=True, text=True, timeout=30, env={**os.environ, **hub_env()})
+    assert status.returncode == 0, status.stderr
+    rows = [json.loads(line) for line in status.stdout.splitlines()]
+    shown = {row["site"]: row for row in rows if "last_push" in row}
+    assert set(shown) == set(TOKENS) and all(row["last_push"] for row in shown.values())
+    assert all(row["lag_s"] is not None and not row["silent"] for row in shown.values())
+    context = ssl.create_default_context(cafile=certs.ca_file)
+    connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+    connection.request("GET", "/metrics")
+    metrics = connection.getresponse().read().decode()
+    assert 'probe_site_data_lag_seconds{site="site-1"}' in metrics
+    assert 'probe_site_last_push_timestamp_seconds{site="site-3"}' in metrics
+    connection.request("GET", "/")
+    page = connection.getresponse().read().decode()
+    assert "site-2" in page and "token-of-site" not in page
+
+    # The hub dies; the sites go on probing and keep what the hub has not stored.
+    hub.process.kill()
+    hub.process.wait(10)
+    time.sleep(4)
+    waiting = {name: sqlite3.connect(tmp_path / name / "site.db").execute(
+        "SELECT count(*) FROM upstream_outbox").fetchone()[0] for name in sites}
+    assert all(count >= 3 for count in waiting.values()), waiting
+    hub = start_hub(tmp_path / "hub", port, hub_tls)
+    hub.wait_log("serving /metrics")
+    wait_for(lambda: all(sqlite3.connect(tmp_path / name / "site.db").execute(
+        "SELECT count(*) FROM upstream_outbox").fetchone()[0] <= 2 for name in sites), what="back-fill")
+    for site in sites.values():
+        assert site.stop() == 0
+    # Each site's database is complete, and the hub holds exactly the same checks: none lost,
+    # none twice, in the same order.
+    at_hub = checks_at(hub_db)
+    for name in sites:
+        own = checks_at(tmp_path / name / "site.db")
+        assert list(own) == [f"api-{name}"]
+        assert at_hub[f"api-{name}"] == own[f"api-{name}"]
+        assert len(own[f"api-{name}"]) >= 8
+        assert sqlite3.connect(tmp_path / name / "site.db").execute(
+            "SELECT count(*) FROM upstream_outbox").fetchone()[0] == 0
+    # The sites' daemon runs are at the hub, with their site, stopped; the hub's own is apart.
+    with Store.open(hub_db) as store:
+        pushed = [run for run in store.daemon_runs() if run.site in TOKENS]
+        local = store.daemon_runs(local=True)
+    assert sorted(run.site for run in pushed) == sorted(TOKENS)
+    assert all(run.stop_reason == "stop" and run.stopped_at for run in pushed)
+    assert [run.site for run in local] == ["hub", "hub"] and local[0].stop_reason == "crash"
+    assert hub.stop() == 0
+    assert "Traceback" not in hub.logs()
+    for site in sites.values():
+        assert "Traceback" not in site.logs() and "token-of-site" not in site.logs()
+
+
+def _push(port, ca_file, site, token, body, stream="00112233aabbccdd", first=1):
+    context = ssl.create_default_context(cafile=ca_file)
+    connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+    headers = {"Content-Type": "application/x-ndjson"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    connection.request("POST", f"/api/v1/checks?site={site}&stream={stream}&first={first}", body=body,
+                       headers=headers)
+    response = connection.getresponse()
+    return response.status, response.read().decode()
+
+
+def _line(endpoint, site, at="2026-12-01T10:00:00Z", state="up"):
+    return json.dumps({"endpoint": endpoint, "at": at, "state": state, "interval_s": 60, "site": site})
+
+
+def test_forged_and_broken_pushes_store_nothing(tmp_path, certs, hub_tls):
+    port = refused_port()
+    hub = start_hub(tmp_path / "hub", port, hub_tls, extra="[hub]\nmax_body = 4096\n")
+    hub.wait_log("serving /metrics")
+    ca = certs.ca_file
+    body = (_line("api", "site-1") + "\n").encode()
+    assert _push(port, ca, "site-1", None, body)[0] == 401
+    assert _push(port, ca, "site-1", "wrong-token-0123456789", body)[0] == 401
+    status, text = _push(port, ca, "site-1", TOKENS["site-2"], body)  # site 2's token, site 1's name
+    assert status == 403 and "site 'site-2'" in text
+    status, text = _push(port, ca, "site-2", TOKENS["site-2"], body)  # a line of site 1's
+    assert status == 403 and "site-1" in text
+    status, text = _push(port, ca, "site-1", TOKENS["site-1"], body * 100)
+    assert status == 413 and "4096 bytes" in text
+    broken = body + b'{"endpoint": "api", "at": "yesterday"}\n'
+    status, text = _push(port, ca, "site-1", TOKENS["site-1"], broken)
+    assert status == 400 and text.count("\n") == 1 and "line 2" in text
+    hub_db = tmp_path / "hub" / "hub.db"
+    assert checks_at(hub_db) == {}
+    # A good push is stored once, however often it is sent.
+    status, text = _push(port, ca, "site-1", TOKENS["site-1"], body)
+    assert status == 200 and json.loads(text)["stored_through"] == 1 and json.loads(text)["stored"] == 1
+    status, text = _push(port, ca, "site-1", TOKENS["site-1"], body)
+    assert status == 200 and json.loads(text) == {"site": "site-1", "stream": "00112233aabbccdd",
+                                                  "stored_through": 1, "stored": 0}
+    assert len(checks_at(hub_db)["api"]) == 1
+    assert hub.stop() == 0
+    logs = hub.logs()
+    assert "Traceback" not in logs and "token-of-site" not in logs and "wrong-token" not in logs
+
+
+def test_a_plain_http_hub_off_loopback_does_not_start(tmp_path):
+    folder = tmp_path / "hub"
+    folder.mkdir()
+    (folder / "probe.toml").write_text(hub_config(folder / "hub.db"))
+    env = {**os.environ, **hub_env(), "PROBE_LISTEN_TOKEN": "a-token-for-metrics-0123"}
+    done = subprocess.run([sys.executable, "-m", "probe", "run", "--config", str(folder / "probe.toml"),
+                           "--listen", f"0.0.0.0:{refused_port()}"],
+                          capture_output=True, text=True, timeout=30, env=env)
+    assert done.returncode == 78
+    assert done.stderr.strip().splitlines()[-1].endswith(
+        "sites' pushes carry tokens and evidence: serve TLS (--listen-tls-cert and --listen-tls-key) or,"
+        " behind a TLS proxy, set [hub] behind_tls_proxy = true")
+    # Behind a TLS proxy, said so in the config, it starts.
+    port = refused_port()
+    hub = Daemon(folder, hub_config(folder / "hub.db", "[hub]\nbehind_tls_proxy = true\n"),
+                 env={**hub_env(), "PROBE_LISTEN_TOKEN": "a-token-for-metrics-0123"},
+                 args=("--listen", f"0.0.0.0:{port}"))
+    hub.wait_log("serving /metrics")
+    assert hub.stop() == 0
+
+
+def test_a_silent_site_is_an_alert(tmp_path, certs, hub_tls, servers):
+    received = []
+    hook = f"https://127.0.0.1:{servers.serve(respond(), certs.context())}/hook"
+    port = refused_port()
+    extra = f'[alerts]\n[[alerts.webhook]]\nname = "ops"\nurl = "{hook}"\nca_file = "{certs.ca_file}"\n'
+    folder = tmp_path / "hub"
+    folder.mkdir()
+    text = hub_config(folder / "hub.db", extra).replace(
+        '[[site]]\nname = "site-1"\n', '[[site]]\nname = "site-1"\nsilent_after = "1s"\n')
+    hub = Daemon(folder, text, env=hub_env(), args=("--listen", f"127.0.0.1:{port}", "--listen-tls-cert",
+                                                   hub_tls[0], "--listen-tls-key", hub_tls[1]))
+    hub.wait_log("site site-1 silent since")
+    hub.wait_log("alert: [SITE] site-1 silent since")
+    assert "site-2 silent" not in hub.logs()  # its silent_after is 5 minutes
+    body = (_line("api", "site-1") + "\n").encode()
+    assert _push(port, certs.ca_file, "site-1", TOKENS["site-1"], body)[0] == 200
+    hub.wait_log("alert: [RESOLVED] site site-1 pushes again")
+    assert hub.stop() == 0
+    with sqlite3.connect(folder / "hub.db") as conn:
+        rows = conn.execute("SELECT endpoint, event, channel FROM alert_outbox ORDER BY id").fetchall()
+    assert rows == [("site site-1", "opened", "ops"), ("site site-1", "resolved", "ops")]
+    assert not received
