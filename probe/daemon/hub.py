@@ -183,7 +183,7 @@ class Hub:
             now = time.time()
             for site in self.view.config.sites:
                 state = self.states.get(site.name)
-                since = state.last_push if state is not None else self.started
+                since = state.last_push if state is not None and state.last_push is not None else self.started
                 if site.name not in self.silent and now - since > site.silent_after:
                     self.silent[site.name] = since
                     log.warning("hub: site %s silent since %s (more than %gs)", site.name, iso_utc(since),

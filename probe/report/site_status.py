@@ -38,7 +38,7 @@ def site_rows(store: Store, cfg: Config | None, now: float, started: float | Non
 
 def format_sites(rows: list[dict]) -> list[tuple[str, ...]]:
     """The sites as `probe status` lists them, a header first."""
-    table = [("SITE", "LAST PUSH", "DATA LAG", "CHECKS", "")]
+    table: list[tuple[str, ...]] = [("SITE", "LAST PUSH", "DATA LAG", "CHECKS", "")]
     for row in rows:
         lag = "-" if row["lag_s"] is None else say_duration(round(row["lag_s"], 1))
         table.append((row["site"], _short(row["last_push"]), lag, str(row["checks"]),
