@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+import browser
+from probe.config import load
 from probe.store import Store
 from servers import refused_port, respond
 from test_daemon import RUNNING, Daemon, no_daemon_left_behind  # noqa: F401 - the fixture
@@ -116,6 +118,11 @@ def test_three_sites_ship_everything_to_the_hub_and_back_fill_after_it_was_down(
     connection.request("GET", "/")
     page = connection.getresponse().read().decode()
     assert "site-2" in page and "token-of-site" not in page
+    saved = tmp_path / "status.html"
+    saved.write_text(page)
+    dom = browser.dump_dom(saved)
+    assert dom.returncode == 0 and not dom.console_messages()
+    assert dom.stdout.count('<th scope="row">site-') == 3 and "sites-table" in dom.stdout
 
     # The hub dies; the sites go on probing and keep what the hub has not stored.
     hub.process.kill()
@@ -243,3 +250,38 @@ def test_a_silent_site_is_an_alert(tmp_path, certs, hub_tls, servers):
         rows = conn.execute("SELECT endpoint, event, channel FROM alert_outbox ORDER BY id").fetchall()
     assert rows == [("site site-1", "opened", "ops"), ("site site-1", "resolved", "ops")]
     assert not received
+
+
+def test_a_site_killed_loses_nothing_and_the_hub_sees_the_crash(tmp_path, service, certs, hub_tls):
+    port = refused_port()
+    hub = start_hub(tmp_path / "hub", port, hub_tls)
+    hub.wait_log("serving /metrics")
+    folder = tmp_path / "site-1"
+    folder.mkdir()
+    config = site_config(folder / "site.db", "site-1", port, service, certs.ca_file)
+    env = {"PROBE_SITE_TOKEN": TOKENS["site-1"]}
+    site = Daemon(folder, config, env=env)
+    site.wait_log("started: 1 endpoints")
+    time.sleep(3)
+    site.process.kill()  # kill -9: what was stored is in the outbox, in the same transaction
+    site.process.wait(10)
+    site = Daemon(folder, config, env=env)
+    site.wait_log("started: 1 endpoints")
+    time.sleep(2)
+    assert site.stop() == 0
+    own, at_hub = checks_at(folder / "site.db"), checks_at(tmp_path / "hub" / "hub.db")
+    assert at_hub == own and len(own["api-site-1"]) >= 4
+    with Store.open(tmp_path / "hub" / "hub.db") as store:
+        runs = [(run.site, run.stop_reason) for run in store.daemon_runs() if run.site == "site-1"]
+    assert runs == [("site-1", "crash"), ("site-1", "stop")]
+    assert hub.stop() == 0
+
+
+def test_commands_that_push_nothing_need_no_token(tmp_path):
+    path = tmp_path / "hub.toml"
+    path.write_text(hub_config(tmp_path / "hub.db") + '[upstream]\nurl = "https://hub.example/"\n'
+                    'token = "${PROBE_SITE_TOKEN}"\n')
+    cfg = load(path, environ={}, secrets=False)
+    assert [site.name for site in cfg.sites] == list(TOKENS)
+    assert "site #2 token: TOKEN_SITE_2" in cfg.unset_secrets
+    assert "upstream token: PROBE_SITE_TOKEN" in cfg.unset_secrets
