@@ -11,6 +11,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.request
 
 import pytest
 
@@ -202,6 +203,8 @@ def test_forged_and_broken_pushes_store_nothing(tmp_path, certs, hub_tls):
     assert status == 200 and json.loads(text) == {"site": "site-1", "stream": "00112233aabbccdd",
                                                   "stored_through": 1, "stored": 0}
     assert len(checks_at(hub_db)["api"]) == 1
+    hub.process.send_signal(signal.SIGHUP)  # a hub without endpoints of its own reloads too
+    hub.wait_log("config reloaded: 0 endpoints")
     assert hub.stop() == 0
     logs = hub.logs()
     assert "Traceback" not in logs and "token-of-site" not in logs and "wrong-token" not in logs
@@ -265,9 +268,15 @@ def test_a_site_killed_loses_nothing_and_the_hub_sees_the_crash(tmp_path, servic
     time.sleep(3)
     site.process.kill()  # kill -9: what was stored is in the outbox, in the same transaction
     site.process.wait(10)
-    site = Daemon(folder, config, env=env)
+    site_port = refused_port()
+    site = Daemon(folder, config, env=env, args=("--listen", f"127.0.0.1:{site_port}"))
     site.wait_log("started: 1 endpoints")
     time.sleep(2)
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{site_port}/metrics", timeout=10).read().decode()
+    assert "probe_upstream_outbox_lines" in metrics and "probe_upstream_last_push_timestamp_seconds" in metrics
+    status = subprocess.run([sys.executable, "-m", "probe", "status", "--config", str(site.config)],
+                            capture_output=True, text=True, timeout=30, env={**os.environ, **env})
+    assert status.returncode == 0 and f"lines waiting for https://127.0.0.1:{port}/; last push stored 20" in status.stdout
     assert site.stop() == 0
     own, at_hub = checks_at(folder / "site.db"), checks_at(tmp_path / "hub" / "hub.db")
     assert at_hub == own and len(own["api-site-1"]) >= 4

@@ -234,8 +234,36 @@ class Hub:
         return [last, lag, silent, checks, refused]
 
 
+class _ShippingCollector:
+    """A site's side: what waits in its outbox, what its hub has stored."""
+
+    def __init__(self, view: Any):
+        self.view = view
+
+    def collect(self) -> Iterable[Any]:
+        shipping_ = getattr(self.view, "shipping", None)
+        if shipping_ is None:
+            return []
+        stats = shipping_.stats()
+        metrics = [
+            GaugeMetricFamily("probe_upstream_outbox_lines", "Checks and daemon runs waiting to be pushed to"
+                              " the hub.", value=stats["outbox"]),
+            CounterMetricFamily("probe_upstream_pushed_lines", "Lines the hub has stored, since the start.",
+                                value=stats["pushed"]),
+            CounterMetricFamily("probe_upstream_push_failures", "Pushes that failed, since the start.",
+                                value=stats["failures"]),
+        ]
+        if stats["last_push"] is not None:
+            metrics.append(GaugeMetricFamily("probe_upstream_last_push_timestamp_seconds",
+                                             "When the hub last stored a push.", value=stats["last_push"]))
+        return metrics
+
+
 def attach_hub(app: web.Application, view: Any, registry: Any) -> None:
-    """The push route, its metrics and the silent-site watch, when the config has sites."""
+    """The push route, its metrics and the silent-site watch, when the config has sites; the
+    outbox's metrics on a site that ships to a hub."""
+    if getattr(view, "shipping", None) is not None:
+        registry.register(_ShippingCollector(view))
     if not view.config.sites:
         return
     hub = Hub(view)

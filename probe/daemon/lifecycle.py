@@ -251,7 +251,7 @@ class Daemon:
             log.error("reload refused, keeping the running config: %s: cannot be read (%s: %s)",
                       self.config_path, type(exc).__name__, one_line(str(exc)))
             return
-        if not new.endpoints:
+        if not new.endpoints and not new.sites:
             log.error("reload refused, keeping the running config: %s: no [[endpoint]]", new.path)
             return
         self.config = new

@@ -36,6 +36,22 @@ def site_rows(store: Store, cfg: Config | None, now: float, started: float | Non
     return rows
 
 
+def upstream_row(store: Store, cfg: Config | None) -> dict | None:
+    """On a site with [upstream]: what waits in its outbox and when its hub last stored a push."""
+    if cfg is None or cfg.upstream is None:
+        return None
+    conn = store.db.conn
+    state = conn.execute("SELECT shipped_through, shipped_at FROM upstream_state WHERE id = 1").fetchone()
+    return {"hub": cfg.upstream.url, "waiting": shipping.outbox_depth(conn),
+            "stored_through": state[0] if state else 0,
+            "last_push": iso_utc(state[1] / 1000) if state and state[1] is not None else None}
+
+
+def format_upstream(row: dict) -> str:
+    return (f"upstream: {row['waiting']} lines waiting for {row['hub']}; last push stored"
+            f" {_short(row['last_push'])}")
+
+
 def format_sites(rows: list[dict]) -> list[tuple[str, ...]]:
     """The sites as `probe status` lists them, a header first."""
     table: list[tuple[str, ...]] = [("SITE", "LAST PUSH", "DATA LAG", "CHECKS", "")]

@@ -10,7 +10,7 @@ from probe.spec import public_url
 from probe.store import Store, maintenance, runs_around
 from probe.text import text_table
 
-from .site_status import format_sites, site_rows
+from .site_status import format_sites, format_upstream, site_rows, upstream_row
 
 STALE_HEARTBEAT = 60.0  # a daemon silent for longer is not running
 
@@ -61,8 +61,10 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
             "availability_30d": _percent(sla.availability(runs, month, excused, confirm, target)),
             "configured": endpoint is not None,
         })
-    sites = site_rows(store, cfg, now)
-    return {"daemon": _daemon(store, now), "endpoints": rows, **({"sites": sites} if sites else {})}
+    sites, upstream, daemon = site_rows(store, cfg, now), upstream_row(store, cfg), _daemon(store, now)
+    if upstream is not None:
+        daemon["upstream"] = upstream
+    return {"daemon": daemon, "endpoints": rows, **({"sites": sites} if sites else {})}
 
 
 def _daemon(store: Store, now: float) -> dict:
@@ -106,6 +108,8 @@ def format_text(report: dict) -> str:
     for r in report["endpoints"]:
         table.append((r["endpoint"], r["state"].upper(), _short(r["since"]), _short(r["last_check"]),
                       r["availability_24h"] or "no data", r["availability_30d"] or "no data", r["error"] or ""))
+    if d.get("upstream"):
+        lines.append(format_upstream(d["upstream"]))
     sites = [text_table(format_sites(report["sites"]))] if report.get("sites") else []
     return "\n".join(lines + [text_table(table)] + sites)
 
