@@ -154,6 +154,7 @@ def test_three_sites_ship_everything_to_the_hub_and_back_fill_after_it_was_down(
         local = store.daemon_runs(local=True)
     assert sorted(run.site for run in pushed) == sorted(TOKENS)
     assert all(run.stop_reason == "stop" and run.stopped_at for run in pushed)
+    assert all(run.heartbeat_at > run.started_at + 5 for run in pushed)  # alive while it pushed checks
     assert [run.site for run in local] == ["hub", "hub"] and local[0].stop_reason == "crash"
     assert hub.stop() == 0
     assert "Traceback" not in hub.logs()
@@ -228,6 +229,16 @@ def test_a_plain_http_hub_off_loopback_does_not_start(tmp_path):
                  env={**hub_env(), "PROBE_LISTEN_TOKEN": "a-token-for-metrics-0123"},
                  args=("--listen", f"0.0.0.0:{port}"))
     hub.wait_log("serving /metrics")
+    # Pushes carry their site's token, not the listener's; the rest still needs the listener's.
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("POST", "/api/v1/checks?site=site-1&stream=00112233aabbccdd&first=1",
+                       body=(_line("api", "site-1") + "\n").encode(),
+                       headers={"Authorization": f"Bearer {TOKENS['site-1']}"})
+    response = connection.getresponse()
+    assert response.status == 200, response.read()
+    response.read()
+    connection.request("GET", "/metrics", headers={"Authorization": f"Bearer {TOKENS['site-1']}"})
+    assert connection.getresponse().status == 401
     assert hub.stop() == 0
 
 

@@ -179,6 +179,9 @@ def record_push(conn: sqlite3.Connection, push: Push, now: float) -> None:
                              " max(coalesce(heartbeat_at, 0), coalesce(?, 0)), pushed_at = ? WHERE id = ?",
                              (run["stopped_at"], run["stop_reason"], run["heartbeat_at"], now_ms, found[0]))
         newest = None if push.newest is None else to_ms(push.newest)
+        if newest is not None:  # the site's run in progress was alive at least until its newest check
+            conn.execute("UPDATE daemon_runs SET heartbeat_at = max(coalesce(heartbeat_at, 0), ?) WHERE site = ?"
+                         " AND pushed_at IS NOT NULL AND stopped_at IS NULL", (newest, push.site))
         conn.execute(
             "INSERT INTO hub_sites (name, stream, stored_through, first_push_at, last_push_at, newest_check_at,"
             " checks, pushes) VALUES (?, ?, ?, ?, ?, ?, ?, 1)"
