@@ -21,7 +21,7 @@ FACES = {
         "ESCALATED", "Email", "Endpoint", "HUB_KEYS", "HubSettings", "MAINTENANCE_KEYS", "Maintenance",
         "OPENED", "PROBE_KEYS", "ProbeSettings", "REPORT_KEYS", "RESOLVED", "ReportSettings", "Route",
         "SEVERITIES", "SITE_KEYS", "SLASettings", "SLA_KEYS", "Site", "TOP_KEYS", "UPSTREAM_KEYS", "Upstream",
-        "WEEKDAYS", "Webhook", "Where", "check_ca_file", "check_url", "default_database", "duration_in",
+        "WEEKDAYS", "Webhook", "Where", "check_ca_file", "check_url", "default_database", "describe_sites", "duration_in",
         "from_dict", "load", "parse_alerts", "parse_duration", "parse_header", "parse_status_list",
     ],
     "probe.daemon": [

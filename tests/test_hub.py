@@ -305,3 +305,17 @@ def test_commands_that_push_nothing_need_no_token(tmp_path):
     assert [site.name for site in cfg.sites] == list(TOKENS)
     assert "site #2 token: TOKEN_SITE_2" in cfg.unset_secrets
     assert "upstream token: PROBE_SITE_TOKEN" in cfg.unset_secrets
+
+
+def test_config_check_describes_shipping_without_a_token(tmp_path):
+    path = tmp_path / "hub.toml"
+    path.write_text(hub_config(tmp_path / "hub.db") + '[upstream]\nurl = "https://hub.example:9464"\n'
+                    'token = "${PROBE_SITE_TOKEN}"\n')
+    env = {**os.environ, **hub_env(), "PROBE_SITE_TOKEN": "the-site-token-0123456789"}
+    done = subprocess.run([sys.executable, "-m", "probe", "config", "check", str(path)],
+                          capture_output=True, text=True, timeout=30, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "upstream: pushes every check to https://hub.example:9464/ (token ***)" in done.stdout
+    assert "3 site(s) may push here" in done.stdout and "  site-2: token ***; silent after 5m" in done.stdout
+    assert "needs at least one [[endpoint]]" not in done.stdout
+    assert "token-of-site" not in done.stdout + done.stderr and "the-site-token" not in done.stdout + done.stderr

@@ -78,6 +78,7 @@ def config_check(file):
       probe config check /etc/probe/probe.toml
     """
     cfg = load_config(file, required=True)
+    from probe.config import describe_sites
     from probe.spec import describe_status_list, public_url
     from probe.text import say_duration
 
@@ -100,8 +101,10 @@ def config_check(file):
                     f" TLS >= {spec.min_tls}, {'; '.join(expect)}; outage after {e.confirm} down checks"
                     + (f"; at most {e.severity_cap}" if e.severity_cap else "")
                     + (f"; headers {headers}" if headers else ""))
-    if not cfg.endpoints:
+    if not cfg.endpoints and not cfg.sites:
         _echo_lines("  (none: `probe run` needs at least one [[endpoint]])")
+    for line in describe_sites(cfg.upstream, cfg.sites, cfg.hub):
+        _echo_lines(line)
     for m in cfg.maintenance:
         who = ", ".join(m.endpoints) if m.endpoints else "all endpoints"
         if m.every:

@@ -27,7 +27,7 @@ from .model import (
     default_database,
 )
 from .sections import MAINTENANCE_KEYS, REPORT_KEYS, SLA_KEYS
-from .upstream import HUB_KEYS, SITE_KEYS, UPSTREAM_KEYS, HubSettings, Site, Upstream
+from .upstream import HUB_KEYS, SITE_KEYS, UPSTREAM_KEYS, HubSettings, Site, Upstream, describe_sites
 
 __all__ = [
     "AlertSettings",
@@ -37,6 +37,7 @@ __all__ = [
     "ConfigError",
     "DEADLINE",
     "default_database",
+    "describe_sites",
     "DEFAULT_DEADLINES",
     "duration_in",
     "Email",

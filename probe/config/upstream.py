@@ -162,3 +162,19 @@ def defer_tokens(raw: dict[str, Any], environ: Mapping[str, str], unset: list[st
     if isinstance(raw.get("site"), list):
         raw["site"] = [replace(item, f"site #{index}") for index, item in enumerate(raw["site"], start=1)]
     return raw
+
+
+def describe_sites(upstream: Upstream | None, sites: tuple[Site, ...], hub: HubSettings) -> list[str]:
+    """What `probe config check` says of shipping (tokens never shown)."""
+    from probe.text import say_duration
+
+    lines = []
+    if upstream is not None:
+        lines.append(f"upstream: pushes every check to {upstream.url} (token ***"
+                     + (f", CA {upstream.ca_file}" if upstream.ca_file else "")
+                     + f"), {upstream.batch} lines at most every {say_duration(upstream.every)}")
+    if sites:
+        lines.append(f"{len(sites)} site(s) may push here (needs --listen"
+                     + ("; behind a TLS proxy" if hub.behind_tls_proxy else "; TLS off loopback") + "):")
+        lines += [f"  {site.name}: token ***; silent after {say_duration(site.silent_after)}" for site in sites]
+    return lines
