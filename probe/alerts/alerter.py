@@ -99,7 +99,8 @@ class Alerter:
 
     def _configure(self, sla_settings) -> None:
         self.zone = ZoneInfo(sla_settings.timezone)
-        self.calendar = WorkCalendar(sla_settings.holidays, sla_settings.timezone, sla_settings.closed_days)
+        self.calendar = WorkCalendar(sla_settings.holidays, sla_settings.timezone, sla_settings.closed_days,
+                                     sla_settings.support_hours)
         self.deadlines = sla.deadline_pairs(sla_settings.deadlines)
 
     def update(self, settings: AlertSettings, sla_settings) -> None:

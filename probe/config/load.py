@@ -33,13 +33,14 @@ from .fields import (
 )
 from .https_url import check_url
 from .model import SEVERITIES, Config, Endpoint, ProbeSettings, default_database
+from .objective import parse_latency_objective
 from .sections import _maintenance, _report_settings, _sla_settings
 from .upstream import defer_tokens, parse_hub, parse_sites, parse_upstream
 
 ENDPOINT_KEYS = {
     "name", "url", "interval", "timeout", "expect_status", "expect_body", "max_latency",
     "cert_warn_days", "min_tls", "headers", "confirm", "method", "follow_redirects", "ca_file",
-    "max_severity", "title", "control",
+    "max_severity", "title", "control", "latency_objective",
 }
 
 
@@ -239,4 +240,5 @@ def _endpoint(table: dict[str, Any], index: int, where: Where, confirm_default: 
         severity_cap=read_value(table, "max_severity", _choice(SEVERITIES), where, section),
         title=read_value(table, "title", _name, where, section),
         control=read_value(table, "control", read_bool, where, section, False),
+        latency_objective=read_value(table, "latency_objective", parse_latency_objective, where, section),
     )

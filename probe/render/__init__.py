@@ -15,6 +15,9 @@ from .formats import (
     format_percent,
 )
 from .html import PARALLEL_MIN, make_environment, render_html
+from .csv_rows import render_csv
+from .pdf import PdfError, find_browser, render_pdf
+from .period_html import period_name, render_period_html
 from .i18n import DEADLINE_UNITS, LANGUAGES, MESSAGES, MONTHS, check_language
 
 __all__ = [
@@ -39,5 +42,11 @@ __all__ = [
     "MESSAGES",
     "MONTHS",
     "PARALLEL_MIN",
+    "PdfError",
+    "find_browser",
+    "period_name",
+    "render_csv",
     "render_html",
+    "render_pdf",
+    "render_period_html",
 ]

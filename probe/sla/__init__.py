@@ -45,7 +45,9 @@ from .runs import (
     runs_from_checks,
     unmonitored,
 )
-from .workdays import Deadline, WorkCalendar, parse_deadline
+from .performance import ObjectiveFigure, nearest_rank, objective_from_buckets, objective_from_times
+from .service import ServiceFigures, downtime_intervals, eligible_intervals, service_figures
+from .workdays import Deadline, WorkCalendar, parse_deadline, uses_support_hours
 
 __all__ = [
     "DayFigures",
@@ -53,6 +55,11 @@ __all__ = [
     "Deadline",
     "WorkCalendar",
     "parse_deadline",
+    "ObjectiveFigure",
+    "nearest_rank",
+    "objective_from_buckets",
+    "objective_from_times",
+    "uses_support_hours",
     "availability",
     "BLIP",
     "Check",
@@ -91,6 +98,10 @@ __all__ = [
     "OUTAGE",
     "Run",
     "runs_from_checks",
+    "ServiceFigures",
+    "service_figures",
+    "downtime_intervals",
+    "eligible_intervals",
     "Severity",
     "SEVERITY_OF_CLASS",
     "subtract",

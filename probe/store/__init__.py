@@ -3,6 +3,7 @@ queries, export/import and the paper trail's records."""
 
 from . import maintenance, shipping
 from .histograms import bucket_bounds, latency_bucket, merge_histograms, percentile_from_histogram
+from .latencies import response_times
 from .records import (
     HOUR_MS,
     RETENTION_DAYS,
@@ -37,6 +38,7 @@ __all__ = [
     "merge_histograms",
     "maintenance",
     "percentile_from_histogram",
+    "response_times",
     "RETENTION_DAYS",
     "Rollup",
     "SCHEMA_VERSION",
