@@ -319,3 +319,25 @@ def test_config_check_describes_shipping_without_a_token(tmp_path):
     assert "3 site(s) may push here" in done.stdout and "  site-2: token ***; silent after 5m" in done.stdout
     assert "needs at least one [[endpoint]]" not in done.stdout
     assert "token-of-site" not in done.stdout + done.stderr and "the-site-token" not in done.stdout + done.stderr
+
+
+def test_the_outbox_takes_this_sites_checks_in_the_transaction_that_stores_them(tmp_path):
+    from probe.store import Writer
+    from test_store import make_result
+
+    path = tmp_path / "probe.db"
+    with Writer(path) as writer:
+        writer.ship_upstream("paris-1")
+        writer.submit("api", make_result(1_790_000_000.0006), 60.0, "paris-1")
+        writer.submit("api-lyon", make_result(1_790_000_000.0), 60.0, "lyon-1")  # pushed to this hub
+        writer.submit("api", make_result(1_790_000_060.0, state="down", error_class="connect"), 60.0, "paris-1")
+        assert writer.flush(10)
+    with sqlite3.connect(path) as conn:
+        lines = [json.loads(line) for seq, line in conn.execute("SELECT seq, line FROM upstream_outbox ORDER BY seq")]
+        stored = [at for (at,) in conn.execute("SELECT at FROM checks c JOIN endpoints e ON e.id = c.endpoint_id"
+                                               " WHERE e.name = 'api' ORDER BY at")]
+    assert [(line["endpoint"], line["site"], line["state"]) for line in lines] == [
+        ("api", "paris-1", "up"), ("api", "paris-1", "down")]
+    # the time as the store keeps it, to the millisecond: the hub stores the very same check
+    assert [line["at"] for line in lines] == ["2026-09-21T14:13:20.001Z", "2026-09-21T14:14:20Z"]
+    assert stored == [1_790_000_000_001, 1_790_000_060_000]

@@ -116,7 +116,8 @@ class Hub:
     def _refuse(self, kind: type[web.HTTPException], code: str, text: str,
                 headers: dict[str, str] | None = None) -> web.HTTPException:
         self.refused[code] += 1
-        log.warning("hub: push refused (%s): %s", code, text)
+        # without a token, anyone: not worth a line each; with one, a site's mistake
+        log.log(logging.DEBUG if code == "401" else logging.WARNING, "hub: push refused (%s): %s", code, text)
         response = kind(text=text + "\n", headers=headers)
         response.force_close()
         return response

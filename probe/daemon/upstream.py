@@ -53,7 +53,7 @@ class Shipping:
         conn = daemon.store.db.conn
         for run in daemon.store.daemon_runs(local=True)[-2:]:
             shipping.enqueue_run(conn, run.id)
-        daemon.writer.ship_upstream()
+        daemon.writer.ship_upstream(daemon.config.probe.site)
         return cls(upstream, daemon.store_path, daemon.config.probe.site)
 
     def _conn(self) -> Any:

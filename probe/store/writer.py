@@ -34,7 +34,7 @@ class _Batcher:
         self.open_runs: dict[int, Run | None] = {}
         self.data_version: int | None = None
         self.rejected = 0
-        self.ship = False  # each check written is also put in the upstream outbox
+        self.ship: str | None = None  # this site's checks written are also put in the upstream outbox
         self._bad: set[int] = set()  # the items of the batch that could not be stored
 
     def forget(self) -> None:
@@ -51,8 +51,8 @@ class _Batcher:
                     self.open_runs.clear()
                     self.data_version = version
                 opened = self._write(items)
-                if self.ship:
-                    enqueue_checks(conn, [item for item in items if id(item) not in self._bad])
+                if self.ship is not None:  # a hub's own checks, not those its sites pushed
+                    enqueue_checks(conn, [i for i in items if i[3] == self.ship and id(i) not in self._bad])
         except BaseException:
             self.forget()
             raise
@@ -211,10 +211,10 @@ class Writer:
             raise RuntimeError("the writer is closed")
         self._queue.put((endpoint_name, result, interval_s, site))
 
-    def ship_upstream(self) -> None:
-        """From now on, each check is also put in the upstream outbox (store.shipping), in
-        the transaction that stores it."""
-        self._batcher.ship = True
+    def ship_upstream(self, site: str) -> None:
+        """From now on, each check of ``site`` is also put in the upstream outbox
+        (store.shipping), in the transaction that stores it."""
+        self._batcher.ship = site
 
     def flush(self, timeout: float | None = None) -> bool:
         """Write everything submitted so far; False if not done within timeout."""
