@@ -60,6 +60,7 @@ def site_config(db, name, hub_port, service, ca_file):
 
 
 def start_hub(folder, port, hub_tls, extra=""):
+    """A hub over TLS on loopback; ``extra`` is more config (an endpoint of its own, say)."""
     folder.mkdir(exist_ok=True)
     return Daemon(folder, hub_config(folder / "hub.db", extra), env=hub_env(),
                   args=("--listen", f"127.0.0.1:{port}", "--listen-tls-cert", hub_tls[0],
@@ -89,7 +90,9 @@ def wait_for(condition, timeout=30.0, what="condition"):
 def test_three_sites_ship_everything_to_the_hub_and_back_fill_after_it_was_down(
         tmp_path, service, certs, hub_tls):
     port = refused_port()
-    hub = start_hub(tmp_path / "hub", port, hub_tls)
+    own = (f'[[endpoint]]\nname = "api-hub"\nurl = "{service}"\ninterval = "1s"\ntimeout = "900ms"\n'
+           f'ca_file = "{certs.ca_file}"\n')  # the hub probes too, as one more site
+    hub = start_hub(tmp_path / "hub", port, hub_tls, own)
     hub.wait_log("serving /metrics")
     sites = {}
     for name, token in TOKENS.items():
@@ -100,7 +103,7 @@ def test_three_sites_ship_everything_to_the_hub_and_back_fill_after_it_was_down(
     for site in sites.values():
         site.wait_log("started: 1 endpoints")
     hub_db = tmp_path / "hub" / "hub.db"
-    wait_for(lambda: len(checks_at(hub_db)) == 3, what="every site's checks at the hub")
+    wait_for(lambda: len(checks_at(hub_db)) == 4, what="every site's checks at the hub")
 
     # What the hub shows of its sites while they push.
     status = subprocess.run([sys.executable, "-m", "probe", "status", "--config", str(hub.config), "--json"],
@@ -116,6 +119,10 @@ def test_three_sites_ship_everything_to_the_hub_and_back_fill_after_it_was_down(
     metrics = connection.getresponse().read().decode()
     assert 'probe_site_data_lag_seconds{site="site-1"}' in metrics
     assert 'probe_site_last_push_timestamp_seconds{site="site-3"}' in metrics
+    connection.request("GET", "/status.json")
+    model = json.loads(connection.getresponse().read())
+    assert [row["site"] for row in model["sites"]] == list(TOKENS)
+    assert all(row["last_push"][-6:] in ("+01:00", "+02:00") for row in model["sites"])  # Paris time, as the page
     connection.request("GET", "/")
     page = connection.getresponse().read().decode()
     assert "site-2" in page and "token-of-site" not in page
@@ -132,7 +139,7 @@ def test_three_sites_ship_everything_to_the_hub_and_back_fill_after_it_was_down(
     waiting = {name: sqlite3.connect(tmp_path / name / "site.db").execute(
         "SELECT count(*) FROM upstream_outbox").fetchone()[0] for name in sites}
     assert all(count >= 3 for count in waiting.values()), waiting
-    hub = start_hub(tmp_path / "hub", port, hub_tls)
+    hub = start_hub(tmp_path / "hub", port, hub_tls, own)
     hub.wait_log("serving /metrics")
     wait_for(lambda: all(sqlite3.connect(tmp_path / name / "site.db").execute(
         "SELECT count(*) FROM upstream_outbox").fetchone()[0] <= 2 for name in sites), what="back-fill")
@@ -141,11 +148,12 @@ def test_three_sites_ship_everything_to_the_hub_and_back_fill_after_it_was_down(
     # Each site's database is complete, and the hub holds exactly the same checks: none lost,
     # none twice, in the same order.
     at_hub = checks_at(hub_db)
+    assert len(at_hub["api-hub"]) >= 4
     for name in sites:
-        own = checks_at(tmp_path / name / "site.db")
-        assert list(own) == [f"api-{name}"]
-        assert at_hub[f"api-{name}"] == own[f"api-{name}"]
-        assert len(own[f"api-{name}"]) >= 8
+        kept = checks_at(tmp_path / name / "site.db")
+        assert list(kept) == [f"api-{name}"]
+        assert at_hub[f"api-{name}"] == kept[f"api-{name}"]
+        assert len(kept[f"api-{name}"]) >= 8
         assert sqlite3.connect(tmp_path / name / "site.db").execute(
             "SELECT count(*) FROM upstream_outbox").fetchone()[0] == 0
     # The sites' daemon runs are at the hub, with their site, stopped; the hub's own is apart.
