@@ -352,7 +352,7 @@ class Daemon:
             except (StoreError, sqlite3.Error) as exc:
                 log.error("cannot record the stop (the next start dates it by the last heartbeat): %s", exc)
             if self.shipping is not None:
-                await self.shipping.stop(self.store, self.run_id, min(1.0, left(0.05)))
+                await self.shipping.stop(self.store, self.run_id, min(2.0, left(0.05)))
             self.store.close()
         if self.lock is not None:
             self.lock.release()
