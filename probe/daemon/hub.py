@@ -28,6 +28,7 @@ from probe.config import Config, Site
 from probe.result import iso_utc
 from probe.spec import is_loopback
 from probe.store import Store, shipping
+from probe.text import printable
 
 log = logging.getLogger("probe.hub")
 
@@ -117,7 +118,8 @@ class Hub:
                 headers: dict[str, str] | None = None) -> web.HTTPException:
         self.refused[code] += 1
         # without a token, anyone: not worth a line each; with one, a site's mistake
-        log.log(logging.DEBUG if code == "401" else logging.WARNING, "hub: push refused (%s): %s", code, text)
+        log.log(logging.DEBUG if code == "401" else logging.WARNING, "hub: push refused (%s): %s", code,
+                printable(text)[:300])
         response = kind(text=text + "\n", headers=headers)
         response.force_close()
         return response
