@@ -349,3 +349,32 @@ def test_the_outbox_takes_this_sites_checks_in_the_transaction_that_stores_them(
     # the time as the store keeps it, to the millisecond: the hub stores the very same check
     assert [line["at"] for line in lines] == ["2026-09-21T14:13:20.001Z", "2026-09-21T14:14:20Z"]
     assert stored == [1_790_000_000_001, 1_790_000_060_000]
+
+
+def test_hostile_pushes_are_one_line_refusals(tmp_path, certs, hub_tls):
+    port = refused_port()
+    hub = start_hub(tmp_path / "hub", port, hub_tls)
+    hub.wait_log("serving /metrics")
+    good = _line("api", "site-1").encode()
+    run = {"record": "daemon_run", "started_at": 1_790_000_000_000, "site": "site-2"}
+    cases = [
+        (b"\xff\xfe garbage\n", 400, "line 1: not UTF-8 text"),
+        (b"[" * 100_000 + b"\n", 400, "line 1: not valid JSON"),
+        (good + b"\n" + good.replace(b'"up"', b'"sideways"') + b"\n", 400, "line 2: state must be one of"),
+        (_line("api", "site-1", at="9999-01-01T00:00:00Z").encode() + b"\n", 400, "more than a day ahead"),
+        (b'{"record": "maintenance", "start": 1}\n', 400, "a push carries checks and daemon runs only"),
+        (json.dumps(run).encode() + b"\n", 403, "a daemon run of site 'site-2'"),
+        (good.replace(b'"api"', b'"api\\u001b[2J"') + b"\n", 400, "endpoint holds a control character"),
+    ]
+    for body, status, words in cases:
+        got, text = _push(port, certs.ca_file, "site-1", TOKENS["site-1"], body)
+        assert (got, text.count("\n")) == (status, 1) and words in text, (body[:40], got, text)
+    for query in ("stream=XYZ&first=1", "stream=00112233aabbccdd&first=0", "stream=00112233aabbccdd&first=-1"):
+        connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=10,
+                                                 context=ssl.create_default_context(cafile=certs.ca_file))
+        connection.request("POST", f"/api/v1/checks?site=site-1&{query}", body=good,
+                           headers={"Authorization": f"Bearer {TOKENS['site-1']}"})
+        assert connection.getresponse().status == 400
+    assert checks_at(tmp_path / "hub" / "hub.db") == {}
+    assert hub.stop() == 0
+    assert "Traceback" not in hub.logs() and "\x1b" not in hub.logs()
