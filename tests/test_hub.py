@@ -17,7 +17,7 @@ import pytest
 
 import browser
 from probe.config import load
-from probe.store import Store
+from probe.store import Store, shipping
 from servers import refused_port, respond
 from test_daemon import RUNNING, Daemon, no_daemon_left_behind  # noqa: F401 - the fixture
 
@@ -340,10 +340,17 @@ def test_the_outbox_takes_this_sites_checks_in_the_transaction_that_stores_them(
         writer.submit("api-lyon", make_result(1_790_000_000.0), 60.0, "lyon-1")  # pushed to this hub
         writer.submit("api", make_result(1_790_000_060.0, state="down", error_class="connect"), 60.0, "paris-1")
         assert writer.flush(10)
-    with sqlite3.connect(path) as conn:
-        lines = [json.loads(line) for seq, line in conn.execute("SELECT seq, line FROM upstream_outbox ORDER BY seq")]
+    with Store.open(path) as store:
+        conn = store.db.conn
+        assert conn.execute("SELECT line FROM upstream_outbox").fetchall() == [(None,), (None,)]  # a few bytes each
+        first, texts = shipping.OutboxReader(conn).pending(100)  # the lines, made when pushed
+        lines = [json.loads(text) for text in texts]
         stored = [at for (at,) in conn.execute("SELECT at FROM checks c JOIN endpoints e ON e.id = c.endpoint_id"
                                                " WHERE e.name = 'api' ORDER BY at")]
+        # a check pruned before it could be pushed leaves the outbox; the next one goes
+        conn.execute("DELETE FROM checks WHERE at = ?", (stored[0],))
+        assert shipping.OutboxReader(conn).pending(100) == (first + 1, texts[1:])
+        assert conn.execute("SELECT count(*) FROM upstream_outbox").fetchone()[0] == 1
     assert [(line["endpoint"], line["site"], line["state"]) for line in lines] == [
         ("api", "paris-1", "up"), ("api", "paris-1", "down")]
     # the time as the store keeps it, to the millisecond: the hub stores the very same check

@@ -60,6 +60,7 @@ class Shipping:
         if self._store is None:
             self._store = Store.open(self.store_path, busy_timeout=1.0)
             self.stream = shipping.outbox_stream(self._store.db.conn)
+            self._reader = shipping.OutboxReader(self._store.db.conn)
         return self._store.db.conn
 
     async def _call(self, function: Any, *args: Any) -> Any:
@@ -119,7 +120,7 @@ class Shipping:
     def _pending(self) -> tuple[int, list[str]]:
         conn = self._conn()
         self.depth = shipping.outbox_depth(conn)
-        return shipping.pending(conn, self.batch)
+        return self._reader.pending(self.batch)
 
     def _failed(self, error: str) -> None:
         self.failures += 1

@@ -188,7 +188,9 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE upstream_outbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        line TEXT NOT NULL            -- one line of the export format: a check or a daemon run
+        endpoint_id INTEGER,          -- a check: its row of checks (endpoint_id, at), read when pushed
+        at INTEGER,
+        line TEXT                     -- a daemon run: its line of the export format
     );
     CREATE TABLE upstream_state (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -274,7 +276,7 @@ def _connect(path: Path, busy_timeout: float) -> sqlite_utils.Database:
 
 # The raw checks and the hourly rollups are nearly all of the file: their pages are checked
 # by `probe backup` (integrity_check of the copy), not each time a database is opened.
-_BULK_TABLES = frozenset({"checks", "rollups"})
+_BULK_TABLES = frozenset({"checks", "rollups", "upstream_outbox"})
 
 
 def check_pages(conn: sqlite3.Connection) -> list[str]:

@@ -17,8 +17,9 @@ from probe.result import CheckResult, iso_utc
 from probe.sla import to_ms
 from probe.text import json_text
 
+from .codec import _Codec
 from .paper_trail import parse_record
-from .schema import write_transaction
+from .schema import _CHECK_COLUMNS, write_transaction
 from .transfer import _parse_line
 
 # ---------------------------------------------------------------- the site's side
@@ -34,9 +35,10 @@ def check_line(name: str, result: CheckResult, interval_s: float, site: str | No
     return json_text(record)
 
 
-def enqueue_checks(conn: sqlite3.Connection, items: Iterable[tuple[str, CheckResult, float, str | None]]) -> None:
-    """Put checks in the outbox, inside the caller's write transaction (the one storing them)."""
-    conn.executemany("INSERT INTO upstream_outbox (line) VALUES (?)", [(check_line(*item),) for item in items])
+def enqueue_checks(conn: sqlite3.Connection, keys: Iterable[tuple[int, int]]) -> None:
+    """Put checks, by their row of checks (endpoint_id, at), in the outbox, inside the caller's
+    write transaction (the one storing them): a few bytes each, the line made when pushed."""
+    conn.executemany("INSERT INTO upstream_outbox (endpoint_id, at) VALUES (?, ?)", keys)
 
 
 def enqueue_run(conn: sqlite3.Connection, run_id: int) -> None:
@@ -60,16 +62,40 @@ def outbox_stream(conn: sqlite3.Connection) -> str:
     return str(conn.execute("SELECT stream FROM upstream_state WHERE id = 1").fetchone()[0])
 
 
-def pending(conn: sqlite3.Connection, limit: int) -> tuple[int, list[str]]:
-    """The oldest lines not yet stored by the hub, at most limit, with consecutive sequence
-    numbers: (the first one's sequence, the lines)."""
-    rows = conn.execute("SELECT seq, line FROM upstream_outbox ORDER BY seq LIMIT ?", (limit,)).fetchall()
-    lines: list[str] = []
-    for seq, line in rows:
-        if lines and seq != rows[0][0] + len(lines):
-            break  # never across a gap: the hub reads the lines as first, first + 1, ...
-        lines.append(line)
-    return (rows[0][0] if rows else 0), lines
+class OutboxReader:
+    """The outbox's oldest lines, checks read from the checks table, for one connection."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.codec = _Codec(conn)
+
+    def pending(self, limit: int) -> tuple[int, list[str]]:
+        """The oldest lines not yet stored by the hub, at most limit, with consecutive sequence
+        numbers: (the first one's sequence, the lines). A check no longer in the database
+        (pruned before it could be pushed) leaves the outbox."""
+        columns = ", ".join(f"c.{column}" for column in _CHECK_COLUMNS)
+        while True:
+            rows = self.conn.execute(
+                f"SELECT o.seq, o.line, {columns} FROM upstream_outbox o LEFT JOIN checks c"
+                " ON c.endpoint_id = o.endpoint_id AND c.at = o.at ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
+            if not rows:
+                return 0, []
+            first, gone = rows[0][0], None
+            lines: list[str] = []
+            for seq, line, *check in rows:
+                if seq != first + len(lines):
+                    break  # never across a gap: the hub reads the lines as first, first + 1, ...
+                if line is None and check[0] is None:
+                    gone = seq  # the check is gone
+                    break
+                if line is None:
+                    name, interval_s, site, result = self.codec.result(tuple(check))
+                    line = check_line(name, result, interval_s, site)
+                lines.append(line)
+            if lines or gone is None:
+                return first, lines
+            with write_transaction(self.conn):  # a first line that can never be sent
+                self.conn.execute("DELETE FROM upstream_outbox WHERE seq <= ?", (gone,))
 
 
 def shipped(conn: sqlite3.Connection, through: int, now: float | None = None) -> None:

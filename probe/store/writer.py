@@ -35,7 +35,7 @@ class _Batcher:
         self.data_version: int | None = None
         self.rejected = 0
         self.ship: str | None = None  # this site's checks written are also put in the upstream outbox
-        self._bad: set[int] = set()  # the items of the batch that could not be stored
+        self._shipped: list[tuple[int, int]] = []  # (endpoint_id, at) of the batch's checks to ship
 
     def forget(self) -> None:
         self.codec.reset()
@@ -50,9 +50,10 @@ class _Batcher:
                 if version != self.data_version:
                     self.open_runs.clear()
                     self.data_version = version
+                self._shipped = []
                 opened = self._write(items)
-                if self.ship is not None:  # a hub's own checks, not those its sites pushed
-                    enqueue_checks(conn, [i for i in items if i[3] == self.ship and id(i) not in self._bad])
+                if self._shipped:
+                    enqueue_checks(conn, self._shipped)
         except BaseException:
             self.forget()
             raise
@@ -61,17 +62,16 @@ class _Batcher:
     def _write(self, items: list[tuple[Any, ...]]) -> dict[int, Run | None]:
         conn, codec = self.conn, self.codec
         by_endpoint: dict[int, list[tuple[Any, ...]]] = {}
-        self._bad = set()
-        for item in items:
-            name, result, interval_s, site = item
+        for name, result, interval_s, site in items:
             try:
                 row = codec.row(name, result, interval_s, site)
             except (TypeError, ValueError, AttributeError) as error:
-                self._bad.add(id(item))
                 self.rejected += 1
                 log.error("dropping a check of %s that cannot be stored: %s", name, error)
                 continue
             by_endpoint.setdefault(row[_ENDPOINT], []).append(row)
+            if site == self.ship and site is not None:  # a hub's own checks, not its sites'
+                self._shipped.append((row[_ENDPOINT], row[_AT]))
 
         new_rows, run_rows, plans, opened = [], [], [], {}
         rollups = _RollupDeltas()
