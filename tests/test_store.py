@@ -20,6 +20,8 @@ import pytest
 
 from probe.result import CheckResult, iso_utc
 from probe.sla import Check, runs_from_checks
+from probe.store.schema import MIGRATIONS
+from probe.store import schema
 from probe.store import (
     SCHEMA_VERSION,
     Store,
@@ -133,7 +135,7 @@ def wait_for(condition, timeout=5.0):
 
 def test_new_database_is_wal_at_current_schema_version(tmp_path):
     with Store.open(tmp_path / "probe.db") as store:
-        assert store.schema_version == SCHEMA_VERSION
+        assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
         assert store.db.journal_mode == "wal"
         assert store.db.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert {"checks", "runs", "rollups", "endpoints", "daemon_runs", "incidents"} <= set(
@@ -151,6 +153,7 @@ def test_a_database_of_schema_version_2_gains_the_wait_of_each_check(tmp_path, c
         for later in ("ALTER TABLE daemon_runs DROP COLUMN host", "DROP TABLE maintenance", "DROP TABLE imported_spans", "DROP TABLE imports",
                       "ALTER TABLE daemon_runs DROP COLUMN import_id", "ALTER TABLE incidents DROP COLUMN recorded_at"):
             conn.execute(later)  # what versions 4 and 5 added
+        conn.execute("DROP TABLE pings")  # what a later version added
         for later in ("DROP TABLE upstream_outbox", "DROP TABLE upstream_state", "DROP TABLE hub_sites",
                       "ALTER TABLE daemon_runs DROP COLUMN pushed_at"):
             conn.execute(later)  # what several sites added
@@ -793,21 +796,21 @@ def test_endpoints_and_last_check(tmp_path):
         path,
         [
             ("web", make_result(BASE), 60.0, "s"),
-            ("web", make_result(BASE + 60, url="https://new/"), 30.0, "t"),
+            ("web", make_result(BASE + 60, url="https://new/"), 30.0, "s"),
         ],
     )
     with Store.open(path) as store:
         [web] = store.endpoints()
         assert (web.name, web.url, web.interval_s, web.site, web.first_seen) == (
-            "web", "https://new/", 30.0, "t", BASE
+            "web", "https://new/", 30.0, "s", BASE
         )
         assert store.last_check("web") == make_result(BASE + 60, url="https://new/")
         assert store.last_check("nobody") is None
         # an older check, imported, moves first_seen but leaves the newest settings
         older = {"endpoint": "web", **make_result(BASE - 600, url="https://old/").to_json(),
-                 "interval_s": 120.0, "site": "u"}  # fmt: skip
+                 "interval_s": 120.0, "site": "s"}  # fmt: skip
         import_jsonl(store, [json.dumps(older)])
         [web] = store.endpoints()
         assert (web.url, web.interval_s, web.site, web.first_seen) == (
-            "https://new/", 30.0, "t", BASE - 600
+            "https://new/", 30.0, "s", BASE - 600
         )

@@ -118,6 +118,9 @@ def config_check(file):
             _echo_lines(f"maintenance: every {days} at {m.at} for {say_duration(m.duration)} ({who}) {m.reason}".rstrip())
         else:
             _echo_lines(f"maintenance: {m.start.isoformat()} to {m.end.isoformat()} ({who}) {m.reason}".rstrip())
+    for h in cfg.heartbeats:
+        _echo_lines(f"heartbeat: {h.name}: {repr(h.schedule) if h.schedule else 'every ' + say_duration(h.every)},"
+                    f" grace {say_duration(h.grace)}, incidents {h.severity}")
 
 
 @cli.command()

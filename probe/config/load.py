@@ -31,6 +31,7 @@ from .fields import (
     read_value,
     reject_unknown,
 )
+from .heartbeats import parse_heartbeats
 from .https_url import check_url
 from .model import SEVERITIES, Config, Endpoint, ProbeSettings, default_database
 from .objective import parse_latency_objective
@@ -47,7 +48,8 @@ ENDPOINT_KEYS = {
 PROBE_KEYS = {"database", "site", "retention", "max_in_flight", "rate", "per_host", "retry_interval", "workers"}
 
 
-TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts", "upstream", "site", "hub"}
+TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts", "heartbeat", "upstream",
+            "site", "hub"}
 
 
 def load(path: str | os.PathLike[str], environ: Mapping[str, str] = os.environ, secrets: bool = True) -> Config:
@@ -119,6 +121,7 @@ def from_dict(raw: dict[str, Any], name: str = "<config>", environ: Mapping[str,
         report=_report_settings(_table(raw, "report", where), where),
         maintenance=maintenance,
         alerts=alerts,
+        heartbeats=parse_heartbeats(raw.get("heartbeat", []), where, environ, None if secrets else unset),
         unset_secrets=tuple(unset),
         upstream=parse_upstream(raw, where, environ),
         sites=parse_sites(raw, where, environ),

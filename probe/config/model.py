@@ -11,6 +11,7 @@ from typing import ClassVar
 from probe import contract
 from probe.spec import CheckSpec
 
+from .heartbeats import Heartbeat
 from .upstream import HubSettings, Site, Upstream
 
 SEVERITIES = contract.SEVERITIES
@@ -81,6 +82,8 @@ class SLASettings:
     deadlines: dict[str, dict[str, str]] = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_DEADLINES.items()})
     late_maintenance: str = "count"  # a window's part before its declaration: "count" or "exclude"
     support_hours: str = DEFAULT_SUPPORT_HOURS  # the `sh` deadline unit's opening hours, local time
+    sites: str = "majority"  # how several sites' verdicts combine: "majority", "all" or "any"
+    min_sites: int = 1  # fewer voting sites than this: the instant is unmonitored
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,10 @@ class Config:
     upstream: Upstream | None = None  # where this site ships its checks (probe.config.upstream)
     sites: tuple[Site, ...] = ()  # the sites that may push to this hub
     hub: HubSettings = field(default_factory=HubSettings)
+    heartbeats: tuple[Heartbeat, ...] = ()  # [[heartbeat]]: jobs that signal their runs
+
+    def heartbeat(self, name: str) -> Heartbeat | None:
+        return next((h for h in self.heartbeats if h.name == name), None)
 
     def endpoint(self, name: str) -> Endpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)

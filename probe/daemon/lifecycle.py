@@ -179,6 +179,7 @@ class Daemon:
         if self.config.alerts:
             self.alerter = Alerter(self.config.alerts, self.config.sla, self.store_path)
             await self.alerter.start(self.config.endpoints)
+            self.alerter.watch_heartbeats(self.config.heartbeats)
             self._alerts_task = asyncio.create_task(self.alerter.run(self.stop_event))
         if self.listen:
             try:
@@ -218,7 +219,7 @@ class Daemon:
             return
         self.live.record(endpoint.name, result)
         if self.alerter is not None:
-            self.alerter.observe(endpoint, result)
+            self.alerter.observe(endpoint, result, self.config.probe.site)
         # Log changes of state, not every check: a long outage is one line, not thousands.
         previous = self._last_state.get(endpoint.name)
         self._last_state[endpoint.name] = (result.state, result.error_class)
@@ -259,6 +260,7 @@ class Daemon:
         self.scheduler.update(new.endpoints)
         if self.alerter is not None:
             self.alerter.update(new.alerts, new.sla)
+            self.alerter.watch_heartbeats(new.heartbeats)
         log.info("config reloaded: %d endpoints (%.0f ms)", len(new.endpoints),
                  (time.monotonic() - began) * 1000)
         notify(f"STATUS=checking {len(new.endpoints)} endpoints")

@@ -29,6 +29,7 @@ from probe.store import maintenance as maintenance_records
 
 from .hub import HUB_MESSAGES, PUSH_ROUTE, attach_hub
 from .listener import HEAD_TIMEOUT, GuardedSite, connection_cap
+from .pings import add_ping_routes, is_ping
 
 log = logging.getLogger("probe.web")
 
@@ -301,6 +302,7 @@ def make_app(view: DaemonView, token: str | None = None, template_dir=None) -> w
     app.router.add_get("/metrics", make_aiohttp_handler(registry))
     app.router.add_get("/status.json", status_json)
     app.router.add_get("/", status_page)
+    add_ping_routes(app, view)  # /ping/NAME...: each heartbeat's own token
     attach_hub(app, view, registry)  # sites' pushes, when the config has [[site]] sections
     return app
 
@@ -318,7 +320,7 @@ def _bearer(token: str):
 
     @web.middleware
     async def check(request: web.Request, handler):
-        if request.path == PUSH_ROUTE:  # a push carries its site's own token
+        if is_ping(request) or request.path == PUSH_ROUTE:  # each carries its own token
             return await handler(request)
         # The raw bytes: a header that is not UTF-8 is just a wrong token, never an error.
         given = b""

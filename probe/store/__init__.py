@@ -1,7 +1,7 @@
 """The probe's SQLite database: schema and migrations, the codec of checks, the writer thread,
 queries, export/import and the paper trail's records."""
 
-from . import maintenance, shipping
+from . import maintenance, pings, shipping
 from .histograms import bucket_bounds, latency_bucket, merge_histograms, percentile_from_histogram
 from .latencies import response_times
 from .records import (
@@ -39,6 +39,7 @@ __all__ = [
     "maintenance",
     "percentile_from_histogram",
     "response_times",
+    "pings",
     "RETENTION_DAYS",
     "Rollup",
     "SCHEMA_VERSION",

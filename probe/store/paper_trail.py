@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from probe.sla import to_ms
 
-from . import maintenance
+from . import maintenance, pings
 
 if TYPE_CHECKING:  # annotations only
     from .store import Store
@@ -30,7 +30,7 @@ def record_import(conn: sqlite3.Connection, file: str, now: float | None = None)
     return import_id
 
 
-RECORD_KINDS = ("maintenance", "incident", "daemon_run", "import")
+RECORD_KINDS = ("maintenance", "incident", "daemon_run", "import", "ping")
 
 
 def parse_record(line: str) -> dict[str, Any] | None:
@@ -72,6 +72,8 @@ def export_records(store: Store, endpoint: str | None = None) -> list[dict[str, 
             "SELECT e.name, s.first_at, s.last_at, s.checks FROM imported_spans s"
             " JOIN endpoints e ON e.id = s.endpoint_id WHERE s.import_id = ?", (import_id,))]
         records.append({"record": "import", "file": file, "imported_at": imported_at, "spans": spans})
+    if endpoint is None:
+        records.extend(pings.export_records(store))
     return records
 
 
@@ -86,6 +88,8 @@ def import_records(conn: sqlite3.Connection, records: list[tuple[int, dict[str, 
                 added += maintenance.import_record(conn, record)
             elif kind == "incident":
                 added += _import_incident(conn, record)
+            elif kind == "ping":
+                added += pings.import_record(conn, record)
             elif kind == "daemon_run":
                 added += _import_daemon_run(conn, record, import_id)
             else:
@@ -96,7 +100,7 @@ def import_records(conn: sqlite3.Connection, records: list[tuple[int, dict[str, 
 
 
 def _endpoint_id(conn: sqlite3.Connection, name: object) -> int:
-    row = conn.execute("SELECT id FROM endpoints WHERE name = ?", (name,)).fetchone()
+    row = conn.execute("SELECT id FROM endpoints WHERE name = ? ORDER BY id LIMIT 1", (name,)).fetchone()
     if row is None:
         raise ValueError(f"no endpoint {name!r} (its checks must be imported with it)")
     return cast(int, row[0])

@@ -183,30 +183,55 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE daemon_runs ADD COLUMN host TEXT;
     """,
-    # several sites (store.shipping): on a site, what is still to be shipped to its hub, in
-    # order; on the hub, what each site has shipped, and which daemon runs came from a site.
+    # 6: the signals of [[heartbeat]] jobs (store.pings): start, success, fail, as received
+    """
+    CREATE TABLE pings (
+        id INTEGER PRIMARY KEY,
+        heartbeat TEXT NOT NULL,      -- the [[heartbeat]] name
+        at INTEGER NOT NULL,          -- when probe received it (ms)
+        kind TEXT NOT NULL CHECK (kind IN ('start', 'success', 'fail')),
+        exit_status INTEGER,          -- as the job said (probe ping -- COMMAND)
+        duration_ms INTEGER,          -- as the job measured it
+        source TEXT NOT NULL DEFAULT 'listen' CHECK (source IN ('listen', 'import')),
+        UNIQUE (heartbeat, at, kind)
+    );
+    """,
+    # 7: several probe sites: an endpoints row is one site's series of checks of the endpoint
+    # (name, site), with its own checks, runs and rollups; incidents and the paper trail name
+    # the endpoint's first series. The rows keep their ids.
+    """
+    CREATE TABLE endpoints_by_site (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        url TEXT,
+        interval_s REAL NOT NULL,
+        site TEXT,
+        first_seen INTEGER NOT NULL,
+        config_at INTEGER NOT NULL,
+        pruned_before INTEGER
+    );
+    INSERT INTO endpoints_by_site (id, name, url, interval_s, site, first_seen, config_at, pruned_before)
+        SELECT id, name, url, interval_s, site, first_seen, config_at, pruned_before FROM endpoints;
+    DROP TABLE endpoints;
+    ALTER TABLE endpoints_by_site RENAME TO endpoints;
+    CREATE UNIQUE INDEX endpoints_site ON endpoints (name, coalesce(site, ''));
+    """,
+    # 8: several sites' shipping (store.shipping): a site's outbox to its hub, in order; on the
+    # hub, what each site has shipped, and which daemon runs came from a site.
     """
     CREATE TABLE upstream_outbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        endpoint_id INTEGER,          -- a check: its row of checks (endpoint_id, at), read when pushed
-        at INTEGER,
+        endpoint_id INTEGER, at INTEGER,  -- a check: its row of checks, read when pushed
         line TEXT                     -- a daemon run: its line of the export format
     );
-    CREATE TABLE upstream_state (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        stream TEXT NOT NULL,         -- this database's outbox, as the hub knows it
-        shipped_through INTEGER NOT NULL DEFAULT 0,
-        shipped_at INTEGER
-    );
+    CREATE TABLE upstream_state (id INTEGER PRIMARY KEY CHECK (id = 1), stream TEXT NOT NULL,
+        shipped_through INTEGER NOT NULL DEFAULT 0, shipped_at INTEGER);
     CREATE TABLE hub_sites (
-        name TEXT PRIMARY KEY,
-        stream TEXT NOT NULL,
+        name TEXT PRIMARY KEY, stream TEXT NOT NULL,
         stored_through INTEGER NOT NULL, -- the highest sequence stored from this stream
-        first_push_at INTEGER NOT NULL,
-        last_push_at INTEGER NOT NULL,
+        first_push_at INTEGER NOT NULL, last_push_at INTEGER NOT NULL,
         newest_check_at INTEGER,      -- the newest check it pushed
-        checks INTEGER NOT NULL DEFAULT 0,
-        pushes INTEGER NOT NULL DEFAULT 0
+        checks INTEGER NOT NULL DEFAULT 0, pushes INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;
     ALTER TABLE daemon_runs ADD COLUMN pushed_at INTEGER;  -- received from a site, not run here
     """,
