@@ -55,7 +55,7 @@ def site_config(db, name, hub_port, service, ca_file):
     return (f'[probe]\ndatabase = "{db}"\nsite = "{name}"\nretry_interval = "300ms"\n'
             f'[upstream]\nurl = "https://127.0.0.1:{hub_port}/"\ntoken = "${{PROBE_SITE_TOKEN}}"\n'
             f'ca_file = "{ca_file}"\nevery = "200ms"\n'
-            f'[[endpoint]]\nname = "api-{name}"\nurl = "{service}"\ninterval = "1s"\ntimeout = "900ms"\n'
+            f'[[endpoint]]\nname = "api"\nurl = "{service}"\ninterval = "1s"\ntimeout = "900ms"\n'
             f'ca_file = "{ca_file}"\n')
 
 
@@ -68,13 +68,13 @@ def start_hub(folder, port, hub_tls, extra=""):
 
 
 def checks_at(db):
-    """Each endpoint's checks: (time in ms, state), in time order."""
+    """Each endpoint's checks by site: {(name, site): [(time in ms, state), ...]}, in time order."""
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT e.name, c.at, c.state FROM checks c JOIN endpoints e ON e.id = c.endpoint_id"
-                            " ORDER BY e.name, c.at").fetchall()
+        rows = conn.execute("SELECT e.name, e.site, c.at, c.state FROM checks c JOIN endpoints e"
+                            " ON e.id = c.endpoint_id ORDER BY e.name, e.site, c.at").fetchall()
     found = {}
-    for name, at, state in rows:
-        found.setdefault(name, []).append((at, state))
+    for name, site, at, state in rows:
+        found.setdefault((name, site), []).append((at, state))
     return found
 
 
@@ -90,7 +90,7 @@ def wait_for(condition, timeout=30.0, what="condition"):
 def test_three_sites_ship_everything_to_the_hub_and_back_fill_after_it_was_down(
         tmp_path, service, certs, hub_tls):
     port = refused_port()
-    own = (f'[[endpoint]]\nname = "api-hub"\nurl = "{service}"\ninterval = "1s"\ntimeout = "900ms"\n'
+    own = (f'[[endpoint]]\nname = "api"\nurl = "{service}"\ninterval = "1s"\ntimeout = "900ms"\n'
            f'ca_file = "{certs.ca_file}"\n')  # the hub probes too, as one more site
     hub = start_hub(tmp_path / "hub", port, hub_tls, own)
     hub.wait_log("serving /metrics")
@@ -148,12 +148,12 @@ def test_three_sites_ship_everything_to_the_hub_and_back_fill_after_it_was_down(
     # Each site's database is complete, and the hub holds exactly the same checks: none lost,
     # none twice, in the same order.
     at_hub = checks_at(hub_db)
-    assert len(at_hub["api-hub"]) >= 4
+    assert len(at_hub[("api", "hub")]) >= 4  # one endpoint, checked by four sites: four series
     for name in sites:
         kept = checks_at(tmp_path / name / "site.db")
-        assert list(kept) == [f"api-{name}"]
-        assert at_hub[f"api-{name}"] == kept[f"api-{name}"]
-        assert len(kept[f"api-{name}"]) >= 8
+        assert list(kept) == [("api", name)]
+        assert at_hub[("api", name)] == kept[("api", name)]
+        assert len(kept[("api", name)]) >= 8
         assert sqlite3.connect(tmp_path / name / "site.db").execute(
             "SELECT count(*) FROM upstream_outbox").fetchone()[0] == 0
     # The sites' daemon runs are at the hub, with their site, stopped; the hub's own is apart.
@@ -211,7 +211,7 @@ def test_forged_and_broken_pushes_store_nothing(tmp_path, certs, hub_tls):
     status, text = _push(port, ca, "site-1", TOKENS["site-1"], body)
     assert status == 200 and json.loads(text) == {"site": "site-1", "stream": "00112233aabbccdd",
                                                   "stored_through": 1, "stored": 0}
-    assert len(checks_at(hub_db)["api"]) == 1
+    assert len(checks_at(hub_db)[("api", "site-1")]) == 1
     hub.process.send_signal(signal.SIGHUP)  # a hub without endpoints of its own reloads too
     hub.wait_log("config reloaded: 0 endpoints")
     assert hub.stop() == 0
@@ -298,7 +298,7 @@ def test_a_site_killed_loses_nothing_and_the_hub_sees_the_crash(tmp_path, servic
     assert status.returncode == 0 and f"lines waiting for https://127.0.0.1:{port}/; last push stored 20" in status.stdout
     assert site.stop() == 0
     own, at_hub = checks_at(folder / "site.db"), checks_at(tmp_path / "hub" / "hub.db")
-    assert at_hub == own and len(own["api-site-1"]) >= 4
+    assert at_hub == own and len(own[("api", "site-1")]) >= 4
     with Store.open(tmp_path / "hub" / "hub.db") as store:
         runs = [(run.site, run.stop_reason) for run in store.daemon_runs() if run.site == "site-1"]
     assert runs == [("site-1", "crash"), ("site-1", "stop")]
