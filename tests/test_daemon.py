@@ -210,7 +210,7 @@ def test_full_disk_does_not_stop_probing(tmp_path, urls, certs):
     mount = tmp_path / "small"
     mount.mkdir()
     # room for the schema and the first writes (each table takes pages of its own), not for long
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=224k", "tmpfs", str(mount)],
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=320k", "tmpfs", str(mount)],
                       capture_output=True).returncode != 0:
         pytest.skip("cannot mount a tmpfs here (needs root)")
     try:

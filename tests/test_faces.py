@@ -18,11 +18,12 @@ FACES = {
     ],
     "probe.config": [
         "AlertSettings", "Config", "ConfigError", "DEADLINE", "DEFAULT_DEADLINES", "ENDPOINT_KEYS",
-        "ESCALATED", "Email", "Endpoint", "HEARTBEAT_KEYS", "Heartbeat", "MAINTENANCE_KEYS", "Maintenance",
-        "OPENED", "PROBE_KEYS", "ProbeSettings", "REPORT_KEYS", "RESOLVED", "ReportSettings", "Route",
-        "SEVERITIES", "SLASettings", "SLA_KEYS", "TOP_KEYS", "WEEKDAYS", "Webhook", "Where", "check_ca_file",
-        "check_url", "default_database", "duration_in", "from_dict", "load", "parse_alerts",
-        "parse_duration", "parse_header", "parse_status_list",
+        "ESCALATED", "Email", "Endpoint", "HEARTBEAT_KEYS", "HUB_KEYS", "Heartbeat", "HubSettings",
+        "MAINTENANCE_KEYS", "Maintenance", "OPENED", "PROBE_KEYS", "ProbeSettings", "REPORT_KEYS",
+        "RESOLVED", "ReportSettings", "Route", "SEVERITIES", "SITE_KEYS", "SLASettings", "SLA_KEYS", "Site",
+        "TOP_KEYS", "UPSTREAM_KEYS", "Upstream", "WEEKDAYS", "Webhook", "Where", "check_ca_file",
+        "check_url", "default_database", "describe_sites", "duration_in", "from_dict", "load",
+        "parse_alerts", "parse_duration", "parse_header", "parse_status_list",
     ],
     "probe.daemon": [
         "Daemon", "DaemonLock", "DatabaseInUse", "EXIT_CANTCREAT", "EXIT_CONFIG", "EXIT_DATABASE_LOST",
@@ -64,7 +65,7 @@ FACES = {
         "Rollup", "SCHEMA_VERSION", "Store", "StoreError", "StoredEndpoint", "Writer", "WriterStats",
         "backup", "bucket_bounds", "check_pages", "export_jsonl", "import_jsonl", "latency_bucket", "log",
         "maintenance", "merge_histograms", "percentile_from_histogram", "pings", "response_times",
-        "runs_around", "tls_audits", "write_transaction",
+        "runs_around", "shipping", "tls_audits", "write_transaction",
     ],
 }
 

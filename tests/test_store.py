@@ -154,6 +154,9 @@ def test_a_database_of_schema_version_2_gains_the_wait_of_each_check(tmp_path, c
                       "ALTER TABLE daemon_runs DROP COLUMN import_id", "ALTER TABLE incidents DROP COLUMN recorded_at", "DROP TABLE tls_audits"):
             conn.execute(later)  # what versions 4 and 5 added
         conn.execute("DROP TABLE pings")  # what a later version added
+        for later in ("DROP TABLE upstream_outbox", "DROP TABLE upstream_state", "DROP TABLE hub_sites",
+                      "ALTER TABLE daemon_runs DROP COLUMN pushed_at"):
+            conn.execute(later)  # what several sites added
         conn.execute("PRAGMA user_version = 2")
     caplog.set_level(logging.INFO)
     write_all(path, [("a", make_result(BASE + 60, wait_ms=2.5), 60.0, None)])

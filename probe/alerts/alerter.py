@@ -240,6 +240,17 @@ class Alerter:
         if self._wake is not None:
             self._wake.set()
 
+    def announce(self, subject: str, start: float, event: str, severity: str, message: dict) -> None:
+        """An event that is no endpoint's incident (a silent site): to the channels its routes
+        give for ``subject``, once per (subject, start, event)."""
+        key = _key(subject, start, event, None)
+        text = json.dumps(message, ensure_ascii=False)
+        log.info("alert: %s", message["text"])
+        for channel in self.settings.channels_for(subject, severity, event):
+            self._new.append((key, channel, subject, _ms(start), event, _ms(self.clock()), text))
+        if self._wake is not None:
+            self._wake.set()
+
     # ------------------------------------------------------------ delivery
 
     async def run(self, stop_event: asyncio.Event) -> None:

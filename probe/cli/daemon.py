@@ -19,7 +19,11 @@ from .options import _converter, _echo_lines, cli, declare_maintenance, history_
 @click.option("--listen", metavar="HOST:PORT", callback=_converter(lambda v: _parse_listen(v), "address"),
               help="Serve /metrics, /status.json and the status page there "
                    "(loopback only, unless $PROBE_LISTEN_TOKEN sets a bearer token).")
-def run(config_path, db_path, log_level, listen):
+@click.option("--listen-tls-cert", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Serve --listen over TLS with this certificate chain (PEM); needs --listen-tls-key.")
+@click.option("--listen-tls-key", metavar="FILE", type=click.Path(dir_okay=False),
+              help="The private key (PEM) of --listen-tls-cert.")
+def run(config_path, db_path, log_level, listen, listen_tls_cert, listen_tls_key):
     """Run the daemon: check every endpoint on schedule and record every check.
 
     Stops cleanly on SIGTERM or Ctrl-C (a second Ctrl-C exits at once); SIGHUP reloads the
@@ -37,12 +41,20 @@ def run(config_path, db_path, log_level, listen):
     \b
     Example:
       probe run --config /etc/probe/probe.toml
+
+    \b
+    A hub, taking the pushes of the [[site]] sections of its config, over TLS:
+      probe run --config hub.toml --listen 0.0.0.0:9464 \\
+        --listen-tls-cert hub.pem --listen-tls-key hub.key
     """
     from probe import daemon
 
     daemon.setup_logging(log_level.upper())
     token = os.environ.get("PROBE_LISTEN_TOKEN") or None  # not a flag: it would show in ps
-    sys.exit(daemon.run(config_path, db_path, listen, token))
+    if bool(listen_tls_cert) != bool(listen_tls_key):
+        raise click.UsageError("--listen-tls-cert and --listen-tls-key go together")
+    tls = (listen_tls_cert, listen_tls_key) if listen_tls_cert else None
+    sys.exit(daemon.run(config_path, db_path, listen, token, tls))
 
 
 def _parse_listen(value):
@@ -66,6 +78,7 @@ def config_check(file):
       probe config check /etc/probe/probe.toml
     """
     cfg = load_config(file, required=True)
+    from probe.config import describe_sites
     from probe.spec import describe_status_list, public_url
     from probe import sla
     from probe.text import say_duration
@@ -93,8 +106,10 @@ def config_check(file):
                        if e.latency_objective else "")
                     + (f"; headers {headers}" if headers else "")
                     + ("; no TLS audit" if e.tls_audit is None else f"; TLS audit every {say_duration(e.tls_audit)}"))
-    if not cfg.endpoints:
+    if not cfg.endpoints and not cfg.sites:
         _echo_lines("  (none: `probe run` needs at least one [[endpoint]])")
+    for line in describe_sites(cfg.upstream, cfg.sites, cfg.hub):
+        _echo_lines(line)
     for m in cfg.maintenance:
         who = ", ".join(m.endpoints) if m.endpoints else "all endpoints"
         if m.every:
@@ -111,7 +126,7 @@ def config_check(file):
 
 @cli.command()
 @history_options
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per endpoint per line.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per endpoint (then per site, on a hub) per line.")
 def status(config_path, db_path, as_json):
     """Each endpoint's state, since when, its last check, the daemon's lag, and availability
     over the last 24 hours and 30 days.
@@ -133,6 +148,8 @@ def status(config_path, db_path, as_json):
     if as_json:
         click.echo(json_text(report["daemon"]))
         for row in report["endpoints"]:
+            click.echo(json_text(row))
+        for row in report.get("sites", ()):  # a hub's: the sites that push to it
             click.echo(json_text(row))
     else:
         _echo_lines(status_module.format_text(report))

@@ -28,6 +28,7 @@ from .model import (
     default_database,
 )
 from .sections import MAINTENANCE_KEYS, REPORT_KEYS, SLA_KEYS
+from .upstream import HUB_KEYS, SITE_KEYS, UPSTREAM_KEYS, HubSettings, Site, Upstream, describe_sites
 
 __all__ = [
     "AlertSettings",
@@ -37,12 +38,15 @@ __all__ = [
     "ConfigError",
     "DEADLINE",
     "default_database",
+    "describe_sites",
     "DEFAULT_DEADLINES",
     "duration_in",
     "Email",
     "Endpoint",
     "ENDPOINT_KEYS",
     "ESCALATED",
+    "HUB_KEYS",
+    "HubSettings",
     "from_dict",
     "Heartbeat",
     "HEARTBEAT_KEYS",
@@ -61,9 +65,13 @@ __all__ = [
     "RESOLVED",
     "Route",
     "SEVERITIES",
+    "Site",
+    "SITE_KEYS",
     "SLA_KEYS",
     "SLASettings",
     "TOP_KEYS",
+    "Upstream",
+    "UPSTREAM_KEYS",
     "Webhook",
     "WEEKDAYS",
     "Where",

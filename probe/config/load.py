@@ -37,6 +37,7 @@ from .model import SEVERITIES, Config, Endpoint, ProbeSettings, default_database
 from .objective import parse_latency_objective
 from .sections import _maintenance, _report_settings, _sla_settings
 from .tls_audit import TLS_AUDIT_DEFAULT, tls_audit_every
+from .upstream import defer_tokens, parse_hub, parse_sites, parse_upstream
 
 ENDPOINT_KEYS = {
     "name", "url", "interval", "timeout", "expect_status", "expect_body", "max_latency",
@@ -48,7 +49,8 @@ ENDPOINT_KEYS = {
 PROBE_KEYS = {"database", "site", "retention", "max_in_flight", "rate", "per_host", "retry_interval", "workers"}
 
 
-TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts", "heartbeat"}
+TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts", "heartbeat", "upstream",
+            "site", "hub"}
 
 
 def load(path: str | os.PathLike[str], environ: Mapping[str, str] = os.environ, secrets: bool = True) -> Config:
@@ -86,7 +88,7 @@ def from_dict(raw: dict[str, Any], name: str = "<config>", environ: Mapping[str,
               secrets: bool = True) -> Config:
     unset: list[str] = []
     if not secrets:
-        raw = _defer_secrets(raw, environ, unset)
+        raw = defer_tokens(_defer_secrets(raw, environ, unset), environ, unset)
     where = Where(name)
     reject_unknown(raw, TOP_KEYS, where, None)
     probe = _probe_settings(_table(raw, "probe", where), where)
@@ -122,6 +124,9 @@ def from_dict(raw: dict[str, Any], name: str = "<config>", environ: Mapping[str,
         alerts=alerts,
         heartbeats=parse_heartbeats(raw.get("heartbeat", []), where, environ, None if secrets else unset),
         unset_secrets=tuple(unset),
+        upstream=parse_upstream(raw, where, environ),
+        sites=parse_sites(raw, where, environ),
+        hub=parse_hub(raw, where),
     )
 
 

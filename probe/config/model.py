@@ -12,6 +12,7 @@ from probe import contract
 from probe.spec import CheckSpec
 
 from .heartbeats import Heartbeat
+from .upstream import HubSettings, Site, Upstream
 
 SEVERITIES = contract.SEVERITIES
 # [sla.deadlines] as the config writes it: {class: {acknowledge, fix}}
@@ -117,6 +118,9 @@ class Config:
     # loaded without secrets: the ${VARIABLES} that are not set, where ("alerts.webhook #1
     # url: HOOK_URL"); their values are placeholders that must never be used
     unset_secrets: tuple[str, ...] = ()
+    upstream: Upstream | None = None  # where this site ships its checks (probe.config.upstream)
+    sites: tuple[Site, ...] = ()  # the sites that may push to this hub
+    hub: HubSettings = field(default_factory=HubSettings)
     heartbeats: tuple[Heartbeat, ...] = ()  # [[heartbeat]]: jobs that signal their runs
 
     def heartbeat(self, name: str) -> Heartbeat | None:

@@ -23,10 +23,12 @@ from probe.spec import is_loopback
 from probe.store import COMMIT_INTERVAL, Store, StoreError, Writer, maintenance
 from probe.text import printable
 
-from .listener import raise_descriptor_limit
+from .hub import listen_problem
+from .listener import raise_descriptor_limit, tls_context
 from .lock import DaemonLock, DatabaseInUse
 from .systemd import log, notify, watchdog_interval
 from .tls_audits import run_audits
+from .upstream import Shipping
 from .web import LiveResults, start_web
 
 EXIT_CONFIG = 78  # EX_CONFIG: systemd is told not to restart on it (RestartPreventExitStatus)
@@ -75,10 +77,11 @@ class StartupError(Exception):
 
 
 class Daemon:
-    def __init__(self, config_path: str | None, database: str | None, listen=None, listen_token=None):
+    def __init__(self, config_path: str | None, database: str | None, listen=None, listen_token=None, tls=None):
         self.config_path = config_path
         self.database_override = database
-        self.listen, self.listen_token = listen, listen_token
+        self.listen, self.listen_token, self.tls = listen, listen_token, tls
+        self.shipping: Shipping | None = None
         self.store_path: str | None = None
         self.live = LiveResults()
         self.alerter: Alerter | None = None
@@ -109,8 +112,10 @@ class Daemon:
             self.config = self.load_config()
         except config_module.ConfigError as exc:
             raise StartupError(str(exc), EXIT_CONFIG) from None
-        if not self.config.endpoints:
+        if not self.config.endpoints and not self.config.sites:
             raise StartupError(f"{self.config.path}: no [[endpoint]] to check", EXIT_CONFIG)
+        if problem := listen_problem(self.config, self.listen, self.tls is not None) or tls_context(self.tls)[1]:
+            raise StartupError(problem, EXIT_CONFIG)
         path = self.database_override or self.config.probe.database
         self.store_path = str(path)
         if self.listen and not self.listen_token and not is_loopback(self.listen[0]):
@@ -138,6 +143,7 @@ class Daemon:
         except StoreError as exc:
             raise StartupError(str(exc), EXIT_CANTCREAT) from None
         self.writer = Writer(self.store, busy_timeout=WRITE_LOCK_WAIT)
+        self.shipping = Shipping.attach(self)  # [upstream]: every check also to the outbox
         self._database_identity = _identity(path)
         raise_descriptor_limit()
         log.info(
@@ -178,12 +184,15 @@ class Daemon:
             self._alerts_task = asyncio.create_task(self.alerter.run(self.stop_event))
         if self.listen:
             try:
-                self._web = await start_web(self, *self.listen, token=self.listen_token)
+                self._web = await start_web(self, *self.listen, token=self.listen_token,
+                                            ssl_context=tls_context(self.tls)[0])
             except OSError as exc:
                 raise StartupError(f"--listen {self.listen[0]}:{self.listen[1]}: {exc.strerror or exc}",
                                    EXIT_LISTEN) from None
             log.info("serving /metrics and the status page on %s:%s", *self.listen)
-        longest = max(e.interval for e in self.config.endpoints)
+        if self.shipping is not None:
+            self.shipping.start()
+        longest = max((e.interval for e in self.config.endpoints), default=0)
         log.info("checks are spread over each endpoint's interval: the first ones come within %gs", longest)
         housekeeping = asyncio.create_task(self._housekeeping())
         watch = asyncio.create_task(self._watch_database())
@@ -246,7 +255,7 @@ class Daemon:
             log.error("reload refused, keeping the running config: %s: cannot be read (%s: %s)",
                       self.config_path, type(exc).__name__, one_line(str(exc)))
             return
-        if not new.endpoints:
+        if not new.endpoints and not new.sites:
             log.error("reload refused, keeping the running config: %s: no [[endpoint]]", new.path)
             return
         self.config = new
@@ -347,6 +356,8 @@ class Daemon:
                 self.store.stop_daemon_run(self.run_id, "stop")
             except (StoreError, sqlite3.Error) as exc:
                 log.error("cannot record the stop (the next start dates it by the last heartbeat): %s", exc)
+            if self.shipping is not None:
+                await self.shipping.stop(self.store, self.run_id, min(2.0, left(0.05)))
             self.store.close()
         if self.lock is not None:
             self.lock.release()
@@ -374,9 +385,9 @@ async def _serve(daemon: Daemon) -> None:
         await daemon.shutdown()
 
 
-def run(config_path: str | None, database: str | None, listen=None, listen_token=None) -> int:
+def run(config_path: str | None, database: str | None, listen=None, listen_token=None, tls=None) -> int:
     """Run until SIGTERM/SIGINT. Returns the process exit status."""
-    daemon = Daemon(config_path, database, listen, listen_token)
+    daemon = Daemon(config_path, database, listen, listen_token, tls)
     try:
         daemon.startup()
         with asyncio.Runner(loop_factory=loop_factory("auto")) as runner:  # uvloop when installed

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
+import ssl
 from typing import cast
 
 from aiohttp import web
@@ -17,6 +18,21 @@ log = logging.getLogger("probe.web")
 MAX_CONNECTIONS = 64  # Prometheus and a few browsers need a handful
 HEAD_TIMEOUT = 5.0  # seconds for a connection's request head (a real client sends it at once)
 HEAD_END = b"\r\n\r\n"
+
+
+def tls_context(files: tuple[str, str] | None) -> tuple[ssl.SSLContext | None, str | None]:
+    """The listener's TLS (certificate chain and key files), or why it cannot be had."""
+    if files is None:
+        return None, None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(*files)
+    except OSError as exc:
+        return None, f"--listen-tls-cert/--listen-tls-key: cannot read {exc.filename or files[0]}: {exc.strerror}"
+    except ssl.SSLError:
+        return None, f"--listen-tls-cert {files[0]}: no usable certificate and key (PEM expected, matching)"
+    return context, None
 
 
 def connection_cap(wanted: int = MAX_CONNECTIONS) -> int:
@@ -122,16 +138,17 @@ class _Guarded(asyncio.Protocol):
 class GuardedSite(web.BaseSite):
     """aiohttp's TCPSite, with each accepted connection made by a Gate."""
 
-    def __init__(self, runner: web.BaseRunner, host: str, port: int, *, cap: int, head_timeout: float):
-        super().__init__(runner)
+    def __init__(self, runner: web.BaseRunner, host: str, port: int, *, cap: int, head_timeout: float,
+                 ssl_context=None):
+        super().__init__(runner, ssl_context=ssl_context)
         self.host, self.port = host, port
         self.gate = Gate(cast(web.Server, runner.server), cap, head_timeout)  # a site follows setup()
 
     @property
     def name(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self._ssl_context else 'http'}://{self.host}:{self.port}"
 
     async def start(self) -> None:
         await super().start()
         self._server = await asyncio.get_running_loop().create_server(
-            self.gate, self.host, self.port, backlog=self._backlog, reuse_address=True)
+            self.gate, self.host, self.port, backlog=self._backlog, reuse_address=True, ssl=self._ssl_context)

@@ -27,6 +27,7 @@ from probe.spec import is_loopback
 from probe.store import Store, runs_around
 from probe.store import maintenance as maintenance_records
 
+from .hub import HUB_MESSAGES, PUSH_ROUTE, attach_hub
 from .listener import HEAD_TIMEOUT, GuardedSite, connection_cap
 from .pings import add_ping_routes, is_ping
 
@@ -210,6 +211,8 @@ def status_model(store: Store, cfg: Config, now: float, days: int = STATUS_DAYS,
         row["days"] = _days(runs, calendar, maintenance, confirm, cfg.sla.target, now,
                             {} if settled is None else settled.setdefault(name, {}))
     base["daemon"]["started"] = _local(base["daemon"].get("started"), zone)
+    for row in base.get("sites", ()):
+        row["last_push"], row["newest_check"] = _local(row["last_push"], zone), _local(row["newest_check"], zone)
     return {"generated": iso_local(now, zone), "timezone": cfg.sla.timezone, "target_percent": cfg.sla.target,
             "days": days, **base}
 
@@ -290,7 +293,7 @@ def make_app(view: DaemonView, token: str | None = None, template_dir=None) -> w
         lang = view.config.report.language
         env = make_environment(lang, template_dir, view.config.sla.timezone)
         html = env.get_template("status.html").render(
-            model=model, lang=lang, t={**MESSAGES[lang], **STATUS_MESSAGES[lang]},
+            model=model, lang=lang, t={**MESSAGES[lang], **STATUS_MESSAGES[lang], **HUB_MESSAGES[lang]},
             title=view.config.report.title or STATUS_MESSAGES[lang]["status_title"],
         )
         return web.Response(text=html, content_type="text/html", headers={"Content-Security-Policy": CSP})
@@ -300,6 +303,7 @@ def make_app(view: DaemonView, token: str | None = None, template_dir=None) -> w
     app.router.add_get("/status.json", status_json)
     app.router.add_get("/", status_page)
     add_ping_routes(app, view)  # /ping/NAME...: each heartbeat's own token
+    attach_hub(app, view, registry)  # sites' pushes, when the config has [[site]] sections
     return app
 
 
@@ -316,7 +320,7 @@ def _bearer(token: str):
 
     @web.middleware
     async def check(request: web.Request, handler):
-        if is_ping(request):
+        if is_ping(request) or request.path == PUSH_ROUTE:  # each carries its own token
             return await handler(request)
         # The raw bytes: a header that is not UTF-8 is just a wrong token, never an error.
         given = b""
@@ -338,7 +342,7 @@ def _bearer(token: str):
 
 async def start_web(view: DaemonView, host: str, port: int, token: str | None = None,
                     template_dir=None, max_connections: int | None = None,
-                    head_timeout: float = HEAD_TIMEOUT) -> web.AppRunner:
+                    head_timeout: float = HEAD_TIMEOUT, ssl_context=None) -> web.AppRunner:
     """Serve /metrics, /status.json and / on host:port until ``await runner.cleanup()``.
     Without a token, only a loopback address is accepted (ValueError otherwise). At most
     ``max_connections`` at once (default: see listener.connection_cap), the excess refused at
@@ -353,12 +357,12 @@ async def start_web(view: DaemonView, host: str, port: int, token: str | None = 
     await runner.setup()
     cap = connection_cap() if max_connections is None else max_connections
     try:
-        await GuardedSite(runner, host, port, cap=cap, head_timeout=head_timeout).start()
+        await GuardedSite(runner, host, port, cap=cap, head_timeout=head_timeout, ssl_context=ssl_context).start()
     except OSError as exc:
         await runner.cleanup()
         raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
     bound_host, bound_port = runner.addresses[0][:2]
     where = f"[{bound_host}]" if ":" in bound_host else bound_host
-    log.info("serving /metrics and the status page on http://%s:%d/%s (at most %d connections)",
-             where, bound_port, " (bearer token required)" if token else "", cap)
+    log.info("serving /metrics and the status page on %s://%s:%d/%s (at most %d connections)",
+             "https" if ssl_context else "http", where, bound_port, " (bearer token required)" if token else "", cap)
     return runner

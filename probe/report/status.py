@@ -11,6 +11,7 @@ from probe.store import Store, maintenance, runs_around
 from probe.text import text_table
 
 from . import sites as several
+from .site_status import format_sites, format_upstream, site_rows, upstream_row
 
 STALE_HEARTBEAT = 60.0  # a daemon silent for longer is not running
 
@@ -72,11 +73,14 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
             "availability_30d": _percent(sla.availability(runs, month, excused, confirm, target)),
             "configured": endpoint is not None,
         })
-    return {"daemon": _daemon(store, now), "endpoints": rows}
+    sites, upstream, daemon = site_rows(store, cfg, now), upstream_row(store, cfg), _daemon(store, now)
+    if upstream is not None:
+        daemon["upstream"] = upstream
+    return {"daemon": daemon, "endpoints": rows, **({"sites": sites} if sites else {})}
 
 
 def _daemon(store: Store, now: float) -> dict:
-    runs = store.daemon_runs()
+    runs = store.daemon_runs(local=True)
     if not runs:
         return {"running": False, "started": None}
     latest = runs[-1]
@@ -116,7 +120,10 @@ def format_text(report: dict) -> str:
     for r in report["endpoints"]:
         table.append((r["endpoint"], r["state"].upper(), _short(r["since"]), _short(r["last_check"]),
                       r["availability_24h"] or "no data", r["availability_30d"] or "no data", r["error"] or ""))
-    return "\n".join(lines + [text_table(table)])
+    if d.get("upstream"):
+        lines.append(format_upstream(d["upstream"]))
+    sites = [text_table(format_sites(report["sites"]))] if report.get("sites") else []
+    return "\n".join(lines + [text_table(table)] + sites)
 
 
 def _which(daemon: dict) -> str:

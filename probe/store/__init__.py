@@ -1,7 +1,7 @@
 """The probe's SQLite database: schema and migrations, the codec of checks, the writer thread,
 queries, export/import and the paper trail's records."""
 
-from . import maintenance, pings, tls_audits
+from . import maintenance, pings, shipping, tls_audits
 from .histograms import bucket_bounds, latency_bucket, merge_histograms, percentile_from_histogram
 from .latencies import response_times
 from .records import (
@@ -44,6 +44,7 @@ __all__ = [
     "Rollup",
     "SCHEMA_VERSION",
     "runs_around",
+    "shipping",
     "Store",
     "StoreError",
     "tls_audits",

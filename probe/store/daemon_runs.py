@@ -30,7 +30,8 @@ class DaemonRunRecords:
         now = _ms(time.time())
         with write_transaction(conn):
             for run_id, started_at, heartbeat_at in conn.execute(
-                "SELECT id, started_at, heartbeat_at FROM daemon_runs WHERE stopped_at IS NULL"
+                "SELECT id, started_at, heartbeat_at FROM daemon_runs"
+                " WHERE stopped_at IS NULL AND pushed_at IS NULL"
             ).fetchall():
                 last_check = conn.execute(
                     "SELECT max((SELECT max(at) FROM checks c WHERE c.endpoint_id = e.id))"
@@ -68,10 +69,13 @@ class DaemonRunRecords:
         )
 
     def daemon_runs(
-        self, since: float | None = None, until: float | None = None
+        self, since: float | None = None, until: float | None = None, local: bool = False
     ) -> list[DaemonRun]:
-        """Daemon runs overlapping [since, until), oldest first."""
+        """Daemon runs overlapping [since, until), oldest first; with local, only the runs of
+        this database's own daemon (not those pushed by a site to this hub)."""
         sql, params = "SELECT * FROM daemon_runs WHERE 1", []
+        if local:
+            sql += " AND pushed_at IS NULL"
         if since is not None:
             sql += " AND coalesce(stopped_at, heartbeat_at, started_at) >= ?"
             params.append(_ms(since))

@@ -21,6 +21,7 @@ from .codec import _Codec
 from .records import log
 from .rollups import _latest_run, _plan_refold, _refold, _RollupDeltas
 from .schema import _AT, _ENDPOINT, _INSERT_CHECK, write_transaction
+from .shipping import enqueue_checks
 from .store import Store
 
 
@@ -33,6 +34,8 @@ class _Batcher:
         self.open_runs: dict[int, Run | None] = {}
         self.data_version: int | None = None
         self.rejected = 0
+        self.ship: str | None = None  # this site's checks written are also put in the upstream outbox
+        self._shipped: list[tuple[int, int]] = []  # (endpoint_id, at) of the batch's checks to ship
 
     def forget(self) -> None:
         self.codec.reset()
@@ -47,7 +50,10 @@ class _Batcher:
                 if version != self.data_version:
                     self.open_runs.clear()
                     self.data_version = version
+                self._shipped = []
                 opened = self._write(items)
+                if self._shipped:
+                    enqueue_checks(conn, self._shipped)
         except BaseException:
             self.forget()
             raise
@@ -64,6 +70,8 @@ class _Batcher:
                 log.error("dropping a check of %s that cannot be stored: %s", name, error)
                 continue
             by_endpoint.setdefault(row[_ENDPOINT], []).append(row)
+            if site == self.ship and site is not None:  # a hub's own checks, not its sites'
+                self._shipped.append((row[_ENDPOINT], row[_AT]))
 
         new_rows, run_rows, plans, opened = [], [], [], {}
         rollups = _RollupDeltas()
@@ -202,6 +210,11 @@ class Writer:
         if self._closed:
             raise RuntimeError("the writer is closed")
         self._queue.put((endpoint_name, result, interval_s, site))
+
+    def ship_upstream(self, site: str) -> None:
+        """From now on, each check of ``site`` is also put in the upstream outbox
+        (store.shipping), in the transaction that stores it."""
+        self._batcher.ship = site
 
     def flush(self, timeout: float | None = None) -> bool:
         """Write everything submitted so far; False if not done within timeout."""
