@@ -15,11 +15,13 @@ from .options import _converter, _echo_lines, cli, declare_maintenance, history_
 @cli.command()
 @history_options
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-              default="INFO", show_default=True)
+              default=None, help="What is logged  [default: INFO].")
+@click.option("-q", "--quiet", is_flag=True, help="Warnings and errors only (--log-level WARNING).")
+@click.option("-v", "--verbose", is_flag=True, help="Everything, debug lines too (--log-level DEBUG).")
 @click.option("--listen", metavar="HOST:PORT", callback=_converter(lambda v: _parse_listen(v), "address"),
               help="Serve /metrics, /status.json and the status page there "
                    "(loopback only, unless $PROBE_LISTEN_TOKEN sets a bearer token).")
-def run(config_path, db_path, log_level, listen):
+def run(config_path, db_path, log_level, quiet, verbose, listen):
     """Run the daemon: check every endpoint on schedule and record every check.
 
     Stops cleanly on SIGTERM or Ctrl-C (a second Ctrl-C exits at once); SIGHUP reloads the
@@ -35,12 +37,15 @@ def run(config_path, db_path, log_level, listen):
       78  configuration error
 
     \b
-    Example:
+    Examples:
       probe run --config /etc/probe/probe.toml
+      probe run -q --config probe.toml     warnings and errors only
     """
     from probe import daemon
 
-    daemon.setup_logging(log_level.upper())
+    if sum(map(bool, (log_level, quiet, verbose))) > 1:
+        raise click.UsageError("give one of --log-level, -q/--quiet and -v/--verbose")
+    daemon.setup_logging("WARNING" if quiet else "DEBUG" if verbose else (log_level or "INFO").upper())
     token = os.environ.get("PROBE_LISTEN_TOKEN") or None  # not a flag: it would show in ps
     sys.exit(daemon.run(config_path, db_path, listen, token))
 

@@ -23,6 +23,7 @@ from probe.spec import is_loopback
 from probe.store import COMMIT_INTERVAL, Store, StoreError, Writer, maintenance
 from probe.text import printable
 
+from .changes import FirstSuccess, describe_reload
 from .listener import raise_descriptor_limit
 from .lock import DaemonLock, DatabaseInUse
 from .systemd import log, notify, watchdog_interval
@@ -95,6 +96,7 @@ class Daemon:
         self._stopping_signals = 0
         self._last_state: dict[str, tuple] = {}
         self._probe_errors_logged: set[str] = set()  # causes of checks not made, logged once each
+        self._first_success = FirstSuccess(log)
 
     # ------------------------------------------------------------ startup
 
@@ -213,6 +215,8 @@ class Daemon:
         # Log changes of state, not every check: a long outage is one line, not thousands.
         previous = self._last_state.get(endpoint.name)
         self._last_state[endpoint.name] = (result.state, result.error_class)
+        if self._first_success(endpoint.name, result):
+            return
         if previous == (result.state, result.error_class) or (previous is None and result.state == "up"):
             return
         if result.state == "up":
@@ -245,13 +249,15 @@ class Daemon:
         if not new.endpoints:
             log.error("reload refused, keeping the running config: %s: no [[endpoint]]", new.path)
             return
-        self.config = new
+        old, self.config = self.config, new
         self._declare_maintenance()
         self.scheduler.update(new.endpoints)
         if self.alerter is not None:
             self.alerter.update(new.alerts, new.sla)
-        log.info("config reloaded: %d endpoints (%.0f ms)", len(new.endpoints),
-                 (time.monotonic() - began) * 1000)
+        summary, *details = describe_reload(old, new)
+        log.info("config reloaded: %s (%.0f ms)", summary, (time.monotonic() - began) * 1000)
+        for line in details:
+            log.info("%s", line)
         notify(f"STATUS=checking {len(new.endpoints)} endpoints")
 
     def _declare_maintenance(self) -> None:
