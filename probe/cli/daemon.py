@@ -119,6 +119,7 @@ def status(config_path, db_path, as_json):
     """
     import time as clock
 
+    from probe.config import SLASettings
     from probe.report import status as status_module
 
     cfg = load_config(config_path)
@@ -132,4 +133,5 @@ def status(config_path, db_path, as_json):
         for row in report["endpoints"]:
             click.echo(json_text(row))
     else:
-        _echo_lines(status_module.format_text(report))
+        zone = cfg.sla.timezone if cfg else SLASettings().timezone
+        _echo_lines(status_module.format_text(report, zone, clock.time()))
