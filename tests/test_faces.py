@@ -31,13 +31,13 @@ FACES = {
     ],
     "probe.render": [
         "DEADLINE_UNITS", "ERROR_LABELS", "LANGUAGES", "MESSAGES", "MONTHS", "NBSP", "NNBSP", "PARALLEL_MIN",
-        "availability_chart", "check_language", "default_filename", "format_date", "format_datetime",
+        "PUBLIC_MESSAGES", "availability_chart", "check_language", "default_filename", "format_date", "format_datetime",
         "format_deadline", "format_duration", "format_integer", "format_month", "format_number",
         "format_percent", "latency_chart", "make_environment", "render_html",
     ],
     "probe.report": [
         "PARALLEL_MIN", "ReportContext", "build", "check_month_begun", "incidents", "iso_local",
-        "last_complete_month", "local_days", "maintenance_windows", "parse_month", "runs_around", "status",
+        "last_complete_month", "local_days", "maintenance_windows", "parse_month", "public", "runs_around", "status",
     ],
     "probe.schedule": [
         "SEND_EVERY", "Scheduler", "Stats", "WorkerPool", "auto_workers", "deal", "next_due", "phase_offsets",

@@ -34,6 +34,7 @@ from .fields import (
 from .https_url import check_url
 from .model import SEVERITIES, Config, Endpoint, ProbeSettings, default_database
 from .sections import _maintenance, _report_settings, _sla_settings
+from .web import parse_web
 
 ENDPOINT_KEYS = {
     "name", "url", "interval", "timeout", "expect_status", "expect_body", "max_latency",
@@ -45,7 +46,7 @@ ENDPOINT_KEYS = {
 PROBE_KEYS = {"database", "site", "retention", "max_in_flight", "rate", "per_host", "retry_interval", "workers"}
 
 
-TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts"}
+TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts", "web"}
 
 
 def load(path: str | os.PathLike[str], environ: Mapping[str, str] = os.environ, secrets: bool = True) -> Config:
@@ -118,6 +119,7 @@ def from_dict(raw: dict[str, Any], name: str = "<config>", environ: Mapping[str,
         maintenance=maintenance,
         alerts=alerts,
         unset_secrets=tuple(unset),
+        web=parse_web(_table(raw, "web", where), where),
     )
 
 

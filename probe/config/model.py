@@ -11,6 +11,8 @@ from typing import ClassVar
 from probe import contract
 from probe.spec import CheckSpec
 
+from .web import WebSettings
+
 SEVERITIES = contract.SEVERITIES
 # [sla.deadlines] as the config writes it: {class: {acknowledge, fix}}
 DEFAULT_DEADLINES = {k: {"acknowledge": a, "fix": f} for k, (a, f) in contract.DEFAULT_DEADLINES.items()}
@@ -93,6 +95,7 @@ class Config:
     # loaded without secrets: the ${VARIABLES} that are not set, where ("alerts.webhook #1
     # url: HOOK_URL"); their values are placeholders that must never be used
     unset_secrets: tuple[str, ...] = ()
+    web: WebSettings = field(default_factory=WebSettings)
 
     def endpoint(self, name: str) -> Endpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)

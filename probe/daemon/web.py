@@ -28,6 +28,7 @@ from probe.store import Store, runs_around
 from probe.store import maintenance as maintenance_records
 
 from .listener import HEAD_TIMEOUT, GuardedSite, connection_cap
+from .public import PublicCache, add_routes, is_public, page
 
 log = logging.getLogger("probe.web")
 
@@ -280,11 +281,14 @@ def make_app(view: DaemonView, token: str | None = None, template_dir=None) -> w
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collector(view))
     cache = _StatusCache(view)
+    public_cache = PublicCache(view, cache.get)
 
     async def status_json(request: web.Request) -> web.Response:
         return web.json_response(await cache.get())
 
     async def status_page(request: web.Request) -> web.Response:
+        if view.config.web.public:  # the client's page: `[web] public = true`
+            return await page(request, view, public_cache, template_dir)
         model = await cache.get()
         lang = view.config.report.language
         env = make_environment(lang, template_dir, view.config.sla.timezone)
@@ -294,10 +298,11 @@ def make_app(view: DaemonView, token: str | None = None, template_dir=None) -> w
         )
         return web.Response(text=html, content_type="text/html", headers={"Content-Security-Policy": CSP})
 
-    app = web.Application(middlewares=[_security_headers] + ([_bearer(token)] if token else []))
+    app = web.Application(middlewares=[_security_headers] + ([_bearer(token, view)] if token else []))
     app.router.add_get("/metrics", make_aiohttp_handler(registry))
     app.router.add_get("/status.json", status_json)
     app.router.add_get("/", status_page)
+    add_routes(app, view, public_cache)
     return app
 
 
@@ -309,11 +314,13 @@ async def _security_headers(request: web.Request, handler):
     return response
 
 
-def _bearer(token: str):
+def _bearer(token: str, view: DaemonView):
     expected = token.encode()  # UTF-8, as clients send a non-ASCII token
 
     @web.middleware
     async def check(request: web.Request, handler):
+        if is_public(view.config, request.path):
+            return await handler(request)
         # The raw bytes: a header that is not UTF-8 is just a wrong token, never an error.
         given = b""
         for name, value in request.raw_headers:

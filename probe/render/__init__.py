@@ -16,6 +16,7 @@ from .formats import (
 )
 from .html import PARALLEL_MIN, make_environment, render_html
 from .i18n import DEADLINE_UNITS, LANGUAGES, MESSAGES, MONTHS, check_language
+from .i18n_public import PUBLIC_MESSAGES
 
 __all__ = [
     "ERROR_LABELS",
@@ -39,5 +40,6 @@ __all__ = [
     "MESSAGES",
     "MONTHS",
     "PARALLEL_MIN",
+    "PUBLIC_MESSAGES",
     "render_html",
 ]
