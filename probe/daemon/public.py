@@ -49,12 +49,12 @@ class PublicCache:
 
     async def get(self) -> dict:
         async with self._lock:
-            model = self._model
-            if model is None or time.monotonic() - self._at >= self.ttl:
-                rows = (await self.status())["endpoints"]
-                cfg = self.view.config  # type: ignore[attr-defined]
-                model = await asyncio.to_thread(self._compute, cfg, self.view.store_path, rows)  # type: ignore[attr-defined]
-                self._model, self._at = model, time.monotonic()
+            if self._model is not None and time.monotonic() - self._at < self.ttl:
+                return self._model
+            rows = (await self.status())["endpoints"]
+            cfg = self.view.config  # type: ignore[attr-defined]
+            model = await asyncio.to_thread(self._compute, cfg, self.view.store_path, rows)  # type: ignore[attr-defined]
+            self._model, self._at = model, time.monotonic()
             return model
 
     @staticmethod
