@@ -55,8 +55,9 @@ FACES = {
     "probe.store": [
         "COMMIT_INTERVAL", "DaemonRun", "HOUR_MS", "ImportStats", "IncidentRecord", "RETENTION_DAYS",
         "Rollup", "SCHEMA_VERSION", "Store", "StoreError", "StoredEndpoint", "Writer", "WriterStats",
-        "backup", "bucket_bounds", "check_pages", "export_jsonl", "import_jsonl", "latency_bucket", "log",
-        "maintenance", "merge_histograms", "percentile_from_histogram", "runs_around", "write_transaction",
+        "backup", "bucket_bounds", "check_pages", "export_jsonl", "import_jsonl", "incident_notes",
+        "latency_bucket", "log", "maintenance", "merge_histograms", "percentile_from_histogram", "runs_around",
+        "write_transaction",
     ],
 }
 

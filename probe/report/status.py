@@ -125,7 +125,6 @@ def format_text(report: dict, zone: str = "UTC", now: float | None = None, width
     return "\n".join(lines + [text_table(_fit(table, width))])
 
 
-NAME_WIDTH = 24  # a longer endpoint name is cut when the line would not fit
 ERROR_WIDTH = 12  # the least room left for an error, names cut shorter if need be
 
 
@@ -139,7 +138,7 @@ def _fixed_width(table: list[tuple[str, ...]], name_width: int) -> int:
 
 
 def _fit(table: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]]:
-    name_width = min(_widest(table, 0), NAME_WIDTH)
+    name_width = _widest(table, 0)
     short = min(_widest(table, -1), ERROR_WIDTH) - (width - _fixed_width(table, name_width))
     if short > 0:
         name_width = max(8, name_width - short)

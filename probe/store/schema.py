@@ -183,6 +183,17 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE daemon_runs ADD COLUMN host TEXT;
     """,
+    # an incident's timeline of notes: who wrote what, when
+    """
+    CREATE TABLE incident_notes (
+        id INTEGER PRIMARY KEY,
+        incident_id INTEGER NOT NULL REFERENCES incidents(id),
+        at INTEGER NOT NULL,
+        author TEXT,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX incident_notes_by_incident ON incident_notes (incident_id, at);
+    """,
 ]
 
 
