@@ -18,6 +18,7 @@ from probe.daemon import LiveResults, start_web
 from probe.schedule import Stats
 from probe.store import Store, Writer
 from probe.store import maintenance as maintenance_records
+from test_daemon import no_daemon_left_behind  # noqa: F401 - the fixture
 from test_web import check
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -173,3 +174,39 @@ def test_page_fits_a_phone_375px_wide(database, tmp_path):
     assert inner_width == 375
     assert scroll_width <= 375, scroll_width
     assert bars <= 375
+
+
+def test_a_running_daemon_serves_the_public_page_and_a_reload_turns_it_off(tmp_path, servers, certs):
+    import signal
+    import urllib.error
+    import urllib.request
+
+    from servers import refused_port, respond
+    from test_daemon import Daemon, config_text
+
+    url = f"https://127.0.0.1:{servers.serve(respond(), certs.context())}/internal/health"
+    port = refused_port()
+    opts = f'interval = "1s"\ntimeout = "900ms"\nca_file = "{certs.ca_file}"\ntitle = "Espace client"'
+    text = config_text(tmp_path / "probe.db", [("portal", url, opts)], extra="")
+    public = text + "[web]\npublic = true\n"
+    daemon = Daemon(tmp_path, public, env={"PROBE_LISTEN_TOKEN": TOKEN}, args=("--listen", f"127.0.0.1:{port}"))
+
+    def get(path):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, ""
+
+    try:
+        daemon.wait_log("portal: first successful check")
+        status, html = get("/")
+        assert status == 200 and "Espace client" in html and "internal" not in html and "portal" not in html
+        assert get("/feed.atom")[0] == 200
+        assert get("/metrics")[0] == 401 and get("/status.json")[0] == 401
+        daemon.config.write_text(text)
+        daemon.process.send_signal(signal.SIGHUP)
+        daemon.wait_log("[web] changed")
+        assert get("/")[0] == 401 and get("/feed.atom")[0] == 401
+    finally:
+        assert daemon.stop() == 0
