@@ -37,7 +37,7 @@ def run(config_path, db_path, log_level, quiet, verbose, listen):
       78  configuration error
 
     \b
-    Examples:
+    Example:
       probe run --config /etc/probe/probe.toml
       probe run -q --config probe.toml     warnings and errors only
     """
