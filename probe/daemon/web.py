@@ -339,6 +339,12 @@ def _bearer(token: str, view: DaemonView):
     return check
 
 
+def _guard(token: str | None, public: bool) -> str:
+    if public:
+        return " (public status page and /feed.atom" + ("; bearer token for the rest)" if token else ")")
+    return " (bearer token required)" if token else ""
+
+
 async def start_web(view: DaemonView, host: str, port: int, token: str | None = None,
                     template_dir=None, max_connections: int | None = None,
                     head_timeout: float = HEAD_TIMEOUT) -> web.AppRunner:
@@ -363,5 +369,5 @@ async def start_web(view: DaemonView, host: str, port: int, token: str | None = 
     bound_host, bound_port = runner.addresses[0][:2]
     where = f"[{bound_host}]" if ":" in bound_host else bound_host
     log.info("serving /metrics and the status page on http://%s:%d/%s (at most %d connections)",
-             where, bound_port, " (bearer token required)" if token else "", cap)
+             where, bound_port, _guard(token, view.config.web.public), cap)
     return runner
