@@ -158,6 +158,8 @@ def test_feed_is_atom(database):
     assert any(title == "Maintenance: Mise à jour <b>base</b>" for title in titles), titles
     assert "internal" not in text and "Réseau interne" not in text and "https://internal" not in text
     assert "<script>" not in text  # markup in titles is escaped
+    content = entries[0].find(f"{ATOM}content")
+    assert content.get("type") == "text" and "\n" in content.text and "\\n" not in text  # line breaks kept
     # the same ids from one request to the next
     (_, _, again), = serve(View(database), [("/feed.atom?lang=en", None)])
     assert [e.find(f"{ATOM}id").text for e in ET.fromstring(again.encode()).findall(f"{ATOM}entry")] == ids

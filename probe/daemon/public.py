@@ -68,7 +68,8 @@ def add_routes(app: web.Application, view: object, cache: PublicCache, template_
         if not view.config.web.public:  # type: ignore[attr-defined]
             raise web.HTTPNotFound(text="no feed: the status page is not public ([web] public = true)\n")
         cfg = view.config  # type: ignore[attr-defined]
-        body = atom_feed(await cache.get(), cfg, language(request, cfg), str(request.url.with_query(None)))
+        # the self link is relative: the listener's own address (behind a proxy) is no one's business
+        body = atom_feed(await cache.get(), cfg, language(request, cfg), "feed.atom")
         return web.Response(body=body, content_type="application/atom+xml", charset="utf-8")
 
     app.router.add_get("/feed.atom", feed)
@@ -116,11 +117,11 @@ def _incident_entry(item: dict, cfg: Config, lang: str) -> tuple[float, ET.Eleme
     words = PUBLIC_MESSAGES[lang]
     cause = item["summary"] or ERROR_LABELS[lang].get(item["cause"] or "", "")
     head = words["feed_incident"] if item["ongoing"] else words["feed_resolved"]
-    title = f"{head}: {item['endpoint']}" + (f" ({cause})" if cause else "")
+    title = f"{head}{_colon(lang)}{item['endpoint']}" + (f" ({cause})" if cause else "")
     lines = [f"{words['since'].capitalize()} {_local(item['start'], cfg)}" if item["ongoing"] else
              f"{_local(item['start'], cfg)} – {_local(item['end'], cfg)} "
              f"({words['lasted']} {format_duration(item['duration_seconds'], lang)})",
-             f"{words[item['severity']]}" + (f" · {words['cause']}: {cause}" if cause else "")]
+             f"{words[item['severity']]}" + (f" · {words['cause']}{_colon(lang)}{cause}" if cause else "")]
     updated = _epoch(item["updated"])
     return updated, _entry(_urn(cfg, f"incident/{item['source']}/{item['id']}"), title, updated, _epoch(item["start"]),
                            "\n".join(lines))
@@ -133,7 +134,8 @@ def _maintenance_entry(item: dict, cfg: Config, lang: str) -> tuple[float, ET.El
     lines = [f"{_local(item['start'], cfg)} – {_local(item['end'], cfg)}", who]
     updated = _epoch(item["updated"])
     key = f"maintenance/{item['id']}/{int(_epoch(item['start']))}"
-    return updated, _entry(_urn(cfg, key), f"{head}: {item['reason'] or who}", updated, _epoch(item["start"]),
+    return updated, _entry(_urn(cfg, key), f"{head}{_colon(lang)}{item['reason'] or who}", updated,
+                           _epoch(item["start"]),
                            "\n".join(lines))
 
 
@@ -150,8 +152,13 @@ def _entry(urn: str, title: str, updated: float, published: float, content: str)
 
 def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM}}}{tag}")
-    element.text = printable(text)  # control characters would make the XML invalid
+    # control characters would make the XML invalid; line breaks are kept
+    element.text = "\n".join(printable(line) for line in text.split("\n"))
     return element
+
+
+def _colon(lang: str) -> str:
+    return "\u00a0: " if lang == "fr" else ": "  # French puts a space before a colon
 
 
 def _urn(cfg: Config, key: str) -> str:
