@@ -87,7 +87,7 @@ def test_header_values_are_never_printed(ok_url, certs):
         (["--min-tls", "1.1", "https://example.com/"], "'1.1' is not one of '1.2', '1.3'"),
         (["--header", "no colon", "https://example.com/"], "is not a header"),
         (["--header", "X-Evil: a\r\nInjected: 1", "https://example.com/"], "header 'X-Evil' holds a line break"),
-        ([], "Missing argument 'URL...'"),
+        ([], "no URL to check: give URLs, or --urls-from FILE (- for stdin)"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_3(args, message):

@@ -222,7 +222,8 @@ def test_full_disk_does_not_stop_probing(tmp_path, urls, certs):
         assert daemon.process.poll() is None, "a full disk must not stop the daemon"
         assert daemon.stop() == 0
         logs = daemon.logs()
-        assert logs.count("disk is full") <= 2, "the error is logged once, not once per batch"
+        # the writer says it once, not once per batch (the stop may fail to be recorded too)
+        assert logs.count("cannot write to") <= 2, "the error is logged once, not once per batch"
         assert "Traceback" not in logs
         connection = sqlite3.connect(db)
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

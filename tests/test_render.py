@@ -174,6 +174,7 @@ def hostile_model() -> dict:
     for key in ("title", "provider", "client", "support"):
         model[key] = f"{key} {HOSTILE}"
     model["probe_sites"] = [f"site {HOSTILE}"]
+    model["show_urls"] = True
     model["daemon_gaps"][0]["reason"] = f"gap {HOSTILE}"
     for endpoint in model["endpoints"]:
         endpoint["name"] = f"{endpoint['name']} {HOSTILE}"

@@ -20,6 +20,7 @@ import pytest
 
 from probe.result import CheckResult, iso_utc
 from probe.sla import Check, runs_from_checks
+from probe.store.schema import MIGRATIONS
 from probe.store import (
     SCHEMA_VERSION,
     Store,
@@ -133,7 +134,7 @@ def wait_for(condition, timeout=5.0):
 
 def test_new_database_is_wal_at_current_schema_version(tmp_path):
     with Store.open(tmp_path / "probe.db") as store:
-        assert store.schema_version == SCHEMA_VERSION
+        assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
         assert store.db.journal_mode == "wal"
         assert store.db.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert {"checks", "runs", "rollups", "endpoints", "daemon_runs", "incidents"} <= set(
@@ -148,9 +149,11 @@ def test_a_database_of_schema_version_2_gains_the_wait_of_each_check(tmp_path, c
     write_all(path, [("a", make_result(BASE), 60.0, None)])
     with sqlite3.connect(path) as conn:  # as the probe before version 3 left it
         conn.execute("ALTER TABLE checks DROP COLUMN wait")
-        for later in ("DROP TABLE incident_notes", "ALTER TABLE daemon_runs DROP COLUMN host", "DROP TABLE maintenance", "DROP TABLE imported_spans", "DROP TABLE imports",
+        for later in ("ALTER TABLE daemon_runs DROP COLUMN host", "DROP TABLE maintenance", "DROP TABLE imported_spans", "DROP TABLE imports",
                       "ALTER TABLE daemon_runs DROP COLUMN import_id", "ALTER TABLE incidents DROP COLUMN recorded_at"):
             conn.execute(later)  # what versions 4 and 5 added
+        conn.execute("DROP TABLE pings")  # what a later version added
+        conn.execute("DROP TABLE incident_notes")  # and another
         conn.execute("PRAGMA user_version = 2")
     caplog.set_level(logging.INFO)
     write_all(path, [("a", make_result(BASE + 60, wait_ms=2.5), 60.0, None)])

@@ -96,10 +96,21 @@ class Alerter:
         self.sent: dict[str, int] = {}
         self.failed: dict[str, int] = {}
         self.pending = 0
+        self.heartbeat_watch = None  # HeartbeatWatch: missed and failed runs of [[heartbeat]] jobs
+
+    def watch_heartbeats(self, heartbeats) -> None:
+        """Alert on these heartbeats' missed and failed runs too (at start and reload)."""
+        from .heartbeats import HeartbeatWatch
+
+        keys = self.heartbeat_watch.keys if self.heartbeat_watch is not None else None
+        self.heartbeat_watch = HeartbeatWatch(tuple(heartbeats)) if heartbeats else None
+        if self.heartbeat_watch is not None:
+            self.heartbeat_watch.keys = keys
 
     def _configure(self, sla_settings) -> None:
         self.zone = ZoneInfo(sla_settings.timezone)
-        self.calendar = WorkCalendar(sla_settings.holidays, sla_settings.timezone, sla_settings.closed_days)
+        self.calendar = WorkCalendar(sla_settings.holidays, sla_settings.timezone, sla_settings.closed_days,
+                                     sla_settings.support_hours)
         self.deadlines = sla.deadline_pairs(sla_settings.deadlines)
 
     def update(self, settings: AlertSettings, sla_settings) -> None:
@@ -186,6 +197,8 @@ class Alerter:
                     continue
                 if self._tracks.get(name) is track:  # the incident may have ended meanwhile
                     self._emit(DEADLINE, track, deadline=kind, key=key, now=now)
+        if self.heartbeat_watch is not None:
+            await self.heartbeat_watch.tick(self, now)
 
     def _emit(self, event: str, track: _Track, *, end=None, previous=None, deadline=None, key=None,
               now=None) -> None:

@@ -10,18 +10,43 @@ from probe.config import (
     check_ca_file,
     check_url,
     duration_in,
+    parse_duration,
     parse_header,
     parse_status_list,
 )
 from probe.spec import TLS_VERSIONS, CheckSpec
 from probe.text import json_text
 
+from .nagios import Thresholds, plain, plugin_output, read_url_list
 from .options import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING, ProbeError, _converter, _positive_int, cli, format_table
 
 
+def _threshold_seconds(text: str) -> float:
+    """``2`` (seconds, as monitoring plugins write it), ``2s``, ``500ms``."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = parse_duration(text)
+    if not 0 < seconds <= 300:
+        raise ValueError(f"{text!r} is out of range (more than 0, at most 300 seconds)")
+    return seconds
+
+
 @cli.command()
-@click.argument("urls", nargs=-1, required=True, metavar="URL...")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per URL per line.")
+@click.argument("urls", nargs=-1, metavar="URL...")
+@click.option("--urls-from", metavar="FILE|-", type=click.File("r", encoding="utf-8"),
+              help="Also check the URLs of this file (- for stdin): one a line, blank lines and # comments skipped.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per URL per line (--format json).")
+@click.option("--format", "output", type=click.Choice(["table", "json", "nagios"]), default="table", show_default=True,
+              help="nagios: one status line and perfdata, as Nagios, Icinga and Naemon read a plugin's output.")
+@click.option("-w", "--warning", metavar="SECONDS", callback=_converter(_threshold_seconds, "threshold"),
+              help="nagios: WARNING when the check takes longer, e.g. 2 or 2s or 500ms.")
+@click.option("-c", "--critical", metavar="SECONDS", callback=_converter(_threshold_seconds, "threshold"),
+              help="nagios: CRITICAL when the check takes longer, e.g. 10 or 10s.")
+@click.option("--cert-warning", type=click.IntRange(0, 3650), default=14, show_default=True, metavar="DAYS",
+              help="nagios: WARNING when the certificate expires in fewer days.")
+@click.option("--cert-critical", type=click.IntRange(0, 3650), default=7, show_default=True, metavar="DAYS",
+              help="nagios: CRITICAL when the certificate expires in fewer days.")
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, readable=True),
               help="Trust these CA certificates instead of the system store.")
 @click.option("--timeout", default="10s", show_default=True, metavar="DURATION",
@@ -48,19 +73,52 @@ from .options import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING, ProbeEr
               help="Processes sharing the checks (auto: one per CPU for long lists of URLs).")
 @click.option("--loop", type=click.Choice(["auto", "uvloop", "asyncio"]), default="auto", hidden=True,
               help="The event loop (auto: uvloop when installed); for side-by-side measurements.")
-def check(urls, as_json, ca_file, timeout, expect_status, expect_body, max_latency, min_tls,
-          cert_warn_days, concurrency, headers, method, no_follow_redirects, workers, loop):
+def check(urls, urls_from, as_json, output, warning, critical, cert_warning, cert_critical, ca_file, timeout,
+          expect_status, expect_body, max_latency, min_tls, cert_warn_days, concurrency, headers, method,
+          no_follow_redirects, workers, loop):
     """Check each URL once, concurrently, and report.
 
     Exit status: 0 all up, 1 some degraded and none down, 2 some down, 3 usage error or a
-    check the prober could not make (probe_error).
+    check the prober could not make (probe_error). With --format nagios, the thresholds
+    (-w, -c, --cert-warning, --cert-critical) count too, and a URL or file that cannot be
+    read is a "PROBE UNKNOWN" line.
 
     \b
     Example:
       probe check https://example.com/health --expect-body ok --max-latency 2s
+      probe check --format nagios -w 2 -c 10 https://example.com/health
+      probe check --format nagios --urls-from urls.txt
     """
+    if output == "nagios":
+        try:
+            _check(urls, urls_from, output, warning, critical, cert_warning, cert_critical, ca_file, timeout,
+                   expect_status, expect_body, max_latency, min_tls, cert_warn_days, concurrency, headers, method,
+                   no_follow_redirects, workers, loop)
+        except ProbeError as exc:
+            click.echo(f"PROBE UNKNOWN - {plain(exc.message)}")
+            sys.exit(EXIT_UNKNOWN)
+    _check(urls, urls_from, "json" if as_json else output, warning, critical, cert_warning, cert_critical, ca_file,
+           timeout, expect_status, expect_body, max_latency, min_tls, cert_warn_days, concurrency, headers, method,
+           no_follow_redirects, workers, loop)
+
+
+def _check(urls, urls_from, output, warning, critical, cert_warning, cert_critical, ca_file, timeout,
+           expect_status, expect_body, max_latency, min_tls, cert_warn_days, concurrency, headers, method,
+           no_follow_redirects, workers, loop):
     from probe.urls import idna_problem
 
+    urls = list(urls)
+    if urls_from is not None:
+        try:
+            urls += read_url_list(urls_from.read())
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ProbeError(f"--urls-from: cannot read {urls_from.name}: {exc}") from None
+    if not urls:
+        raise ProbeError("no URL to check: give URLs, or --urls-from FILE (- for stdin)")
+    if warning is not None and critical is not None and warning > critical:
+        raise ProbeError(f"-w/--warning ({warning:g}s) is longer than -c/--critical ({critical:g}s)")
+    if cert_critical > cert_warning:
+        raise ProbeError(f"--cert-critical ({cert_critical}) is more days than --cert-warning ({cert_warning})")
     try:
         for url in urls:
             if idna_problem(url) is None:  # else its own row says so, and the others are checked
@@ -90,7 +148,11 @@ def check(urls, as_json, ca_file, timeout, expect_status, expect_body, max_laten
     if workers == "auto":
         workers = workers_for(len(specs))
     results = run_many(specs, concurrency=concurrency, workers=workers, loop=loop)
-    if as_json:
+    if output == "nagios":
+        state, text = plugin_output(results, Thresholds(warning, critical, cert_warning, cert_critical))
+        click.echo(text)
+        sys.exit(state)
+    if output == "json":
         for result in results:
             click.echo(json_text(result.to_json()))
     else:

@@ -72,6 +72,7 @@ def config_check(file):
     """
     cfg = load_config(file, required=True)
     from probe.spec import describe_status_list, public_url
+    from probe import sla
     from probe.text import say_duration
 
     _echo_lines(f"{file}: OK")
@@ -79,7 +80,8 @@ def config_check(file):
         click.echo(printable(f"warning: {where} is not set in the environment: `probe run` and `probe alert test`"
                              " will refuse to start without it"), err=True)
     _echo_lines(f"database: {cfg.probe.database}   site: {cfg.probe.site}   retention: {cfg.probe.retention_days} days")
-    _echo_lines(f"SLA: {cfg.sla.target} % in {cfg.sla.timezone}, holidays {cfg.sla.holidays}, confirm {cfg.sla.confirm}")
+    _echo_lines(f"SLA: {cfg.sla.target} % in {cfg.sla.timezone}, holidays {cfg.sla.holidays}, confirm {cfg.sla.confirm}"
+                + (f", support hours {cfg.sla.support_hours}" if sla.uses_support_hours(cfg.sla.deadlines) else ""))
     _echo_lines(f"{len(cfg.endpoints)} endpoint(s):")
     for e in cfg.endpoints:
         spec = e.spec
@@ -92,6 +94,8 @@ def config_check(file):
         _echo_lines(f"  {e.name}: {spec.method} {public_url(spec.url)} every {say_duration(e.interval)}, timeout {say_duration(spec.timeout)},"
                     f" TLS >= {spec.min_tls}, {'; '.join(expect)}; outage after {e.confirm} down checks"
                     + (f"; at most {e.severity_cap}" if e.severity_cap else "")
+                    + (f"; objective p{e.latency_objective.percentile:g} at most {say_duration(e.latency_objective.under)}"
+                       if e.latency_objective else "")
                     + (f"; headers {headers}" if headers else ""))
     if not cfg.endpoints:
         _echo_lines("  (none: `probe run` needs at least one [[endpoint]])")
@@ -104,6 +108,9 @@ def config_check(file):
             _echo_lines(f"maintenance: every {days} at {m.at} for {say_duration(m.duration)} ({who}) {m.reason}".rstrip())
         else:
             _echo_lines(f"maintenance: {m.start.isoformat()} to {m.end.isoformat()} ({who}) {m.reason}".rstrip())
+    for h in cfg.heartbeats:
+        _echo_lines(f"heartbeat: {h.name}: {repr(h.schedule) if h.schedule else 'every ' + say_duration(h.every)},"
+                    f" grace {say_duration(h.grace)}, incidents {h.severity}")
 
 
 @cli.command()

@@ -8,8 +8,9 @@ import sys
 
 import click
 
-from probe.text import json_text, printable
+from probe.text import printable
 
+from . import report_output
 from .options import (
     ProbeError,
     _default_config,
@@ -134,9 +135,14 @@ def backup(config_path, db_path, dest, rotate):
 @cli.command()
 @history_options
 @click.option("--month", help="YYYY-MM (default: the last complete month).")
-@click.option("--format", "fmt", type=click.Choice(["html", "json"]), default="html", show_default=True)
+@click.option("--quarter", help="A quarter, like 2026-Q4: its three months and its own figures.")
+@click.option("--year", help="A year, like 2026: its twelve months and its own figures.")
+@click.option("--from", "first", metavar="DATE", help="From this day (YYYY-MM-DD, in the SLA's time zone), with --to.")
+@click.option("--to", "last", metavar="DATE", help="Up to this day, included.")
+@click.option("--format", "fmt", type=click.Choice(report_output.FORMATS), default="html", show_default=True,
+              help="pdf needs Chromium; csv is one row per endpoint per month.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
-              help="File to write (HTML default: probe-report-YYYY-MM.html; JSON default: stdout).")
+              help="File to write (HTML and PDF default: probe-report-PERIOD.html/.pdf; JSON and CSV default: stdout).")
 @click.option("--output-dir", type=click.Path(file_okay=False), help="Write the report in this directory.")
 @click.option("--lang", type=click.Choice(["fr", "en"]), help="Language (default: [report] language).")
 @click.option("--endpoint", "endpoints", multiple=True, help="Only these endpoints (repeatable).")
@@ -145,33 +151,32 @@ def backup(config_path, db_path, dest, rotate):
 @click.option("--as-of", "as_of_text", metavar="TIME",
               help="Make the report as it was at TIME (ISO 8601; without offset: the SLA's time zone;"
                    " default: now). The same TIME gives the same report.")
-def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints, templates, as_of_text):
-    """Write the monthly availability report against the SLA target, as of now or --as-of.
+def report(config_path, db_path, month, quarter, year, first, last, fmt, output, output_dir, lang, endpoints,
+           templates, as_of_text):
+    """Write the availability report against the SLA target for a month (default), a quarter,
+    a year or a range of days, as of now or --as-of, in HTML, JSON, CSV or PDF. A longer
+    period's figures come from its months' eligible and downtime seconds, by the same rules.
 
     \b
     Example:
       probe report --config /etc/probe/probe.toml --month 2026-10 --lang en
       probe report --month 2026-10 --as-of 2026-11-02T09:00 --format json
+      probe report --year 2026 --format pdf -o sla-2026.pdf
+      probe report --quarter 2026-Q4 --format csv > q4.csv
+      probe report --from 2026-10-05 --to 2026-11-20
     """
     import time as clock
-    from pathlib import Path
 
-    from probe import render
     from probe import report as report_module
+    from probe.report import periods
 
     cfg = load_config(config_path) or _default_config(db_path)
     now = clock.time()
     as_of = parse_time_option(as_of_text, cfg.sla.timezone) if as_of_text else now
     if as_of > now:
         raise ProbeError(f"--as-of {as_of_text} is in the future: a report is made as of now at the latest")
-    try:
-        year, month_number = (report_module.parse_month(month) if month
-                              else report_module.last_complete_month(as_of, cfg.sla.timezone))
-        if not (1970, 1) <= (year, month_number) <= (9999, 11):  # the month after must be a date too
-            raise ValueError(f"{month!r} is not a month probe reports on (1970-01 to 9999-11)")
-        report_module.check_month_begun(year, month_number, as_of, cfg.sla.timezone)
-    except ValueError as exc:
-        raise ProbeError(str(exc)) from None
+    kind, label, months, part = report_output.choose_period(month, quarter, year, first, last, as_of,
+                                                            cfg.sla.timezone)
     for name in endpoints:
         if cfg.endpoints and cfg.endpoint(name) is None:
             raise ProbeError(f"no endpoint named {name!r} in {cfg.path}")
@@ -183,23 +188,11 @@ def report(config_path, db_path, month, fmt, output, output_dir, lang, endpoints
             if name not in known and not cfg.endpoints:
                 raise ProbeError(f"no endpoint named {name!r} in {store.path}")
         declare_maintenance(store, cfg, now)
-        context = report_module.ReportContext(cfg, store, year, month_number, as_of, lang or cfg.report.language)
-        model = report_module.build(context, names)
-    if fmt == "json":
-        text = json_text(model, indent=2)
-        if output is None and output_dir is None:
-            click.echo(text)
-            return
-    else:
-        text = render.render_html(model, template_dir=templates, lang=lang)
-    target = Path(output) if output else Path(render.default_filename(model))
-    if fmt == "json" and not output:
-        target = target.with_suffix(".json")
-    if output_dir:
-        target = Path(output_dir) / target.name
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ProbeError(f"cannot write {target}: {exc.strerror}") from None
-    click.echo(printable(f"wrote {target}"), err=True)
+        year_number, month_number = months[0]
+        context = report_module.ReportContext(cfg, store, year_number, month_number, as_of,
+                                              lang or cfg.report.language)
+        if kind == "month":
+            model = report_module.build(context, names)
+        else:
+            model = periods.build_period(context, kind, label, months, names, part)
+    report_output.write(model, fmt, output, output_dir, templates, lang)

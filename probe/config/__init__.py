@@ -5,6 +5,7 @@ from probe.contract import WEEKDAYS
 
 from .alerts import parse_alerts
 from .fields import ConfigError, Where, check_ca_file, duration_in, parse_duration, parse_header, parse_status_list
+from .heartbeats import HEARTBEAT_KEYS, Heartbeat
 from .https_url import check_url
 from .load import ENDPOINT_KEYS, PROBE_KEYS, TOP_KEYS, from_dict, load
 from .model import (
@@ -43,6 +44,8 @@ __all__ = [
     "ENDPOINT_KEYS",
     "ESCALATED",
     "from_dict",
+    "Heartbeat",
+    "HEARTBEAT_KEYS",
     "load",
     "Maintenance",
     "MAINTENANCE_KEYS",

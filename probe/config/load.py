@@ -31,22 +31,24 @@ from .fields import (
     read_value,
     reject_unknown,
 )
+from .heartbeats import parse_heartbeats
 from .https_url import check_url
 from .model import SEVERITIES, Config, Endpoint, ProbeSettings, default_database
+from .objective import parse_latency_objective
 from .sections import _maintenance, _report_settings, _sla_settings
 from .web import parse_web
 
 ENDPOINT_KEYS = {
     "name", "url", "interval", "timeout", "expect_status", "expect_body", "max_latency",
     "cert_warn_days", "min_tls", "headers", "confirm", "method", "follow_redirects", "ca_file",
-    "max_severity", "title", "control",
+    "max_severity", "title", "control", "latency_objective",
 }
 
 
 PROBE_KEYS = {"database", "site", "retention", "max_in_flight", "rate", "per_host", "retry_interval", "workers"}
 
 
-TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts", "web"}
+TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts", "heartbeat", "web"}
 
 
 def load(path: str | os.PathLike[str], environ: Mapping[str, str] = os.environ, secrets: bool = True) -> Config:
@@ -118,6 +120,7 @@ def from_dict(raw: dict[str, Any], name: str = "<config>", environ: Mapping[str,
         report=_report_settings(_table(raw, "report", where), where),
         maintenance=maintenance,
         alerts=alerts,
+        heartbeats=parse_heartbeats(raw.get("heartbeat", []), where, environ, None if secrets else unset),
         unset_secrets=tuple(unset),
         web=parse_web(_table(raw, "web", where), where),
     )
@@ -237,4 +240,5 @@ def _endpoint(table: dict[str, Any], index: int, where: Where, confirm_default: 
         severity_cap=read_value(table, "max_severity", _choice(SEVERITIES), where, section),
         title=read_value(table, "title", _name, where, section),
         control=read_value(table, "control", read_bool, where, section, False),
+        latency_objective=read_value(table, "latency_objective", parse_latency_objective, where, section),
     )

@@ -11,13 +11,23 @@ from typing import ClassVar
 from probe import contract
 from probe.spec import CheckSpec
 
+from .heartbeats import Heartbeat
 from .web import WebSettings
 
 SEVERITIES = contract.SEVERITIES
 # [sla.deadlines] as the config writes it: {class: {acknowledge, fix}}
+DEFAULT_SUPPORT_HOURS = contract.DEFAULT_SUPPORT_HOURS
 DEFAULT_DEADLINES = {k: {"acknowledge": a, "fix": f} for k, (a, f) in contract.DEFAULT_DEADLINES.items()}
 
 
+
+
+@dataclass(frozen=True)
+class LatencyObjective:
+    """A performance objective: the month's ``percentile`` of response times at most ``under``."""
+
+    percentile: float  # in (0, 100]
+    under: float  # seconds
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,7 @@ class Endpoint:
     severity_cap: str | None = None  # the highest class this endpoint's incidents may take
     title: str | None = None  # the name the client reads (report, public status page)
     control: bool = False  # a control endpoint: tells whether the site's own network works
+    latency_objective: LatencyObjective | None = None  # the performance objective
 
     @property
     def display_name(self) -> str:
@@ -70,15 +81,24 @@ class SLASettings:
     confirm: int = 2
     deadlines: dict[str, dict[str, str]] = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_DEADLINES.items()})
     late_maintenance: str = "count"  # a window's part before its declaration: "count" or "exclude"
+    support_hours: str = DEFAULT_SUPPORT_HOURS  # the `sh` deadline unit's opening hours, local time
 
 
 @dataclass(frozen=True)
 class ReportSettings:
-    title: str | None = None
+    title: str | None = None  # in the report's language (the one of `titles` for it)
     provider: str = ""
     client: str = ""
     language: str = "fr"
     support: str = ""
+    titles: tuple[tuple[str, str], ...] = ()  # (language, title) when given per language
+    show_urls: bool = False  # endpoint URLs are internal: shown in the report only on request
+
+    def title_in(self, language: str) -> str | None:
+        """The title for a report in ``language``: its own, else the one string given."""
+        if self.titles:
+            return dict(self.titles).get(language)
+        return self.title
 
 
 @dataclass(frozen=True)
@@ -95,7 +115,11 @@ class Config:
     # loaded without secrets: the ${VARIABLES} that are not set, where ("alerts.webhook #1
     # url: HOOK_URL"); their values are placeholders that must never be used
     unset_secrets: tuple[str, ...] = ()
+    heartbeats: tuple[Heartbeat, ...] = ()  # [[heartbeat]]: jobs that signal their runs
     web: WebSettings = field(default_factory=WebSettings)
+
+    def heartbeat(self, name: str) -> Heartbeat | None:
+        return next((h for h in self.heartbeats if h.name == name), None)
 
     def endpoint(self, name: str) -> Endpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from probe.contract import WEEKDAYS
+from probe.contract import WEEKDAYS, describe_support_hours, parse_support_hours
+from probe.text import refuse_controls
 
 from .fields import (
     Where,
@@ -18,16 +19,18 @@ from .fields import (
     _string_list,
     duration_in,
     int_in,
+    read_bool,
     read_string,
     read_value,
     reject_unknown,
 )
-from .model import DEFAULT_DEADLINES, SEVERITIES, Maintenance, ReportSettings, SLASettings
+from .model import DEFAULT_DEADLINES, DEFAULT_SUPPORT_HOURS, SEVERITIES, Maintenance, ReportSettings, SLASettings
 
-SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines", "late_maintenance"}
+SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines", "late_maintenance",
+            "support_hours"}
 
 
-REPORT_KEYS = {"title", "provider", "client", "language", "support"}
+REPORT_KEYS = {"title", "provider", "client", "language", "support", "show_urls"}
 
 
 MAINTENANCE_KEYS = {"start", "end", "endpoints", "reason", "every", "at", "duration"}
@@ -58,7 +61,12 @@ def _sla_settings(table: dict[str, Any], where: Where) -> SLASettings:
         confirm=read_value(table, "confirm", int_in(1, 100), where, section, 2),
         deadlines=deadlines,
         late_maintenance=read_value(table, "late_maintenance", _choice(("count", "exclude")), where, section, "count"),
+        support_hours=read_value(table, "support_hours", _support_hours, where, section, DEFAULT_SUPPORT_HOURS),
     )
+
+
+def _support_hours(value: object) -> str:
+    return describe_support_hours(parse_support_hours(value))
 
 
 MAX_DEADLINE_HOURS = 366 * 24  # a year, whatever the unit: 8784h, 8784wh or 366wd
@@ -66,13 +74,13 @@ MAX_DEADLINE_HOURS = 366 * 24  # a year, whatever the unit: 8784h, 8784wh or 366
 
 def _deadline(value: object) -> str:
     text = read_string(value).strip()
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(h|wh|wd)", text)
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(h|wh|wd|sh)", text)
     if not match:
-        raise ValueError(f"{_shown(value)} is not a deadline (like 5h, 24wh, 5wd)")
+        raise ValueError(f"{_shown(value)} is not a deadline (like 5h, 24wh, 5wd, 8sh)")
     hours = float(match.group(1)) * (24 if match.group(2) == "wd" else 1)
     if not 0 < hours <= MAX_DEADLINE_HOURS:
         raise ValueError(f"{_shown(value)} is out of range (more than 0, at most a year:"
-                         f" {MAX_DEADLINE_HOURS}{'wh' if match.group(2) == 'wh' else 'h'}"
+                         f" {MAX_DEADLINE_HOURS}{match.group(2) if match.group(2) in ('wh', 'sh') else 'h'}"
                          f" or {MAX_DEADLINE_HOURS // 24}wd)")
     return text
 
@@ -115,13 +123,37 @@ def _dates(value: object) -> tuple[date, ...]:
 def _report_settings(table: dict[str, Any], where: Where) -> ReportSettings:
     reject_unknown(table, REPORT_KEYS, where, "report")
     section = "report"
+    language = read_value(table, "language", _choice(("fr", "en")), where, section, "fr")
+    title = read_value(table, "title", _report_title, where, section)
+    titles = tuple(sorted(title.items())) if isinstance(title, dict) else ()
     return ReportSettings(
-        title=read_value(table, "title", read_string, where, section),
+        title=dict(titles).get(language) if titles else title,
         provider=read_value(table, "provider", read_string, where, section, ""),
         client=read_value(table, "client", read_string, where, section, ""),
-        language=read_value(table, "language", _choice(("fr", "en")), where, section, "fr"),
+        language=language,
         support=read_value(table, "support", read_string, where, section, ""),
+        titles=titles,
+        show_urls=read_value(table, "show_urls", read_bool, where, section, False),
     )
+
+
+REPORT_LANGUAGES = ("fr", "en")
+
+
+def _report_title(value: object) -> str | dict[str, str]:
+    """A string, or a table of one string per language: { fr = "…", en = "…" }."""
+    if isinstance(value, dict):
+        if not value:
+            raise ValueError("an empty table (give a string, or { fr = \"…\", en = \"…\" })")
+        for key, text in value.items():
+            if key not in REPORT_LANGUAGES:
+                raise ValueError(f"{_shown(key)} is not a language (fr, en)")
+            if not isinstance(text, str):
+                raise ValueError(f"{key}: {_shown(text)} is not a string")
+        return {key: refuse_controls(text) for key, text in value.items()}
+    if not isinstance(value, str):
+        raise ValueError(f"{_shown(value)} is neither a string nor a table of one per language")
+    return value
 
 
 def _maintenance(table: dict[str, Any], index: int, where: Where, tz: str,

@@ -11,7 +11,8 @@ from probe.result import CheckResult
 
 # What a reload may change besides the endpoints, as the config's sections are named.
 SECTIONS = (("probe", "[probe]"), ("sla", "[sla]"), ("report", "[report]"),
-            ("maintenance", "[[maintenance]]"), ("alerts", "[alerts]"), ("web", "[web]"))
+            ("maintenance", "[[maintenance]]"), ("alerts", "[alerts]"), ("heartbeats", "[[heartbeat]]"),
+            ("web", "[web]"))
 
 
 class FirstSuccess:

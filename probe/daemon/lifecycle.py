@@ -175,6 +175,7 @@ class Daemon:
         if self.config.alerts:
             self.alerter = Alerter(self.config.alerts, self.config.sla, self.store_path)
             await self.alerter.start(self.config.endpoints)
+            self.alerter.watch_heartbeats(self.config.heartbeats)
             self._alerts_task = asyncio.create_task(self.alerter.run(self.stop_event))
         if self.listen:
             try:
@@ -254,6 +255,7 @@ class Daemon:
         self.scheduler.update(new.endpoints)
         if self.alerter is not None:
             self.alerter.update(new.alerts, new.sla)
+            self.alerter.watch_heartbeats(new.heartbeats)
         summary, *details = describe_reload(old, new)
         log.info("config reloaded: %s (%.0f ms)", summary, (time.monotonic() - began) * 1000)
         for line in details:

@@ -28,6 +28,7 @@ from probe.store import Store, runs_around
 from probe.store import maintenance as maintenance_records
 
 from .listener import HEAD_TIMEOUT, GuardedSite, connection_cap
+from .pings import add_ping_routes, is_ping
 from .public import PublicCache, add_routes, is_public, page
 
 log = logging.getLogger("probe.web")
@@ -302,6 +303,7 @@ def make_app(view: DaemonView, token: str | None = None, template_dir=None) -> w
     app.router.add_get("/metrics", make_aiohttp_handler(registry))
     app.router.add_get("/status.json", status_json)
     app.router.add_get("/", status_page)
+    add_ping_routes(app, view)  # /ping/NAME...: each heartbeat's own token
     add_routes(app, view, public_cache)
     return app
 
@@ -319,7 +321,7 @@ def _bearer(token: str, view: DaemonView):
 
     @web.middleware
     async def check(request: web.Request, handler):
-        if is_public(view.config, request.path):
+        if is_ping(request) or is_public(view.config, request.path):
             return await handler(request)
         # The raw bytes: a header that is not UTF-8 is just a wrong token, never an error.
         given = b""

@@ -15,6 +15,9 @@ from .formats import (
     format_percent,
 )
 from .html import PARALLEL_MIN, make_environment, render_html
+from .csv_rows import render_csv
+from .pdf import PdfError, find_browser, render_pdf
+from .period_html import period_name, render_period_html
 from .i18n import DEADLINE_UNITS, LANGUAGES, MESSAGES, MONTHS, check_language
 from .i18n_public import PUBLIC_MESSAGES
 
@@ -41,5 +44,11 @@ __all__ = [
     "MONTHS",
     "PARALLEL_MIN",
     "PUBLIC_MESSAGES",
+    "PdfError",
+    "find_browser",
+    "period_name",
+    "render_csv",
     "render_html",
+    "render_pdf",
+    "render_period_html",
 ]

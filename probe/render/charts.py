@@ -11,6 +11,7 @@ from probe.labels import NBSP
 
 from .formats import format_date, format_integer, format_number, format_percent
 from .i18n import MESSAGES
+from .objective import percentile_name
 
 CHART_WIDTH = 720
 
@@ -148,24 +149,40 @@ def _nice_ceiling(value: float) -> tuple[float, float]:
     return math.ceil(value / (10 * magnitude)) * 10 * magnitude, 10 * magnitude
 
 
+def _objective_days(endpoint: dict) -> tuple[list[dict], float | None]:
+    """The performance objective's daily values (keyed as the chart's series read them) and
+    its bound, when the endpoint has one."""
+    objective = endpoint.get("latency_objective")
+    if not objective:
+        return [], None
+    return [{"date": d["date"], "objective_ms": d["value_ms"]} for d in objective["days"]], objective["under_ms"]
+
+
 def latency_chart(endpoint: dict, lang: str) -> dict | None:
-    """Median and 95th percentile response times as two lines, broken on days with no data.
+    """Median and 95th percentile response times as two lines, broken on days with no data,
+    and with a performance objective, its daily percentile and its bound.
     None when the month has no response time at all."""
     days = endpoint["days"]
+    objective_days, under = _objective_days(endpoint)
     measured = [d[key] for d in days for key in ("latency_p50_ms", "latency_p95_ms")
                 if d[key] is not None]
     if not measured:
         return None
+    measured += [d["objective_ms"] for d in objective_days if d["objective_ms"] is not None]
     box = _plot_box(len(days))
-    top, step = _nice_ceiling(max(measured))
+    top, step = _nice_ceiling(max(measured + ([under] if under is not None else [])))
 
     def y(value: float) -> float:
         return box["bottom"] - value / top * box["height"]
 
     series = []
-    for key, name in (("latency_p95_ms", "p95"), ("latency_p50_ms", "median")):
+    lines = [(days, "latency_p95_ms", "p95"), (days, "latency_p50_ms", "median")]
+    if objective_days:
+        lines.insert(0, (objective_days, "objective_ms", "objective"))
+    objective_name = _objective_name(endpoint, lang)
+    for source, key, name in lines:
         segments, points, current = [], [], []
-        for i, day in enumerate(days):
+        for i, day in enumerate(source):
             value = day[key]
             if value is None:
                 if current:
@@ -174,7 +191,8 @@ def latency_chart(endpoint: dict, lang: str) -> dict | None:
                 continue
             x, yy = _r(box["left"] + box["slot"] * (i + 0.5)), _r(y(value))
             current.append(f"{x},{yy}")
-            shown = f"{MESSAGES[lang][name]} {format_integer(value, lang)}{NBSP}ms"
+            label = objective_name if name == "objective" else MESSAGES[lang][name]
+            shown = f"{label} {format_integer(value, lang)}{NBSP}ms"
             points.append({"x": x, "y": yy,
                            "title": _labelled(format_date(day["date"], lang), shown, lang)})
         if current:
@@ -188,4 +206,14 @@ def latency_chart(endpoint: dict, lang: str) -> dict | None:
         ticks.append({"y": _r(y(value)), "text": f"{format_number(round(value, 2), lang)}{NBSP}ms"})
     labels = _x_labels(days, box)
     return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "box": box, "series": series,
-            "axes_svg": _axes_svg(ticks, labels, box), "ticks": ticks, "labels": labels}
+            "axes_svg": _axes_svg(ticks, labels, box), "ticks": ticks, "labels": labels,
+            "objective": None if under is None else {
+                "y": _r(y(under)), "name": objective_name,
+                "title": f"{MESSAGES[lang]['objective_line']} {format_integer(under, lang)}{NBSP}ms"}}
+
+
+def _objective_name(endpoint: dict, lang: str) -> str:
+    objective = endpoint.get("latency_objective")
+    if not objective:
+        return ""
+    return MESSAGES[lang]["objective_daily"].format(percentile=percentile_name(objective["percentile"], lang))

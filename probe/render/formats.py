@@ -96,7 +96,7 @@ def format_month(month: str, lang: str) -> str:
 
 def format_deadline(spec: str, lang: str) -> str:
     """A contract deadline as written in the config, in words: ``24wh`` -> ``24 heures ouvrées``."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(wh|wd|h)\s*", str(spec))
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(wh|wd|sh|h)\s*", str(spec))
     if not match:
         return str(spec)
     amount, unit = match.groups()

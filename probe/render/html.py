@@ -18,6 +18,7 @@ from markupsafe import Markup
 from probe.labels import ERROR_LABELS, format_duration
 from probe.runtime import map_shares
 
+from .causes import cause_text
 from .charts import availability_chart, latency_chart
 from .formats import (
     format_date,
@@ -30,6 +31,8 @@ from .formats import (
     seconds_between,
 )
 from .i18n import COUNTRIES, MESSAGES, check_language
+from .objective import objective_view
+from .print_css import css_string
 
 PARALLEL_MIN = 200  # endpoints from which their sections are rendered in several processes
 
@@ -52,7 +55,8 @@ def _render_blocks(head: dict, sections: list[dict], lang: str, template_dir) ->
         endpoint = section["endpoint"]
         section = {**section,
                    "availability_chart": availability_chart(endpoint, head["target_percent"], lang, section["anchor"]),
-                   "latency_chart": latency_chart(endpoint, lang)}
+                   "latency_chart": latency_chart(endpoint, lang),
+                   "objective": objective_view(endpoint, lang)}
         blocks.append(Markup(template.render(model=head, section=section, lang=lang, t=MESSAGES[lang])))
     return blocks
 
@@ -99,6 +103,9 @@ def make_environment(lang: str, template_dir=None, timezone: str | None = None) 
         error_class=lambda value: ERROR_LABELS[lang].get(value, value),
         country=lambda value: COUNTRIES[lang].get(value, value),
         span=seconds_between,
+        css_string=css_string,
+        cause=lambda incident, show_urls=True: cause_text(incident["summary"], incident["error_class"], lang,
+                                                          incident["source"], show_urls),
     )
     return env
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from .i18n_client import CLIENT_MESSAGES
+from .i18n_objectives import OBJECTIVE_MESSAGES
+from .i18n_heartbeats import HEARTBEAT_MESSAGES
+
 LANGUAGES = ("fr", "en")
 
 
@@ -226,14 +230,20 @@ MESSAGES = {
 }
 
 
+for _lang, _labels in OBJECTIVE_MESSAGES.items():
+    MESSAGES[_lang].update(_labels)
+for _lang, _words in HEARTBEAT_MESSAGES.items():
+    MESSAGES[_lang].update(_words)
+
+
 COUNTRIES = {"fr": {"FR": "France"}, "en": {"FR": "France"}}
 
 
 DEADLINE_UNITS = {
     "fr": {"h": ("heure", "heures"), "wh": ("heure ouvrée", "heures ouvrées"),
-           "wd": ("jour ouvré", "jours ouvrés")},
+           "wd": ("jour ouvré", "jours ouvrés"), "sh": ("heure de support", "heures de support")},
     "en": {"h": ("hour", "hours"), "wh": ("working hour", "working hours"),
-           "wd": ("working day", "working days")},
+           "wd": ("working day", "working days"), "sh": ("support hour", "support hours")},
 }
 
 
@@ -243,3 +253,7 @@ def check_language(lang: str) -> str:
     if code not in LANGUAGES:
         raise ValueError(f"report language {lang!r} is not supported (use one of: {', '.join(LANGUAGES)})")
     return code
+
+
+for _lang, _words in CLIENT_MESSAGES.items():  # the frame's words (i18n_client.py)
+    MESSAGES[_lang].update(_words)

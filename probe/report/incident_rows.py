@@ -41,7 +41,7 @@ class IncidentRules:
     def from_config(cls, cfg: Config, store: Store, now: float, language: str) -> IncidentRules:
         return cls(
             store=store,
-            calendar=WorkCalendar(cfg.sla.holidays, cfg.sla.timezone, cfg.sla.closed_days),
+            calendar=WorkCalendar(cfg.sla.holidays, cfg.sla.timezone, cfg.sla.closed_days, cfg.sla.support_hours),
             deadlines=sla.deadline_pairs(cfg.sla.deadlines),
             zone=ZoneInfo(cfg.sla.timezone),
             now=now,

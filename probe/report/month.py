@@ -15,13 +15,15 @@ from probe.spec import public_url
 from probe.store import Store, runs_around
 from probe.store import maintenance as maintenance_records
 
-from . import provenance
+from . import provenance, service
 
 if TYPE_CHECKING:  # only for annotations: probe.config imports aiohttp, slow to load
     from probe.config import Config, Maintenance
 from .calendar import iso_local, local_days
 from .endpoint import _as_of, _endpoint_section, _recorded_by
+from .heartbeats import heartbeat_sections
 from .incident_rows import IncidentRules
+from .performance import latency_objective
 
 PARALLEL_MIN = 200  # endpoints from which a report is built in several processes
 
@@ -37,10 +39,19 @@ class ReportContext:
     month: int
     now: float  # the as-of time: every figure is the database's and the config's as of then
     language: str
+    part: sla.Interval | None = None  # only this part of the month (a report over a range of days)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.config.sla.timezone)
+
+    @property
+    def period(self) -> sla.Interval:
+        """The month, or the part of it the report covers."""
+        month = sla.month_period(self.year, self.month, self.config.sla.timezone)
+        if self.part is None:
+            return month
+        return max(month[0], self.part[0]), min(month[1], self.part[1])
 
 
 def maintenance_windows(items: tuple[Maintenance, ...], period: sla.Interval, tz: str) -> list[sla.Window]:
@@ -62,7 +73,7 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
     cfg = context.config
     zone = context.zone
     store = context.store
-    period = sla.month_period(context.year, context.month, cfg.sla.timezone)
+    period = context.period
     counted = _counted(period, context.now)
     names = endpoints or [e.name for e in cfg.endpoints]
     stored = {e.name: e for e in store.endpoints()}
@@ -79,7 +90,8 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
         "as_of": iso_local(context.now, zone),
         "generated_at": iso_local(context.now, zone),  # the as-of time, under its former name
         "provisional": context.now < period[1],
-        "title": cfg.report.title or DEFAULT_TITLES[lang],
+        "title": cfg.report.title_in(lang) or DEFAULT_TITLES[lang],
+        "show_urls": cfg.report.show_urls,
         "provider": cfg.report.provider,
         "client": cfg.report.client,
         "support": cfg.report.support,
@@ -91,6 +103,8 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
             "holidays": cfg.sla.holidays,
             "deadlines": {k: dict(v) for k, v in cfg.sla.deadlines.items()},
             "late_maintenance": cfg.sla.late_maintenance,
+            # the deadlines' reading: support hours when any deadline counts them, else working days
+            "support_hours": cfg.sla.support_hours if sla.uses_support_hours(cfg.sla.deadlines) else None,
         },
         "daemon_runs": [provenance.run_json(run, zone) for run in record.runs],
         "daemon_gaps": [
@@ -100,7 +114,9 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
         ],
         "probe_ran_throughout": record.throughout,
         "history_imported": any(section["imported"] for section in sections),
+        "service": service.service_json(sections, counted, cfg.sla.target, zone),
         "endpoints": sections,
+        "heartbeats": heartbeat_sections(context),
     }
 
 
@@ -116,7 +132,7 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
     zone = context.zone
     store = context.store
     as_of = context.now
-    period = sla.month_period(context.year, context.month, cfg.sla.timezone)
+    period = context.period
     counted = _counted(period, as_of)
     windows = sla.occurrences(maintenance_records.declared(store, as_of), period,
                                               cfg.sla.timezone)
@@ -151,8 +167,13 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
         section["recorded_from"] = iso_local(covered[0][0], zone) if covered else None
         section["recorded_until"] = iso_local(covered[-1][1], zone) if covered else None
         section["site"] = known.site if known else None
+        section["title"] = endpoint.display_name if endpoint else name
+        section[service.PARTS_KEY] = service.parts(figures, cap)
         section["imports"] = [provenance.span_json(span, zone) for span in imports.get(name, [])]
         section["imported"] = bool(section["imports"])
+        objective = endpoint.latency_objective if endpoint else None
+        section["latency_objective"] = (latency_objective(store, name, objective.percentile, objective.under, counted,
+                                                          days, excused) if objective else None)
         sections.append(section)
     return sections
 
@@ -201,10 +222,10 @@ def _sections_in_parallel(context: ReportContext, names: list[str]) -> list[dict
     endpoints from the database (read-only, WAL) and the parts are joined in order. Spawned,
     not forked: an SQLite connection must not cross a fork."""
     remote = partial(_sections_of, str(context.store.path), context.config, context.year, context.month,
-                     context.now, context.language)
+                     context.now, context.language, context.part)
     return map_shares(partial(_sections, context), remote, names)
 
 
-def _sections_of(store_path, config, year, month, now, language, names) -> list[dict]:
+def _sections_of(store_path, config, year, month, now, language, part, names) -> list[dict]:
     with Store.open(store_path) as store:
-        return _sections(ReportContext(config, store, year, month, now, language), names)
+        return _sections(ReportContext(config, store, year, month, now, language, part), names)

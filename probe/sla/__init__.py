@@ -4,6 +4,7 @@ incidents. No database, clock or network here; times are float seconds since the
 from probe.contract import DEFAULT_DEADLINES, WEEKDAYS
 from probe.result import DEGRADED, DOWN, UP
 
+from . import heartbeats
 from .daily import DayFigures, per_day
 from .figures import EndpointFigures, availability, truncate_percent
 from .incidents import (
@@ -45,14 +46,22 @@ from .runs import (
     runs_from_checks,
     unmonitored,
 )
-from .workdays import Deadline, WorkCalendar, parse_deadline
+from .performance import ObjectiveFigure, nearest_rank, objective_from_buckets, objective_from_times
+from .service import ServiceFigures, downtime_intervals, eligible_intervals, service_figures
+from .workdays import Deadline, WorkCalendar, parse_deadline, uses_support_hours
 
 __all__ = [
     "DayFigures",
+    "heartbeats",
     "per_day",
     "Deadline",
     "WorkCalendar",
     "parse_deadline",
+    "ObjectiveFigure",
+    "nearest_rank",
+    "objective_from_buckets",
+    "objective_from_times",
+    "uses_support_hours",
     "availability",
     "BLIP",
     "Check",
@@ -91,6 +100,10 @@ __all__ = [
     "OUTAGE",
     "Run",
     "runs_from_checks",
+    "ServiceFigures",
+    "service_figures",
+    "downtime_intervals",
+    "eligible_intervals",
     "Severity",
     "SEVERITY_OF_CLASS",
     "subtract",

@@ -1,4 +1,4 @@
-"""The working-day clock for incident deadlines: `5h`, `24wh`, `5wd` from an incident's start.
+"""The working-day clock for incident deadlines: `5h`, `24wh`, `5wd`, `8sh` from an incident's start.
 
 Times are epoch seconds (UTC); the calendar's time zone only decides where local days begin.
 """
@@ -6,21 +6,24 @@ Times are epoch seconds (UTC); the calendar's time zone only decides where local
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-UNITS = ("h", "wh", "wd")
+from probe.contract import DEFAULT_SUPPORT_HOURS, SupportHours, parse_support_hours
+
+UNITS = ("h", "wh", "wd", "sh")
 HOUR = 3600.0
 # The contract defines a working day as 24 working hours, whatever the day's clock length.
 WORKING_DAY_HOURS = 24
 
-_DEADLINE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(h|wh|wd)\s*")
+_DEADLINE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(h|wh|wd|sh)\s*")
 
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
-    """A delay as the contract writes it: an amount and a unit (h, wh or wd)."""
+    """A delay as the contract writes it: an amount and a unit (h, wh, wd or sh)."""
 
     amount: float
     unit: str
@@ -30,13 +33,14 @@ class Deadline:
 
 
 def parse_deadline(text: str) -> Deadline:
-    """``"5h"`` -> ``Deadline(5.0, "h")``; units are h (clock hours), wh (working hours) and
-    wd (working days). Raises ValueError naming the accepted forms."""
+    """``"5h"`` -> ``Deadline(5.0, "h")``; units are h (clock hours), wh (working hours),
+    wd (working days) and sh (support hours). Raises ValueError naming the accepted forms."""
     match = _DEADLINE.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         raise ValueError(
             f"invalid deadline {text!r}: expected a positive number followed by "
-            f"h (clock hours), wh (working hours) or wd (working days), e.g. '5h', '24wh', '5wd'"
+            f"h (clock hours), wh (working hours), wd (working days) or sh (support hours),"
+            f" e.g. '5h', '24wh', '5wd', '8sh'"
         )
     amount = float(match.group(1))
     if amount <= 0:
@@ -47,17 +51,21 @@ def parse_deadline(text: str) -> Deadline:
 @dataclass(eq=False)
 class WorkCalendar:
     """Which local days are working days: Monday to Friday, minus the public holidays of
-    ``country`` and ``closed_days``."""
+    ``country`` and ``closed_days``; support hours (the `sh` unit) are the opening hours of
+    ``support_hours`` on those days."""
 
     country: str = "FR"
     timezone: str = "Europe/Paris"
     closed_days: tuple[date, ...] = ()
+    support_hours: SupportHours | str = DEFAULT_SUPPORT_HOURS
     _holidays: dict[int, frozenset[date]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.zone = ZoneInfo(self.timezone)
         self.closed_days = tuple(self.closed_days)
         self._closed = frozenset(self.closed_days)
+        if isinstance(self.support_hours, str):
+            self.support_hours = parse_support_hours(self.support_hours)
 
     def public_holidays(self, year: int) -> frozenset[date]:
         """The country's public holidays of one year, computed once per year."""
@@ -90,6 +98,8 @@ class WorkCalendar:
             deadline = parse_deadline(deadline)
         if deadline.unit == "h":
             return start + deadline.amount * HOUR
+        if deadline.unit == "sh":
+            return self._add_support_seconds(start, deadline.amount * HOUR)
         hours = deadline.amount * (WORKING_DAY_HOURS if deadline.unit == "wd" else 1)
         return self._add_working_seconds(start, hours * HOUR)
 
@@ -105,6 +115,31 @@ class WorkCalendar:
                 remaining -= available
             moment, day = day_end, day + timedelta(days=1)
 
+    def support_period(self, day: date) -> tuple[float, float] | None:
+        """The epochs of ``day``'s support opening, or None when support is closed that day."""
+        hours = self.support_hours
+        assert isinstance(hours, SupportHours)
+        if day.weekday() not in hours.days or day in self._closed or day in self.public_holidays(day.year):
+            return None
+        opening = datetime.combine(day, time(hours.start // 60, hours.start % 60), tzinfo=self.zone)
+        closing = (datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.zone) if hours.end == 24 * 60
+                   else datetime.combine(day, time(hours.end // 60, hours.end % 60), tzinfo=self.zone))
+        return opening.timestamp(), closing.timestamp()
+
+    def _add_support_seconds(self, start: float, remaining: float) -> float:
+        # Day by day, as working hours: the clock runs only inside each day's opening, and a
+        # count that reaches exactly the end of an opening is that instant.
+        day = self.local_date(start)
+        while True:
+            period = self.support_period(day)
+            if period is not None and period[1] > start:
+                moment = max(start, period[0])
+                available = period[1] - moment
+                if remaining <= available:
+                    return moment + remaining
+                remaining -= available
+            day += timedelta(days=1)
+
     def working_seconds_between(self, start: float, end: float) -> float:
         """Working time (seconds) elapsed from ``start`` to ``end``; 0 when end <= start."""
         total = 0.0
@@ -115,3 +150,8 @@ class WorkCalendar:
                 total += min(day_end, end) - moment
             moment, day = day_end, day + timedelta(days=1)
         return total
+
+
+def uses_support_hours(deadlines: Mapping[str, Mapping[str, str]]) -> bool:
+    """Whether any of the contract's deadlines ({class: {acknowledge, fix}}) counts support hours."""
+    return any(parse_deadline(text).unit == "sh" for pair in deadlines.values() for text in pair.values())

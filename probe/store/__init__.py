@@ -1,8 +1,9 @@
 """The probe's SQLite database: schema and migrations, the codec of checks, the writer thread,
 queries, export/import and the paper trail's records."""
 
-from . import incident_notes, maintenance
+from . import incident_notes, maintenance, pings
 from .histograms import bucket_bounds, latency_bucket, merge_histograms, percentile_from_histogram
+from .latencies import response_times
 from .records import (
     HOUR_MS,
     RETENTION_DAYS,
@@ -38,6 +39,8 @@ __all__ = [
     "merge_histograms",
     "maintenance",
     "percentile_from_histogram",
+    "response_times",
+    "pings",
     "RETENTION_DAYS",
     "Rollup",
     "SCHEMA_VERSION",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from probe.sla import to_ms
 
-from . import incident_notes, maintenance
+from . import incident_notes, maintenance, pings
 
 if TYPE_CHECKING:  # annotations only
     from .store import Store
@@ -30,7 +30,7 @@ def record_import(conn: sqlite3.Connection, file: str, now: float | None = None)
     return import_id
 
 
-RECORD_KINDS = ("maintenance", "incident", "incident_note", "daemon_run", "import")
+RECORD_KINDS = ("maintenance", "incident", "incident_note", "daemon_run", "import", "ping")
 
 
 def parse_record(line: str) -> dict[str, Any] | None:
@@ -73,6 +73,8 @@ def export_records(store: Store, endpoint: str | None = None) -> list[dict[str, 
             "SELECT e.name, s.first_at, s.last_at, s.checks FROM imported_spans s"
             " JOIN endpoints e ON e.id = s.endpoint_id WHERE s.import_id = ?", (import_id,))]
         records.append({"record": "import", "file": file, "imported_at": imported_at, "spans": spans})
+    if endpoint is None:
+        records.extend(pings.export_records(store))
     return records
 
 
@@ -89,6 +91,8 @@ def import_records(conn: sqlite3.Connection, records: list[tuple[int, dict[str, 
                 added += _import_incident(conn, record)
             elif kind == "incident_note":
                 added += incident_notes.import_record(conn, record)
+            elif kind == "ping":
+                added += pings.import_record(conn, record)
             elif kind == "daemon_run":
                 added += _import_daemon_run(conn, record, import_id)
             else:

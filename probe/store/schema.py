@@ -183,6 +183,19 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE daemon_runs ADD COLUMN host TEXT;
     """,
+    # the signals of [[heartbeat]] jobs (store.pings): start, success, fail, as received
+    """
+    CREATE TABLE pings (
+        id INTEGER PRIMARY KEY,
+        heartbeat TEXT NOT NULL,      -- the [[heartbeat]] name
+        at INTEGER NOT NULL,          -- when probe received it (ms)
+        kind TEXT NOT NULL CHECK (kind IN ('start', 'success', 'fail')),
+        exit_status INTEGER,          -- as the job said (probe ping -- COMMAND)
+        duration_ms INTEGER,          -- as the job measured it
+        source TEXT NOT NULL DEFAULT 'listen' CHECK (source IN ('listen', 'import')),
+        UNIQUE (heartbeat, at, kind)
+    );
+    """,
     # an incident's timeline of notes: who wrote what, when
     """
     CREATE TABLE incident_notes (

@@ -1,0 +1,102 @@
+"""The month's "Backups" part of the report: for each [[heartbeat]], the runs due this month (as
+of the as-of time) judged from its signals, the counts by state, the runs that were not on
+time, and the incidents of the missed and failed ones with their deadlines. Figures only."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from probe import sla
+from probe.sla import heartbeats as hb
+from probe.store import pings
+
+from .calendar import iso_local
+from .incident_rows import IncidentRules
+
+if TYPE_CHECKING:  # annotations only
+    from probe.config import Heartbeat
+
+
+LOOKBACK = 8 * 86400.0  # signals read from this long before the month, at least
+
+
+def heartbeat_sections(context: Any) -> list[dict[str, Any]]:
+    """``context``: the month's ReportContext (config, store, year, month, now, language)."""
+    cfg = context.config
+    if not cfg.heartbeats:
+        return []
+    period = sla.month_period(context.year, context.month, cfg.sla.timezone)
+    rules = IncidentRules.from_config(cfg, context.store, context.now, context.language)
+    return [_section(heartbeat, context, period, rules) for heartbeat in cfg.heartbeats]
+
+
+def expectation(heartbeat: Heartbeat, timezone: str) -> hb.Expectation:
+    return hb.Expectation(heartbeat.schedule, heartbeat.every, heartbeat.grace, timezone,
+                          heartbeat.min_duration, heartbeat.max_duration)
+
+
+def _section(heartbeat: Heartbeat, context: Any, period: sla.Interval,
+             rules: IncidentRules) -> dict[str, Any]:
+    zone = context.zone
+    # the signals that can bear on the month's runs: a start before the first due, and (every)
+    # the success the first due counts from
+    since = period[0] - max(2 * (heartbeat.every or 0) + heartbeat.grace, LOOKBACK)
+    signals = pings.signals(context.store, heartbeat.name, until=context.now, since=since)
+    runs = hb.judge_runs(expectation(heartbeat, context.config.sla.timezone), signals, period, context.now)
+    counts = hb.count_runs(runs)
+    return {
+        "name": heartbeat.name,
+        "schedule": heartbeat.schedule,
+        "every_seconds": heartbeat.every,
+        "grace_seconds": heartbeat.grace,
+        "min_duration_seconds": heartbeat.min_duration,
+        "max_duration_seconds": heartbeat.max_duration,
+        "severity": heartbeat.severity,
+        "expected": counts.expected,
+        "on_time": counts.on_time,
+        "late": counts.late,
+        "missed": counts.missed,
+        "failed": counts.failed,
+        "too_short": counts.too_short,
+        "too_long": counts.too_long,
+        "last_signal": iso_local(signals[-1].at, zone) if signals else None,
+        # every run that was not on time (an overdue one too: past its grace, not yet missed)
+        "runs": [_run(run, zone) for run in runs if run.state not in (hb.ON_TIME, hb.PENDING)],
+        "incidents": [_incident(run, heartbeat, signals, rules) for run in runs
+                      if run.incident_start(heartbeat.grace) is not None],
+    }
+
+
+def _run(run: hb.JobRun, zone: Any) -> dict[str, Any]:
+    return {
+        "due": iso_local(run.due, zone),
+        "state": run.state,
+        "started": iso_local(run.started, zone),
+        "finished": iso_local(run.finished, zone),
+        "duration_seconds": run.duration,
+        "exit_status": run.exit_status,
+    }
+
+
+def _incident(run: hb.JobRun, heartbeat: Heartbeat, signals: list[hb.Signal], rules: IncidentRules) -> dict[str, Any]:
+    """A missed or failed run: an incident of the heartbeat's class, fixed by the next success.
+    Its acknowledgement is not recorded by probe: only its deadline is given."""
+    start = run.incident_start(heartbeat.grace)
+    assert start is not None
+    fixed = hb.fixed_at(run, heartbeat.grace, signals)
+    if fixed is not None and fixed > rules.now:
+        fixed = None
+    severity = sla.Severity.parse(heartbeat.severity)
+    acknowledge_by, fix_by = sla.incident_deadlines(start, severity, rules.calendar, rules.deadlines)
+    end = fixed if fixed is not None else max(start, rules.now)
+    return {
+        "due": iso_local(run.due, rules.zone),
+        "state": run.state,
+        "severity": str(severity),
+        "start": iso_local(start, rules.zone),
+        "end": iso_local(fixed, rules.zone),
+        "duration_seconds": end - start,
+        "acknowledge_deadline": iso_local(acknowledge_by, rules.zone),
+        "fix_deadline": iso_local(fix_by, rules.zone),
+        "fix": sla.deadline_status(fix_by, fixed, rules.now),
+    }

@@ -1,0 +1,220 @@
+"""Heartbeats as pure functions: the runs a job was expected to make over a period (from its
+cron schedule in the SLA's time zone, or every so long), and how each went, judged from the
+signals it sent (start, success, fail). No database, clock or network here."""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+START, SUCCESS, FAIL = "start", "success", "fail"
+SIGNALS = (START, SUCCESS, FAIL)
+
+# the states of a run; the first that applies, in this order
+FAILED, MISSED, TOO_SHORT, TOO_LONG, LATE, ON_TIME = "failed", "missed", "too_short", "too_long", "late", "on_time"
+RUN_STATES = (ON_TIME, LATE, MISSED, FAILED, TOO_SHORT, TOO_LONG)
+# not judged yet (left out of the counts): within its grace, or overdue before its window ends
+PENDING, OVERDUE = "pending", "overdue"
+
+MAX_RUNS = 50_000  # runs looked at in one period, at most (every = 1m over a month: 44 640)
+
+
+@dataclass(frozen=True)
+class Signal:
+    at: float  # epoch seconds
+    kind: str  # start | success | fail
+    exit_status: int | None = None  # as the job said
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """When a job's runs are due: ``schedule`` (cron, in ``timezone``) or ``every`` seconds."""
+
+    schedule: str | None
+    every: float | None
+    grace: float
+    timezone: str
+    min_duration: float | None = None
+    max_duration: float | None = None
+
+
+@dataclass(frozen=True)
+class JobRun:
+    due: float
+    state: str
+    started: float | None = None
+    finished: float | None = None  # the success or fail signal that decided the run
+    exit_status: int | None = None  # as that signal said
+
+    @property
+    def duration(self) -> float | None:
+        if self.started is None or self.finished is None:
+            return None
+        return self.finished - self.started
+
+    @property
+    def judged(self) -> bool:
+        return self.state in RUN_STATES
+
+    def incident_start(self, grace: float) -> float | None:
+        """A missed run is an incident from when it was overdue (due + grace), a failed one
+        from its fail signal; the other runs are none."""
+        if self.state == MISSED:
+            return self.due + grace
+        if self.state == FAILED:
+            return self.finished
+        return None
+
+
+def cron_times(expression: str, timezone: str, after: float, until: float) -> Iterator[float]:
+    """The times of a cron schedule strictly after ``after`` and before ``until``, as cronsim
+    gives them (a local time skipped by a DST change runs at the first instant after it; a
+    repeated one runs once, at its first occurrence)."""
+    from cronsim import CronSim
+
+    zone = ZoneInfo(timezone)
+    for count, moment in enumerate(CronSim(expression, datetime.fromtimestamp(after, zone))):
+        at = moment.timestamp()
+        if at >= until or count >= MAX_RUNS:
+            return
+        yield at
+
+
+def judge_runs(job: Expectation, signals: Sequence[Signal], period: tuple[float, float],
+               as_of: float) -> list[JobRun]:
+    """Every run due in ``period`` (and by ``as_of``), with its state. ``signals`` are all the
+    job's signals up to ``as_of`` (those before the period too: they set the first due of an
+    ``every`` job and the start of a run begun before the period)."""
+    ordered = sorted((s for s in signals if s.at <= as_of), key=lambda s: s.at)
+    if job.schedule is not None:
+        return _cron_runs(job, _Index(ordered), period, as_of)
+    anchor = ordered[0].at if ordered else None
+    return _every_runs(job, _Index(ordered), anchor, period, as_of)
+
+
+def _cron_runs(job: Expectation, signals: _Index, period: tuple[float, float], as_of: float) -> list[JobRun]:
+    """A run is due at each time of the schedule; the signals from then until the next time
+    are its own."""
+    start, end = period
+    assert job.schedule is not None
+    dues = list(cron_times(job.schedule, job.timezone, start - 1e-3, min(end, as_of + 1e-3)))
+    if not dues:
+        return []
+    following = [*dues[1:], next(cron_times(job.schedule, job.timezone, dues[-1], float("inf")))]
+    return [_judge(job, signals, due, due, closes, as_of) for due, closes in zip(dues, following)]
+
+
+def _every_runs(job: Expectation, signals: _Index, first: float | None, period: tuple[float, float],
+                as_of: float) -> list[JobRun]:
+    """Each run is due ``every`` after the previous success (or after the previous due when
+    that run brought none); the first, ``every`` after the job's first signal, or after the
+    period's start when it sent none before. A success any time before its due + grace is on
+    time (as healthchecks.io's simple checks)."""
+    assert job.every is not None
+    start, end = period
+    anchor = first if first is not None and first < start else start
+    runs: list[JobRun] = []
+    due, opens = anchor + job.every, anchor
+    for _ in range(MAX_RUNS * 4):  # runs before the period are followed too, up to a bound
+        if due >= end or due > as_of:
+            break
+        run = _judge(job, signals, due, opens, due + job.every, as_of)
+        if due >= start:
+            runs.append(run)
+        if not run.judged:
+            break  # not decided yet: nothing after it is due
+        if run.finished is not None:
+            opens = run.finished
+        due = run.finished + job.every if run.state not in (FAILED, MISSED) and run.finished else due + job.every
+    return runs
+
+
+class _Index:
+    """A job's signals sorted, for finding those of a run's window by bisection."""
+
+    def __init__(self, signals: list[Signal]):
+        self.deciders = [s for s in signals if s.kind != START]
+        self.decider_times = [s.at for s in self.deciders]
+        self.starts = [s.at for s in signals if s.kind == START]
+
+    def first_decider(self, opens: float, closed_at_opens: bool, closes: float) -> Signal | None:
+        """The first success or fail signal in [opens, closes) (or (opens, closes))."""
+        find = bisect_left if closed_at_opens else bisect_right
+        index = find(self.decider_times, opens)
+        if index < len(self.deciders) and self.deciders[index].at < closes:
+            return self.deciders[index]
+        return None
+
+    def last_decider_before(self, at: float) -> float:
+        index = bisect_left(self.decider_times, at)
+        return self.decider_times[index - 1] if index else float("-inf")
+
+    def last_start(self, after: float, until: float) -> float | None:
+        """The last start signal in (after, until]."""
+        index = bisect_right(self.starts, until)
+        if index and self.starts[index - 1] > after:
+            return self.starts[index - 1]
+        return None
+
+
+def _judge(job: Expectation, signals: _Index, due: float, opens: float, closes: float,
+           as_of: float) -> JobRun:
+    """The run due at ``due``, decided by the first success or fail signal in its window: from
+    its due to the next (cron), or after the signal that decided the previous run until one
+    ``every`` past its due (every)."""
+    cron = job.schedule is not None
+    decided = signals.first_decider(opens, cron, closes)
+    # its start: the last start signal after the previous run was decided
+    after = signals.last_decider_before(due) if cron else opens
+    until = min(as_of, math.nextafter(closes, -math.inf)) if decided is None else decided.at
+    started = signals.last_start(after, until)
+    if decided is None:
+        if as_of >= closes:
+            return JobRun(due, MISSED, started)
+        return JobRun(due, OVERDUE if as_of >= due + job.grace else PENDING, started)
+    if decided.kind == FAIL:
+        return JobRun(due, FAILED, started, decided.at, decided.exit_status)
+    duration = None if started is None else decided.at - started
+    if duration is not None and job.min_duration is not None and duration < job.min_duration:
+        state = TOO_SHORT
+    elif duration is not None and job.max_duration is not None and duration > job.max_duration:
+        state = TOO_LONG
+    elif decided.at > due + job.grace:
+        state = LATE
+    else:
+        state = ON_TIME
+    return JobRun(due, state, started, decided.at, decided.exit_status)
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    expected: int
+    on_time: int
+    late: int
+    missed: int
+    failed: int
+    too_short: int
+    too_long: int
+
+
+def count_runs(runs: Sequence[JobRun]) -> RunCounts:
+    """The judged runs by state (a run not yet judged is not counted)."""
+    judged = [run for run in runs if run.judged]
+
+    def count(state: str) -> int:
+        return sum(1 for run in judged if run.state == state)
+
+    return RunCounts(len(judged), count(ON_TIME), count(LATE), count(MISSED), count(FAILED), count(TOO_SHORT),
+                     count(TOO_LONG))
+
+
+def fixed_at(run: JobRun, grace: float, signals: Sequence[Signal]) -> float | None:
+    """A missed or failed run's incident is fixed by the job's next success signal."""
+    start = run.incident_start(grace)
+    if start is None:
+        return None
+    return min((s.at for s in signals if s.kind == SUCCESS and s.at > start), default=None)

@@ -1,0 +1,75 @@
+"""The performance objective: a percentile of the response times of the month's up and
+degraded checks, outside maintenance, against a bound.
+
+The percentile is the nearest rank (the definition an auditor can redo by hand): the p-th
+percentile of n response times is the value at rank ceil(p/100 × n) once they are sorted in
+increasing order. p95 of 20 checks is the 19th fastest; p100 is the slowest.
+
+From raw checks the value is exact. From hourly histograms (the raw checks were pruned) only the
+bucket that holds that rank is known: the value lies in [low, high). It is stated as the
+bucket's upper bound, and the objective is met only when that upper bound is at or under the
+bound, so the figure is never more favourable than the truth.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+CHECKS, HISTOGRAMS = "checks", "histograms"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveFigure:
+    """The month's (or a day's) value against an objective."""
+
+    percentile: float
+    under_ms: float
+    value_ms: float | None  # None: no check counted
+    low_ms: float | None  # the value lies in [low_ms, value_ms]; equal when exact
+    count: int  # response times counted
+    exact: bool
+    source: str  # CHECKS or HISTOGRAMS
+
+    @property
+    def met(self) -> bool | None:
+        """At or under the bound; None without a value."""
+        if self.value_ms is None:
+            return None
+        return self.value_ms <= self.under_ms
+
+
+def nearest_rank(count: int, percentile: float) -> int:
+    """The 1-based rank of the ``percentile`` (0 < p <= 100) of ``count`` sorted values."""
+    if not 0 < percentile <= 100:
+        raise ValueError(f"percentile must be more than 0 and at most 100, not {percentile}")
+    # round() first: 95 / 100 × 20 is 19.000000000000004 in floating point, and must be 19.
+    return max(1, math.ceil(round(percentile / 100 * count, 9)))
+
+
+def objective_from_times(latencies_ms: Iterable[float], percentile: float, under_ms: float) -> ObjectiveFigure:
+    """Exact: the nearest-rank percentile of the response times themselves."""
+    ordered = sorted(latencies_ms)
+    if not ordered:
+        return ObjectiveFigure(percentile, under_ms, None, None, 0, True, CHECKS)
+    value = ordered[nearest_rank(len(ordered), percentile) - 1]
+    return ObjectiveFigure(percentile, under_ms, value, value, len(ordered), True, CHECKS)
+
+
+def objective_from_buckets(buckets: Sequence[tuple[float, float, int]], percentile: float,
+                           under_ms: float) -> ObjectiveFigure:
+    """From a histogram given as (low_ms, high_ms, count) buckets in increasing order: the
+    bucket that holds the nearest rank; its upper bound is the value stated."""
+    count = sum(n for _, _, n in buckets if n > 0)
+    if count == 0:
+        return ObjectiveFigure(percentile, under_ms, None, None, 0, False, HISTOGRAMS)
+    rank = nearest_rank(count, percentile)
+    seen = 0
+    for low, high, n in buckets:
+        if n <= 0:
+            continue
+        seen += n
+        if seen >= rank:
+            return ObjectiveFigure(percentile, under_ms, high, low, count, False, HISTOGRAMS)
+    raise AssertionError("unreachable: the ranks add up to the count")  # pragma: no cover
