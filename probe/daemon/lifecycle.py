@@ -138,6 +138,8 @@ class Daemon:
             maintenance.declare_from_config(self.store, self.config, time.time())
         except StoreError as exc:
             raise StartupError(str(exc), EXIT_CANTCREAT) from None
+        except sqlite3.Error as exc:  # a full disk, say: one line, not a traceback
+            raise StartupError(f"cannot start on database {path}: {exc}", EXIT_CANTCREAT) from None
         self.writer = Writer(self.store, busy_timeout=WRITE_LOCK_WAIT)
         self._database_identity = _identity(path)
         raise_descriptor_limit()
