@@ -3,6 +3,7 @@
 carried by export and import, every time in the SLA's time zone and labelled with it."""
 
 import json
+import re
 import time
 
 import pytest
@@ -134,3 +135,12 @@ def test_bad_notes_are_one_line(history, args, message):
     assert done.returncode == 3, done
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr
+
+
+def test_maintenance_list_times_are_labelled_with_the_zone(history):
+    config, db = history["config"], history["db"]
+    ok(probe("maintenance", "add", "--start", "2027-07-01T22:00", "--end", "2027-07-02T00:00", "--reason", "upgrade",
+             "--config", config, "--db", db))
+    header, row = ok(probe("maintenance", "list", "--config", config, "--db", db)).stdout.splitlines()
+    assert "2027-07-01 22:00 CEST" in row and "2027-07-02 00:00 CEST" in row
+    assert re.search(r" \d{4}-\d\d-\d\d \d\d:\d\d CES?T ", row.split("CEST", 2)[-1])  # declared: now
