@@ -126,6 +126,19 @@ def test_page_shows_display_names_no_urls_no_control_endpoint(database):
     assert "Certains services sont perturbés." in html
 
 
+def test_a_title_per_language(database):
+    view = View(database)
+    view.config = config_module.from_dict({
+        "probe": {"database": str(database)},
+        "endpoint": [{"name": "api", "url": "https://internal-api.example.com/", "title": "API"}],
+        "report": {"language": "fr", "title": {"fr": "Statut Acme", "en": "Acme status"}},
+        "web": {"public": True},
+    }, "probe.toml")
+    (_, _, fr), (_, _, en), (_, _, feed) = serve(view, [("/", None), ("/?lang=en", None), ("/feed.atom?lang=en", None)])
+    assert "<h1>Statut Acme</h1>" in fr and "<h1>Acme status</h1>" in en
+    assert ET.fromstring(feed.encode()).find(f"{ATOM}title").text == "Acme status"
+
+
 def test_english_by_query(database):
     (_, _, html), = serve(View(database), [("/?lang=en", None)])
     assert '<html lang="en">' in html and "Incident in progress · API publique" in html

@@ -83,7 +83,7 @@ async def page(request: web.Request, view: object, cache: PublicCache, template_
     words = {**MESSAGES[lang], **PUBLIC_MESSAGES[lang]}
     html = env.get_template("public.html").render(
         model=model, lang=lang, t=words, causes=ERROR_LABELS[lang],
-        title=cfg.report.title or words["status_title"], provider=cfg.report.provider,
+        title=cfg.report.title_in(lang) or words["status_title"], provider=cfg.report.provider,
     )
     return web.Response(text=html, content_type="text/html", headers={"Content-Security-Policy": CSP})
 
@@ -95,7 +95,7 @@ def atom_feed(model: dict, cfg: Config, lang: str, self_url: str) -> bytes:
     """Incidents and maintenance windows as Atom 1.0 entries, newest first. Ids are stable
     URNs (UUIDs derived from the site and the record), times UTC, every text escaped."""
     words = PUBLIC_MESSAGES[lang]
-    title = cfg.report.title or words["status_title"]
+    title = cfg.report.title_in(lang) or words["status_title"]
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": lang})
     _text(feed, "id", _urn(cfg, "feed"))
