@@ -225,3 +225,15 @@ def test_a_running_daemon_serves_the_public_page_and_a_reload_turns_it_off(tmp_p
         assert get("/")[0] == 401 and get("/feed.atom")[0] == 401
     finally:
         assert daemon.stop() == 0
+
+
+def test_config_check_says_the_page_is_public(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "probe.toml"
+    path.write_text('[web]\npublic = true\n[[endpoint]]\nname = "a"\nurl = "https://a.example.com/"\n')
+    done = subprocess.run([sys.executable, "-m", "probe", "config", "check", str(path)], capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "web: public: with --listen, the status page (/) and /feed.atom are served without the token" in done.stdout

@@ -82,6 +82,9 @@ def config_check(file):
     _echo_lines(f"database: {cfg.probe.database}   site: {cfg.probe.site}   retention: {cfg.probe.retention_days} days")
     _echo_lines(f"SLA: {cfg.sla.target} % in {cfg.sla.timezone}, holidays {cfg.sla.holidays}, confirm {cfg.sla.confirm}"
                 + (f", support hours {cfg.sla.support_hours}" if sla.uses_support_hours(cfg.sla.deadlines) else ""))
+    if cfg.web.public:
+        _echo_lines("web: public: with --listen, the status page (/) and /feed.atom are served without the token,"
+                    " with display names and no URLs")
     _echo_lines(f"{len(cfg.endpoints)} endpoint(s):")
     for e in cfg.endpoints:
         spec = e.spec
