@@ -138,6 +138,10 @@ E = '[[endpoint]]\nname = "admin"\nurl = "https://admin.example.com/"\n'
         ('[web]\npubic = true\n', "web: pubic: unknown key (expected one of: public)"),
         ('[sla]\ntimezone = "Mars/Olympus"\n', "sla: timezone: 'Mars/Olympus' is not a known time zone"),
         ('[sla]\ntarget = 101\n', "sla: target: 101 is out of range (0 to 100)"),
+        ('[sla]\nsites = "most"\n', "sla: sites: 'most' is not one of majority, all, any"),
+        ('[sla]\nsites = 2\n', "sla: sites: 2 is not one of majority, all, any"),
+        ('[sla]\nmin_sites = 0\n', "sla: min_sites: 0 is out of range (1 to 100)"),
+        ('[sla]\nmin_sites = "2"\n', "sla: min_sites: '2' is not a whole number"),
         ('[sla.deadlines]\nblocking = { fix = "3days" }\n', "sla.deadlines.blocking: fix: '3days' is not a deadline"),
         ('[sla.deadlines]\nurgent = { fix = "3h" }\n', "sla.deadlines: urgent: unknown class"),
         ('[sla]\nsupport_hours = "Sat-Mon 09:00-17:00"\n',
@@ -212,6 +216,10 @@ E = '[[endpoint]]\nname = "admin"\nurl = "https://admin.example.com/"\n'
          "endpoint 'x': url: 'https://***@a..b/' has a bad host name: 'a..b' has an empty label"),
         (E + 'headers = { X-Key = "a\\u0000b" }\n', "endpoint 'admin': headers: header 'X-Key' holds a control character (\\x00)"),
         (E + 'headers = { X-Key = "a\\u001bb" }\n', "endpoint 'admin': headers: header 'X-Key' holds a control character (\\x1b)"),
+        # the daemon's TLS audit: a duration from an hour to 30 days, or "off"
+        (E + 'tls_audit = "10m"\n', "endpoint 'admin': tls_audit: '10m' is out of range (1h to 30d); or \"off\""),
+        (E + 'tls_audit = "never"\n', "endpoint 'admin': tls_audit:"),
+        (E + 'tls_audit = false\n', "endpoint 'admin': tls_audit:"),
     ],
 )
 def test_broken_configs(tmp_path, text, message):
@@ -270,3 +278,9 @@ def test_a_path_too_long_is_one_line(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load(path)
     assert str(caught.value).endswith(": cannot read: File name too long")
+
+
+def test_tls_audit_is_daily_by_default_and_can_be_off(tmp_path):
+    config = load(write(tmp_path, E + '\n[[endpoint]]\nname = "b"\nurl = "https://b.example/"\ntls_audit = "off"\n'
+                        '\n[[endpoint]]\nname = "c"\nurl = "https://c.example/"\ntls_audit = "12h"\n'), environ={})
+    assert [e.tls_audit for e in config.endpoints] == [86400.0, None, 43200.0]

@@ -10,8 +10,8 @@ FACES = {
         "deliver", "is_loopback", "parse_alerts", "send_test",
     ],
     "probe.check": [
-        "BODY_CAP", "CheckSpec", "MAX_REDIRECTS", "USER_AGENT", "check", "check_many", "one_line",
-        "run_many", "verdict", "workers_for",
+        "AuditFailed", "BODY_CAP", "CheckSpec", "MAX_REDIRECTS", "TLS_AUDIT_PROFILES", "USER_AGENT", "audit",
+        "check", "check_many", "one_line", "run_many", "verdict", "workers_for",
     ],
     "probe.cli": [
         "EXIT_CRITICAL", "EXIT_OK", "EXIT_UNKNOWN", "EXIT_WARNING", "ProbeError", "cli", "main",
@@ -46,16 +46,18 @@ FACES = {
         "phase_offsets",
     ],
     "probe.sla": [
-        "BLIP", "COVERAGE_FACTOR", "Check", "DEFAULT_DEADLINES", "DEGRADATION", "DEGRADED", "DOWN",
-        "DayFigures", "Deadline", "Declared", "EndpointFigures", "Episode", "Interval", "LATE_POLICIES",
-        "MET", "MISSED", "OPEN", "OUTAGE", "ObjectiveFigure", "Occurrence", "Run", "SEVERITY_OF_CLASS",
-        "ServiceFigures", "Severity", "UP", "WEEKDAYS", "Window", "WorkCalendar", "availability", "classify",
-        "clip", "coverage_end", "deadline_pairs", "deadline_status", "downtime_intervals",
-        "eligible_intervals", "episodes", "excused_intervals", "expand_weekly", "fix_time", "fold_check",
-        "heartbeats", "incident_deadlines", "incident_severity", "intersect", "maintenance_for", "merge",
-        "monitored", "month_period", "nearest_rank", "objective_from_buckets", "objective_from_times",
-        "occurrences", "parse_deadline", "per_day", "runs_from_checks", "service_figures", "subtract",
-        "to_ms", "total_ms", "truncate_percent", "unmonitored", "uses_support_hours",
+        "Abstention", "BLIP", "COVERAGE_FACTOR", "Check", "DEFAULT_DEADLINES", "DEGRADATION", "DEGRADED",
+        "DOWN", "DayFigures", "Deadline", "Declared", "EndpointFigures", "Episode", "Interval",
+        "LATE_POLICIES", "MET", "MISSED", "OPEN", "OUTAGE", "ObjectiveFigure", "Occurrence", "Run",
+        "SEVERITY_OF_CLASS", "SITE_RULES", "Segment", "ServiceFigures", "Severity", "SiteRule", "UP",
+        "WEEKDAYS", "Window", "WorkCalendar", "abstentions", "availability", "classify", "clip",
+        "combine_sites", "coverage_end", "cut_runs", "deadline_pairs", "deadline_status",
+        "downtime_intervals", "eligible_intervals", "episodes", "excused_intervals", "expand_weekly",
+        "fix_time", "fold_check", "heartbeats", "incident_deadlines", "incident_severity", "intersect",
+        "maintenance_for", "merge", "monitored", "month_period", "nearest_rank", "objective_from_buckets",
+        "objective_from_times", "occurrences", "parse_deadline", "per_day", "runs_from_checks",
+        "service_figures", "site_timeline", "subtract", "to_ms", "total_ms", "truncate_percent",
+        "unmonitored", "uses_support_hours", "vouching",
     ],
     "probe.store": [
         "COMMIT_INTERVAL", "DaemonRun", "HOUR_MS", "ImportStats", "IncidentRecord", "RETENTION_DAYS",
@@ -63,7 +65,7 @@ FACES = {
         "backup", "bucket_bounds", "check_pages", "export_jsonl", "import_jsonl", "incident_notes",
         "latency_bucket", "log",
         "maintenance", "merge_histograms", "percentile_from_histogram", "pings", "response_times",
-        "runs_around", "write_transaction",
+        "runs_around", "tls_audits", "write_transaction",
     ],
 }
 

@@ -21,6 +21,7 @@ import pytest
 from probe.result import CheckResult, iso_utc
 from probe.sla import Check, runs_from_checks
 from probe.store.schema import MIGRATIONS
+from probe.store import schema
 from probe.store import (
     SCHEMA_VERSION,
     Store,
@@ -150,7 +151,7 @@ def test_a_database_of_schema_version_2_gains_the_wait_of_each_check(tmp_path, c
     with sqlite3.connect(path) as conn:  # as the probe before version 3 left it
         conn.execute("ALTER TABLE checks DROP COLUMN wait")
         for later in ("ALTER TABLE daemon_runs DROP COLUMN host", "DROP TABLE maintenance", "DROP TABLE imported_spans", "DROP TABLE imports",
-                      "ALTER TABLE daemon_runs DROP COLUMN import_id", "ALTER TABLE incidents DROP COLUMN recorded_at"):
+                      "ALTER TABLE daemon_runs DROP COLUMN import_id", "ALTER TABLE incidents DROP COLUMN recorded_at", "DROP TABLE tls_audits"):
             conn.execute(later)  # what versions 4 and 5 added
         conn.execute("DROP TABLE pings")  # what a later version added
         conn.execute("DROP TABLE incident_notes")  # and another
@@ -793,21 +794,21 @@ def test_endpoints_and_last_check(tmp_path):
         path,
         [
             ("web", make_result(BASE), 60.0, "s"),
-            ("web", make_result(BASE + 60, url="https://new/"), 30.0, "t"),
+            ("web", make_result(BASE + 60, url="https://new/"), 30.0, "s"),
         ],
     )
     with Store.open(path) as store:
         [web] = store.endpoints()
         assert (web.name, web.url, web.interval_s, web.site, web.first_seen) == (
-            "web", "https://new/", 30.0, "t", BASE
+            "web", "https://new/", 30.0, "s", BASE
         )
         assert store.last_check("web") == make_result(BASE + 60, url="https://new/")
         assert store.last_check("nobody") is None
         # an older check, imported, moves first_seen but leaves the newest settings
         older = {"endpoint": "web", **make_result(BASE - 600, url="https://old/").to_json(),
-                 "interval_s": 120.0, "site": "u"}  # fmt: skip
+                 "interval_s": 120.0, "site": "s"}  # fmt: skip
         import_jsonl(store, [json.dumps(older)])
         [web] = store.endpoints()
         assert (web.url, web.interval_s, web.site, web.first_seen) == (
-            "https://new/", 30.0, "t", BASE - 600
+            "https://new/", 30.0, "s", BASE - 600
         )

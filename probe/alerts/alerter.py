@@ -25,6 +25,7 @@ from probe.store import StoreError
 from .delivery import DeliveryError, _describe, deliver, header_text, log
 from .messages import Incident, compose
 from .outbox import OUTBOX_BUSY_TIMEOUT, _Outbox, _Row
+from .sites import SiteVotes
 
 REMIND_BEFORE = 3600.0  # a deadline event this long before an acknowledge or fix deadline
 
@@ -112,6 +113,10 @@ class Alerter:
         self.calendar = WorkCalendar(sla_settings.holidays, sla_settings.timezone, sla_settings.closed_days,
                                      sla_settings.support_hours)
         self.deadlines = sla.deadline_pairs(sla_settings.deadlines)
+        rule = sla.SiteRule(getattr(sla_settings, "sites", "majority"), getattr(sla_settings, "min_sites", 1))
+        if getattr(self, "votes", None) is None:
+            self.votes = SiteVotes(rule)
+        self.votes.rule = rule
 
     def update(self, settings: AlertSettings, sla_settings) -> None:
         """A reloaded config: new channels and routes for new events; incidents in progress
@@ -129,6 +134,7 @@ class Alerter:
         them from the outbox, so that a restart announces nothing twice."""
         self._wake = asyncio.Event()
         now = self.clock()
+        await self._call(self.votes.load, self._outbox.store, {e.name: e.confirm for e in endpoints})
         for endpoint in endpoints:
             found = await self._call(self._outbox.ongoing, endpoint, now)
             if found is None:
@@ -146,9 +152,25 @@ class Alerter:
         if self._tracks:
             log.info("alerts: incidents in progress: %d", len(self._tracks))
 
-    def observe(self, endpoint, result: CheckResult) -> None:
-        """Fold one check result of ``endpoint`` (a config Endpoint) into its incident."""
-        name = endpoint.name
+    def observe(self, endpoint, result: CheckResult, site: str | None = None) -> None:
+        """Fold one check result of ``endpoint`` (a config Endpoint) into its incident. With
+        the ``site`` that made it: once checks of the endpoint come from several sites, its
+        incident follows the site rule's verdict (docs/accounting.md, "Several sites");
+        a control endpoint has no incident of its own, it only makes its site abstain."""
+        if endpoint.control:
+            self.votes.controls.add(endpoint.name)
+        if site is not None:
+            self.votes.note(endpoint.name, site, result, endpoint.interval, endpoint.confirm)
+        if endpoint.control:
+            return
+        if site is not None and self.votes.sites(endpoint.name) > 1:
+            combined = self.votes.verdict(endpoint.name, result.at, endpoint.spec.url)
+            if combined is not None:  # None: too few sites vote, nothing is known
+                self._fold(endpoint.name, endpoint.spec.url, 1, endpoint.severity_cap, combined)
+            return
+        self._fold(endpoint.name, endpoint.spec.url, endpoint.confirm, endpoint.severity_cap, result)
+
+    def _fold(self, name: str, url: str | None, confirm: int, cap, result: CheckResult) -> None:
         track = self._tracks.get(name)
         if track is not None and result.at < track.last:
             return  # older than what was seen: nothing to learn
@@ -160,11 +182,11 @@ class Alerter:
         if result.state not in (sla.DOWN, sla.DEGRADED):
             return
         if track is None:
-            track = self._tracks[name] = _Track(result.state, result.at, result.at, endpoint.spec.url)
+            track = self._tracks[name] = _Track(result.state, result.at, result.at, url)
         track.note(result)
-        if track.checks < endpoint.confirm:
+        if track.checks < confirm:
             return
-        severity = sla.incident_severity(track.episode(), endpoint.severity_cap)
+        severity = sla.incident_severity(track.episode(), cap)
         if track.announced is None:
             track.incident = self._incident(name, track, severity)
             track.announced = severity

@@ -4,10 +4,14 @@ is derived from them in `verdict`."""
 
 from probe.spec import CheckSpec
 
+from .audit import AuditFailed, audit
+from .audit_profile import PROFILES as TLS_AUDIT_PROFILES
 from .many import check_many, run_many, workers_for
 from .run import BODY_CAP, MAX_REDIRECTS, USER_AGENT, check, one_line, verdict
 
 __all__ = [
+    "AuditFailed",
+    "audit",
     "BODY_CAP",
     "CheckSpec",
     "check",
@@ -15,6 +19,7 @@ __all__ = [
     "MAX_REDIRECTS",
     "one_line",
     "run_many",
+    "TLS_AUDIT_PROFILES",
     "USER_AGENT",
     "verdict",
     "workers_for",

@@ -4,7 +4,7 @@ One module per family of commands; each registers its commands on the group `cli
 
 from __future__ import annotations
 
-from . import check, daemon, history, incidents, ping  # noqa: F401  (they register their commands)
+from . import check, daemon, history, incidents, ping, tls_audit  # noqa: F401  (they register their commands)
 from .maintenance import maintenance_group
 from .options import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING, ProbeError, cli
 

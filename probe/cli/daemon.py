@@ -99,7 +99,8 @@ def config_check(file):
                     + (f"; at most {e.severity_cap}" if e.severity_cap else "")
                     + (f"; objective p{e.latency_objective.percentile:g} at most {say_duration(e.latency_objective.under)}"
                        if e.latency_objective else "")
-                    + (f"; headers {headers}" if headers else ""))
+                    + (f"; headers {headers}" if headers else "")
+                    + ("; no TLS audit" if e.tls_audit is None else f"; TLS audit every {say_duration(e.tls_audit)}"))
     if not cfg.endpoints:
         _echo_lines("  (none: `probe run` needs at least one [[endpoint]])")
     for m in cfg.maintenance:

@@ -182,8 +182,8 @@ def report(config_path, db_path, month, quarter, year, first, last, fmt, output,
             raise ProbeError(f"no endpoint named {name!r} in {cfg.path}")
     store = open_store(cfg, db_path)
     with store:
-        known = [e.name for e in store.endpoints()]
-        names = list(endpoints) or ([e.name for e in cfg.endpoints] if cfg.endpoints else known)
+        known = list(dict.fromkeys(e.name for e in store.endpoints()))  # one per endpoint, whatever its sites
+        names = list(endpoints) or ([e.name for e in cfg.endpoints if not e.control] if cfg.endpoints else known)
         for name in names:
             if name not in known and not cfg.endpoints:
                 raise ProbeError(f"no endpoint named {name!r} in {store.path}")

@@ -36,12 +36,13 @@ from .https_url import check_url
 from .model import SEVERITIES, Config, Endpoint, ProbeSettings, default_database
 from .objective import parse_latency_objective
 from .sections import _maintenance, _report_settings, _sla_settings
+from .tls_audit import TLS_AUDIT_DEFAULT, tls_audit_every
 from .web import parse_web
 
 ENDPOINT_KEYS = {
     "name", "url", "interval", "timeout", "expect_status", "expect_body", "max_latency",
     "cert_warn_days", "min_tls", "headers", "confirm", "method", "follow_redirects", "ca_file",
-    "max_severity", "title", "control", "latency_objective",
+    "max_severity", "title", "control", "latency_objective", "tls_audit",
 }
 
 
@@ -241,4 +242,5 @@ def _endpoint(table: dict[str, Any], index: int, where: Where, confirm_default: 
         title=read_value(table, "title", _name, where, section),
         control=read_value(table, "control", read_bool, where, section, False),
         latency_objective=read_value(table, "latency_objective", parse_latency_objective, where, section),
+        tls_audit=read_value(table, "tls_audit", tls_audit_every, where, section, TLS_AUDIT_DEFAULT),
     )

@@ -40,6 +40,7 @@ class Endpoint:
     title: str | None = None  # the name the client reads (report, public status page)
     control: bool = False  # a control endpoint: tells whether the site's own network works
     latency_objective: LatencyObjective | None = None  # the performance objective
+    tls_audit: float | None = 86400.0  # seconds between two TLS audits; None: never audited
 
     @property
     def display_name(self) -> str:
@@ -82,6 +83,8 @@ class SLASettings:
     deadlines: dict[str, dict[str, str]] = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_DEADLINES.items()})
     late_maintenance: str = "count"  # a window's part before its declaration: "count" or "exclude"
     support_hours: str = DEFAULT_SUPPORT_HOURS  # the `sh` deadline unit's opening hours, local time
+    sites: str = "majority"  # how several sites' verdicts combine: "majority", "all" or "any"
+    min_sites: int = 1  # fewer voting sites than this: the instant is unmonitored
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from .fields import (
 from .model import DEFAULT_DEADLINES, DEFAULT_SUPPORT_HOURS, SEVERITIES, Maintenance, ReportSettings, SLASettings
 
 SLA_KEYS = {"target", "timezone", "holidays", "closed_days", "confirm", "deadlines", "late_maintenance",
-            "support_hours"}
+            "support_hours", "sites", "min_sites"}
 
 
 REPORT_KEYS = {"title", "provider", "client", "language", "support", "show_urls"}
@@ -62,6 +62,8 @@ def _sla_settings(table: dict[str, Any], where: Where) -> SLASettings:
         deadlines=deadlines,
         late_maintenance=read_value(table, "late_maintenance", _choice(("count", "exclude")), where, section, "count"),
         support_hours=read_value(table, "support_hours", _support_hours, where, section, DEFAULT_SUPPORT_HOURS),
+        sites=read_value(table, "sites", _choice(("majority", "all", "any")), where, section, "majority"),
+        min_sites=read_value(table, "min_sites", int_in(1, 100), where, section, 1),
     )
 
 

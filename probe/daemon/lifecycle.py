@@ -27,6 +27,7 @@ from .changes import FirstSuccess, describe_reload
 from .listener import raise_descriptor_limit
 from .lock import DaemonLock, DatabaseInUse
 from .systemd import log, notify, watchdog_interval
+from .tls_audits import run_audits
 from .web import LiveResults, start_web
 
 EXIT_CONFIG = 78  # EX_CONFIG: systemd is told not to restart on it (RestartPreventExitStatus)
@@ -190,6 +191,7 @@ class Daemon:
         log.info("checks are spread over each endpoint's interval: the first ones come within %gs", longest)
         housekeeping = asyncio.create_task(self._housekeeping())
         watch = asyncio.create_task(self._watch_database())
+        audits = asyncio.create_task(run_audits(self, self.stop_event))
         # What exists now (config, endpoints, schedule) lives as long as the daemon: keep it out
         # of the garbage collector's full passes, which would otherwise walk all of it and
         # pause the checks' timings.
@@ -200,6 +202,7 @@ class Daemon:
         finally:
             housekeeping.cancel()
             watch.cancel()
+            audits.cancel()
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
 
@@ -214,7 +217,7 @@ class Daemon:
             return
         self.live.record(endpoint.name, result)
         if self.alerter is not None:
-            self.alerter.observe(endpoint, result)
+            self.alerter.observe(endpoint, result, self.config.probe.site)
         # Log changes of state, not every check: a long outage is one line, not thousands.
         previous = self._last_state.get(endpoint.name)
         self._last_state[endpoint.name] = (result.state, result.error_class)

@@ -11,6 +11,7 @@ from probe.config import Config
 from probe.store import Store, incident_notes, maintenance, runs_around
 from probe.text import local_stamp, text_table
 
+from . import sites as several
 from .calendar import iso_local
 from .incident_rows import IncidentRules, detected_row, manual_row
 
@@ -20,11 +21,20 @@ def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:
     rules = IncidentRules.from_config(cfg, store, now, cfg.report.language)
     windows = sla.occurrences(maintenance.declared(store, now), (since - 31 * 86400, now), cfg.sla.timezone)
     rows = []
-    for known in store.endpoints():
+    series = several.series_by_name(store)
+
+    def read(known) -> list[sla.Run]:
+        return runs_around(store, known.id, (since, now), known.first_seen)
+
+    abstained = several.site_abstentions(cfg, store, read)
+    for name, found in series.items():
+        known = found[0]
         endpoint = cfg.endpoint(known.name)
+        if endpoint is not None and endpoint.control:
+            continue  # no service: the cause of abstentions only
         confirm = cfg.confirm_for(known.name)
         cap = endpoint.severity_cap if endpoint else None
-        runs = runs_around(store, known.name, (since, now), known.first_seen)
+        runs = several.evidence(several.site_rule(cfg), found, abstained, read, confirm).runs
         excused = sla.excused_intervals(windows, known.name, cfg.sla.late_maintenance, now)
         for episode in sla.episodes(runs, confirm):
             if episode.kind == sla.BLIP or not episode.overlaps((since, now)):

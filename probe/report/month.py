@@ -16,6 +16,7 @@ from probe.store import Store, runs_around
 from probe.store import maintenance as maintenance_records
 
 from . import provenance, service
+from . import sites as several
 
 if TYPE_CHECKING:  # only for annotations: probe.config imports aiohttp, slow to load
     from probe.config import Config, Maintenance
@@ -24,6 +25,7 @@ from .endpoint import _as_of, _endpoint_section, _recorded_by
 from .heartbeats import heartbeat_sections
 from .incident_rows import IncidentRules
 from .performance import latency_objective
+from .tls_audit import tls_audit_section
 
 PARALLEL_MIN = 200  # endpoints from which a report is built in several processes
 
@@ -75,8 +77,7 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
     store = context.store
     period = context.period
     counted = _counted(period, context.now)
-    names = endpoints or [e.name for e in cfg.endpoints]
-    stored = {e.name: e for e in store.endpoints()}
+    names = endpoints or [e.name for e in cfg.endpoints if not e.control]  # control endpoints: no service
     sections = _sections_in_parallel(context, names) if len(names) >= PARALLEL_MIN else _sections(context, names)
     lang = context.language
     record = provenance.daemon_record(store, counted, context.now)
@@ -96,7 +97,7 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
         "client": cfg.report.client,
         "support": cfg.report.support,
         "language": lang,
-        "probe_sites": sorted({e.site for e in stored.values() if e.site and e.name in names}),
+        "probe_sites": sorted({e.site for e in store.endpoints() if e.site and e.name in names}),  # every site
         "rules": {
             "confirm": cfg.sla.confirm,
             "coverage_factor": sla.COVERAGE_FACTOR,
@@ -115,6 +116,10 @@ def build(context: ReportContext, endpoints: list[str] | None = None) -> dict:
         "probe_ran_throughout": record.throughout,
         "history_imported": any(section["imported"] for section in sections),
         "service": service.service_json(sections, counted, cfg.sla.target, zone),
+        "site_rule": several.site_rule_json(cfg),
+        "control_endpoints": several.control_names(cfg),
+        "abstentions": several.abstentions_json(
+            several.site_abstentions(cfg, store, partial(_read_runs, store, period, context.now)), counted, zone),
         "endpoints": sections,
         "heartbeats": heartbeat_sections(context),
     }
@@ -147,13 +152,18 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
         if record.source == "manual" and _recorded_by(record, store, as_of):
             manual.setdefault(record.endpoint, []).append(_as_of(record, as_of))
     imports = provenance.imported_spans(store, counted)
+    read = partial(_read_runs, store, period, as_of)
+    abstained = several.site_abstentions(cfg, store, read)
+    series = several.series_by_name(store)
+    bounds = [(day.isoformat(), start, min(end, counted[1])) for day, start, end in days if start < counted[1]]
     sections = []
     for name in names:
         endpoint = configured.get(name)
         known = stored.get(name)
         confirm = cfg.confirm_for(name)
         cap = endpoint.severity_cap if endpoint else None
-        runs = runs_as_of(store, name, runs_around(store, name, period, known.first_seen), as_of) if known else []
+        found = several.evidence(several.site_rule(cfg), series.get(name, []), abstained, read, confirm)
+        runs = found.runs
         excused = sla.excused_intervals(windows, name, cfg.sla.late_maintenance, as_of)
         figures = sla.availability(runs, counted, excused, confirm, cfg.sla.target)
         url = public_url(endpoint.spec.url) if endpoint else (known.url if known else None)
@@ -174,6 +184,9 @@ def _sections(context: ReportContext, names: list[str]) -> list[dict]:
         objective = endpoint.latency_objective if endpoint else None
         section["latency_objective"] = (latency_objective(store, name, objective.percentile, objective.under, counted,
                                                           days, excused) if objective else None)
+        section["sites"] = several.sites_json(found, counted, excused, confirm, cfg.sla.target, bounds,
+                                              figures)
+        section["tls_audit"] = tls_audit_section(store, name, counted, zone)
         sections.append(section)
     return sections
 
@@ -215,6 +228,11 @@ def runs_as_of(store: Store, name: str, runs: list[sla.Run], as_of: float) -> li
     if len(kept) < len(runs):
         kept[-1] = replace(newest, end=sla.coverage_end(newest.last, newest.interval))
     return kept
+
+
+def _read_runs(store: Store, period: sla.Interval, as_of: float, known) -> list[sla.Run]:
+    """One site's runs of one endpoint that the period's figures need, as of ``as_of``."""
+    return runs_as_of(store, known.id, runs_around(store, known.id, period, known.first_seen), as_of)
 
 
 def _sections_in_parallel(context: ReportContext, names: list[str]) -> list[dict]:

@@ -13,6 +13,8 @@ from probe.spec import public_url
 from probe.store import Store, maintenance, runs_around
 from probe.text import local_stamp, printable, text_table
 
+from . import sites as several
+
 STALE_HEARTBEAT = 60.0  # a daemon silent for longer is not running
 
 
@@ -45,10 +47,21 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
     rows = []
     configured = [e.name for e in cfg.endpoints] if cfg else []
     known = {e.name: e for e in store.endpoints()}
+    series = several.series_by_name(store)  # several sites: their verdict by the site rule
+
+    def read(stored) -> list[sla.Run]:
+        return runs_around(store, stored.id, month, stored.first_seen)
+
+    abstained = several.site_abstentions(cfg, store, read)
     for name in configured + sorted(set(known) - set(configured)):
         endpoint = cfg.endpoint(name) if cfg else None
         confirm = cfg.confirm_for(name) if cfg else settings.confirm
-        runs = runs_around(store, name, month, known[name].first_seen) if name in known else []
+        found = several.evidence(several.site_rule(cfg), series[name], abstained, read, confirm) if name in known else None
+        runs = found.runs if found else []
+        newest = max((own[-1].last for _, own in found.sites if own), default=None) if found else None
+        if found and found.combined and newest is not None:
+            # the verdict at the newest check: not the tail where the sites' coverages end apart
+            runs = [run for run in runs if run.start <= min(now, newest)]
         excused = sla.excused_intervals(windows, name, settings.late_maintenance, now)
         last = store.last_check(name) if runs else None
         rows.append({
@@ -56,7 +69,7 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
             "url": public_url(endpoint.spec.url) if endpoint else known[name].url,
             "state": runs[-1].state if runs else "unknown",
             "since": iso_utc(_since(runs)) if runs else None,
-            "last_check": iso_utc(runs[-1].last) if runs else None,
+            "last_check": iso_utc(newest) if runs and newest is not None else None,
             "error": last.error if last else None,
             "availability_24h": _percent(sla.availability(runs, day, excused, confirm, target)),
             "availability_30d": _percent(sla.availability(runs, month, excused, confirm, target)),

@@ -48,9 +48,29 @@ from .runs import (
 )
 from .performance import ObjectiveFigure, nearest_rank, objective_from_buckets, objective_from_times
 from .service import ServiceFigures, downtime_intervals, eligible_intervals, service_figures
+from .sites import (
+    SITE_RULES,
+    Abstention,
+    Segment,
+    SiteRule,
+    abstentions,
+    combine_sites,
+    cut_runs,
+    site_timeline,
+    vouching,
+)
 from .workdays import Deadline, WorkCalendar, parse_deadline, uses_support_hours
 
 __all__ = [
+    "Abstention",
+    "abstentions",
+    "combine_sites",
+    "cut_runs",
+    "Segment",
+    "SITE_RULES",
+    "site_timeline",
+    "SiteRule",
+    "vouching",
     "DayFigures",
     "heartbeats",
     "per_day",

@@ -1,7 +1,7 @@
 """The probe's SQLite database: schema and migrations, the codec of checks, the writer thread,
 queries, export/import and the paper trail's records."""
 
-from . import incident_notes, maintenance, pings
+from . import incident_notes, maintenance, pings, tls_audits
 from .histograms import bucket_bounds, latency_bucket, merge_histograms, percentile_from_histogram
 from .latencies import response_times
 from .records import (
@@ -47,6 +47,7 @@ __all__ = [
     "runs_around",
     "Store",
     "StoreError",
+    "tls_audits",
     "write_transaction",
     "Writer",
     "WriterStats",

@@ -23,7 +23,7 @@ class _Codec:
 
     def reset(self) -> None:
         """Forget everything: after a rollback, ids handed out may not exist."""
-        self._endpoints: dict[str, list[Any]] = {}  # name -> [id, url, interval_s, site, first, cfg]
+        self._endpoints: dict[tuple[str, str | None], list[Any]] = {}  # (name, site) -> [id, url, interval_s, site, first, cfg]
         self._endpoint_names: dict[int, str] = {}
         self._labels: dict[tuple[str, str], int] = {}
         self._label_values: dict[int, str] = {}
@@ -66,16 +66,12 @@ class _Codec:
         )
 
     def _endpoint_id(self, name: str, url: str, interval_s: float, site: str | None, at: int) -> int:
-        # The endpoint row describes its newest check: older (imported) checks only move
-        # first_seen. known = [id, url, interval_s, site, first_seen, newest check's at].
-        known = self._endpoints.get(name)
+        # One row per (name, site): one site's series of the endpoint. The row describes its
+        # newest check: older (imported) checks only move first_seen. known = [id, url,
+        # interval_s, site, first_seen, newest check's at].
+        known = self._endpoints.get((name, site))
         if known is None:
-            found = self.conn.execute(
-                "SELECT id, url, interval_s, site, first_seen, max(config_at, coalesce("
-                "(SELECT max(at) FROM checks WHERE endpoint_id = endpoints.id), 0))"
-                " FROM endpoints WHERE name = ?",
-                (name,),
-            ).fetchone()
+            found = self._find_series(name, site)
             if found is None:
                 cursor = self.conn.execute(
                     "INSERT INTO endpoints (name, url, interval_s, site, first_seen, config_at)"
@@ -83,17 +79,16 @@ class _Codec:
                     (name, url, interval_s, site, at, at),
                 )
                 found = (cursor.lastrowid, url, interval_s, site, at, at)
-            known = self._endpoints[name] = list(found)
+            known = self._endpoints[(name, site)] = list(found)
             self._endpoint_names[known[0]] = name
         endpoint_id = known[0]
         if at >= known[5]:
             known[5] = at
-            if known[1:4] != [url, interval_s, site]:
-                known[1:4] = [url, interval_s, site]
+            if known[1:3] != [url, interval_s]:
+                known[1:3] = [url, interval_s]
                 self.conn.execute(
-                    "UPDATE endpoints SET url = ?, interval_s = ?, site = ?, config_at = ?"
-                    " WHERE id = ?",
-                    (url, interval_s, site, at, endpoint_id),
+                    "UPDATE endpoints SET url = ?, interval_s = ?, config_at = ? WHERE id = ?",
+                    (url, interval_s, at, endpoint_id),
                 )
         if at < known[4]:
             known[4] = at
@@ -101,6 +96,25 @@ class _Codec:
                 "UPDATE endpoints SET first_seen = ? WHERE id = ?", (at, endpoint_id)
             )
         return cast(int, endpoint_id)
+
+    def _find_series(self, name: str, site: str | None) -> tuple[Any, ...] | None:
+        """The stored series of (name, site). A check that names no site joins the
+        endpoint's first series; a site's first check adopts a series that named none."""
+        select = (
+            "SELECT id, url, interval_s, site, first_seen, max(config_at, coalesce("
+            "(SELECT max(at) FROM checks WHERE endpoint_id = endpoints.id), 0))"
+            " FROM endpoints WHERE name = ?"
+        )
+        if site is None:
+            found = self.conn.execute(select + " ORDER BY id LIMIT 1", (name,)).fetchone()
+        else:
+            found = self.conn.execute(select + " AND site = ?", (name, site)).fetchone()
+            if found is None:
+                found = self.conn.execute(select + " AND site IS NULL", (name,)).fetchone()
+                if found is not None:
+                    self.conn.execute("UPDATE endpoints SET site = ? WHERE id = ?", (site, found[0]))
+                    found = (*found[:3], site, *found[4:])
+        return None if found is None or found[0] is None else tuple(found)
 
     def label_id(self, kind: str, value: str | None) -> int | None:
         if value is None:

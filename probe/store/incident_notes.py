@@ -75,7 +75,8 @@ def export_records(store: Store, endpoint: str | None = None) -> list[dict[str, 
 def import_record(conn: sqlite3.Connection, record: dict[str, Any]) -> bool:
     """Add a note unless already there (same incident, time and text). The incident of a
     detected outage is given its id here when the database has none yet."""
-    row = conn.execute("SELECT id FROM endpoints WHERE name = ?", (record.get("endpoint"),)).fetchone()
+    row = conn.execute("SELECT id FROM endpoints WHERE name = ? ORDER BY id LIMIT 1",  # its first series
+                       (record.get("endpoint"),)).fetchone()
     if row is None:
         raise ValueError(f"no endpoint {record.get('endpoint')!r} (its checks must be imported with it)")
     start, at = record.get("incident_start"), record.get("at")

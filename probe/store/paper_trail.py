@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from probe.sla import to_ms
 
-from . import incident_notes, maintenance, pings
+from . import incident_notes, maintenance, pings, tls_audits
 
 if TYPE_CHECKING:  # annotations only
     from .store import Store
@@ -30,7 +30,7 @@ def record_import(conn: sqlite3.Connection, file: str, now: float | None = None)
     return import_id
 
 
-RECORD_KINDS = ("maintenance", "incident", "incident_note", "daemon_run", "import", "ping")
+RECORD_KINDS = ("maintenance", "incident", "incident_note", "daemon_run", "import", "ping", "tls_audit")
 
 
 def parse_record(line: str) -> dict[str, Any] | None:
@@ -75,6 +75,7 @@ def export_records(store: Store, endpoint: str | None = None) -> list[dict[str, 
         records.append({"record": "import", "file": file, "imported_at": imported_at, "spans": spans})
     if endpoint is None:
         records.extend(pings.export_records(store))
+    records += tls_audits.export_records(conn, endpoint)
     return records
 
 
@@ -95,6 +96,8 @@ def import_records(conn: sqlite3.Connection, records: list[tuple[int, dict[str, 
                 added += pings.import_record(conn, record)
             elif kind == "daemon_run":
                 added += _import_daemon_run(conn, record, import_id)
+            elif kind == "tls_audit":
+                added += tls_audits.import_record(conn, record)
             else:
                 added += _import_import(conn, record)
         except (ValueError, TypeError, KeyError) as error:
@@ -103,7 +106,7 @@ def import_records(conn: sqlite3.Connection, records: list[tuple[int, dict[str, 
 
 
 def _endpoint_id(conn: sqlite3.Connection, name: object) -> int:
-    row = conn.execute("SELECT id FROM endpoints WHERE name = ?", (name,)).fetchone()
+    row = conn.execute("SELECT id FROM endpoints WHERE name = ? ORDER BY id LIMIT 1", (name,)).fetchone()
     if row is None:
         raise ValueError(f"no endpoint {name!r} (its checks must be imported with it)")
     return cast(int, row[0])

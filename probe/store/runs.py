@@ -17,7 +17,7 @@ LOOKBACK = 7 * 86400  # runs read before the month, doubled until the first is n
 MAX_LOOKBACK = 800 * 86400
 
 
-def runs_around(store: Store, name: str, period: tuple[float, float | None],
+def runs_around(store: Store, name: int | str, period: tuple[float, float | None],
                 first_seen: float | None = None) -> list[sla.Run]:
     """The endpoint's runs that the period's figures need: from the start of any episode in
     progress at the period's start (so that its start and check count are right), to the end

@@ -183,7 +183,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE daemon_runs ADD COLUMN host TEXT;
     """,
-    # the signals of [[heartbeat]] jobs (store.pings): start, success, fail, as received
+    # 6: the signals of [[heartbeat]] jobs (store.pings): start, success, fail, as received
     """
     CREATE TABLE pings (
         id INTEGER PRIMARY KEY,
@@ -194,6 +194,39 @@ MIGRATIONS: list[str] = [
         duration_ms INTEGER,          -- as the job measured it
         source TEXT NOT NULL DEFAULT 'listen' CHECK (source IN ('listen', 'import')),
         UNIQUE (heartbeat, at, kind)
+    );
+    """,
+    # 7: several probe sites: an endpoints row is one site's series of checks of the endpoint
+    # (name, site), with its own checks, runs and rollups; incidents and the paper trail name
+    # the endpoint's first series. The rows keep their ids.
+    """
+    CREATE TABLE endpoints_by_site (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        url TEXT,
+        interval_s REAL NOT NULL,
+        site TEXT,
+        first_seen INTEGER NOT NULL,
+        config_at INTEGER NOT NULL,
+        pruned_before INTEGER
+    );
+    INSERT INTO endpoints_by_site (id, name, url, interval_s, site, first_seen, config_at, pruned_before)
+        SELECT id, name, url, interval_s, site, first_seen, config_at, pruned_before FROM endpoints;
+    DROP TABLE endpoints;
+    ALTER TABLE endpoints_by_site RENAME TO endpoints;
+    CREATE UNIQUE INDEX endpoints_site ON endpoints (name, coalesce(site, ''));
+    """,
+    # 8: the dated TLS audits of each endpoint (store.tls_audits): what the server accepted and
+    # the verdict against a profile, or why it could not be audited.
+    """
+    CREATE TABLE tls_audits (
+        id INTEGER PRIMARY KEY,
+        endpoint TEXT NOT NULL,       -- the endpoint's name (audited before its first check is stored, too)
+        at INTEGER NOT NULL,          -- when the audit began, ms
+        profile TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('compliant', 'warning', 'not_compliant', 'failed')),
+        report TEXT NOT NULL,         -- JSON: the audit as `probe tls-audit --json` writes it
+        UNIQUE (endpoint, at)
     );
     """,
     # an incident's timeline of notes: who wrote what, when

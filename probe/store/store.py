@@ -65,9 +65,9 @@ class Store(DaemonRunRecords, IncidentRecords):
     def _endpoint_id(self, endpoint: int | str) -> int | None:
         if isinstance(endpoint, int):
             return endpoint
-        row = self.db.conn.execute("SELECT id FROM endpoints WHERE name = ?", (endpoint,))
-        found = row.fetchone()
-        return None if found is None else found[0]
+        # an endpoint checked from several sites: its first series (incidents name it)
+        row = self.db.conn.execute("SELECT min(id) FROM endpoints WHERE name = ?", (endpoint,))
+        return cast("int | None", row.fetchone()[0])
 
     # queries
 
@@ -82,9 +82,25 @@ class Store(DaemonRunRecords, IncidentRecords):
                 first_seen=row["first_seen"] / 1000,
             )
             for row in self.db.query(
-                "SELECT id, name, url, interval_s, site, first_seen FROM endpoints ORDER BY name"
+                "SELECT id, name, url, interval_s, site, first_seen FROM endpoints ORDER BY name, id"
             )
         ]
+
+    def series(self, name: str) -> list[StoredEndpoint]:
+        """The endpoint's series of checks, one per site that checked it, first stored first."""
+        return [endpoint for endpoint in self.endpoints() if endpoint.name == name]
+
+    def newest_runs_by_site(self) -> list[tuple[str, str | None, Run]]:
+        """(name, site, newest run) of each series of the endpoints checked from several
+        sites: where each site's verdict stood."""
+        rows = self.db.conn.execute(
+            f"SELECT e.name, e.site, {', '.join('r.' + c for c in _RUN_COLUMNS.split(', '))}"
+            " FROM endpoints e JOIN runs r ON r.endpoint_id = e.id"
+            " AND r.start = (SELECT max(start) FROM runs WHERE endpoint_id = e.id)"
+            " WHERE e.name IN (SELECT name FROM endpoints GROUP BY name HAVING count(*) > 1)"
+            " ORDER BY e.name, e.id"
+        ).fetchall()
+        return [(row[0], row[1], self._codec.run(row[2:])) for row in rows]
 
     def runs(
         self, endpoint: int | str, since: float | None = None, until: float | None = None
@@ -154,16 +170,25 @@ class Store(DaemonRunRecords, IncidentRecords):
         endpoint name), streamed from the database."""
         where, params = _range("c.at", since, until)
         columns = ", ".join(f"c.{column}" for column in _CHECK_COLUMNS)
-        if endpoint is not None:
-            endpoint_id = self._endpoint_id(endpoint)
-            if endpoint_id is None:
+        if isinstance(endpoint, str):
+            ids = [row[0] for row in self.db.conn.execute("SELECT id FROM endpoints WHERE name = ?", (endpoint,))]
+            if not ids:
                 return
+            if len(ids) == 1:  # one site: straight from its checks, in their order
+                endpoint = ids[0]
+        if isinstance(endpoint, int):
             sql = f"SELECT {columns} FROM checks c WHERE c.endpoint_id = ?{where} ORDER BY c.at"
-            params = (endpoint_id, *params)
+            params = (endpoint, *params)
+        elif endpoint is not None:  # a name: the checks of every site
+            sql = (
+                f"SELECT {columns} FROM checks c JOIN endpoints e ON e.id = c.endpoint_id"
+                f" WHERE e.name = ?{where} ORDER BY c.at, e.id"
+            )
+            params = (endpoint, *params)
         else:
             sql = (
                 f"SELECT {columns} FROM checks c JOIN endpoints e ON e.id = c.endpoint_id"
-                f" WHERE 1{where} ORDER BY c.at, e.name"
+                f" WHERE 1{where} ORDER BY c.at, e.name, e.id"
             )
         for row in self.db.conn.execute(sql, params):
             yield self._codec.result(row)
