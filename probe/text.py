@@ -9,6 +9,8 @@ import json
 import logging
 import re
 from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 # C0 and C1 controls and DEL; the bidirectional embeddings, overrides and isolates
 # (U+202A-202E, U+2066-2069) and marks, the line and paragraph separators, and the BOM
@@ -87,6 +89,13 @@ def say_duration(seconds: float) -> str:
         parts.append(f"{rest:g}s")
     return "".join(parts)
 
+
+
+def local_stamp(at: float, zone: str, seconds: bool = False) -> str:
+    """A moment as people read it, in the SLA's time zone and labelled with it:
+    '2026-11-03 14:05 CET' (the zone's abbreviation, or its offset: '+03')."""
+    moment = datetime.fromtimestamp(at, ZoneInfo(zone))
+    return moment.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
 
 
 def text_table(rows: Sequence[tuple[str, ...]]) -> str:

@@ -286,7 +286,7 @@ def incident(severity=Severity.BLOCKING):
 def test_opened_message():
     message = compose("opened", incident(), PARIS, now=T0 + 60)
     assert message["text"] == ("[BLOCKING] api down since 2026-10-07 10:00 CEST: HTTP 503."
-                               " Acknowledge by 15:00, fix by 8 Oct 10:00.")
+                               " Acknowledge by 15:00 CEST, fix by 8 Oct 10:00 CEST.")
     assert message["subject"] == "[BLOCKING] api down: HTTP 503"
     fields = message["fields"]
     assert fields["started"] == "2026-10-07T08:00:00Z"
@@ -298,10 +298,10 @@ def test_opened_message():
 
 def test_resolved_and_deadline_messages():
     resolved = compose("resolved", incident(), PARIS, now=T0, end=T0 + 5400)
-    assert resolved["text"] == ("[RESOLVED] api down from 2026-10-07 10:00 CEST to 11:30 (1\u00a0h\u00a030\u00a0min),"
-                                " blocking: HTTP 503. Fix deadline 8 Oct 10:00 met.")
+    assert resolved["text"] == ("[RESOLVED] api down from 2026-10-07 10:00 CEST to 11:30 CEST"
+                                " (1\u00a0h\u00a030\u00a0min), blocking: HTTP 503. Fix deadline 8 Oct 10:00 CEST met.")
     reminder = compose("deadline", incident(), PARIS, now=T0 + 4 * 3600, deadline="acknowledge")
-    assert reminder["text"].startswith("[BLOCKING] api: acknowledge deadline at 15:00 (in 1\u00a0h);")
+    assert reminder["text"].startswith("[BLOCKING] api: acknowledge deadline at 15:00 CEST (in 1\u00a0h);")
     assert reminder["fields"]["deadline"] == "acknowledge"
 
 

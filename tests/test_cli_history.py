@@ -242,7 +242,7 @@ def test_status_text_and_json(tmp_path):
 
     text = ok(probe("status", "--db", db)).stdout.splitlines()
     assert text[0] == "daemon: never ran on this database"
-    assert text[1].split() == ["ENDPOINT", "STATE", "SINCE", "LAST", "CHECK", "24H", "%", "30D", "%", "ERROR"]
+    assert text[1].split() == ["ENDPOINT", "STATE", "SINCE", "CHECKED", "24H", "%", "30D", "%", "ERROR"]
     api_line = next(line for line in text if line.startswith("api "))
     assert api_line.split()[1] == "UP" and "97.916" in api_line and "98.958" in api_line
     web_line = next(line for line in text if line.startswith("web "))

@@ -134,6 +134,8 @@ E = '[[endpoint]]\nname = "admin"\nurl = "https://admin.example.com/"\n'
         (E + 'timeout = "90s"\ninterval = "30s"\n', "endpoint 'admin': timeout: 1m30s is longer than the interval 30s"),
         ('[probe]\ndatabse = "x"\n', "probe: databse: unknown key"),
         ('[prob]\n', "prob: unknown key (expected one of:"),
+        ('[web]\npublic = "yes"\n', "web: public: 'yes' is not true or false"),
+        ('[web]\npubic = true\n', "web: pubic: unknown key (expected one of: public)"),
         ('[sla]\ntimezone = "Mars/Olympus"\n', "sla: timezone: 'Mars/Olympus' is not a known time zone"),
         ('[sla]\ntarget = 101\n', "sla: target: 101 is out of range (0 to 100)"),
         ('[sla]\nsites = "most"\n', "sla: sites: 'most' is not one of majority, all, any"),

@@ -32,15 +32,15 @@ FACES = {
     ],
     "probe.render": [
         "DEADLINE_UNITS", "ERROR_LABELS", "LANGUAGES", "MESSAGES", "MONTHS", "NBSP", "NNBSP", "PARALLEL_MIN",
-        "PdfError", "availability_chart", "check_language", "default_filename", "find_browser",
-        "format_date", "format_datetime", "format_deadline", "format_duration", "format_integer",
-        "format_month", "format_number", "format_percent", "latency_chart", "make_environment",
-        "period_name", "render_csv", "render_html", "render_pdf", "render_period_html",
+        "PUBLIC_MESSAGES", "PdfError", "availability_chart", "check_language", "default_filename",
+        "find_browser", "format_date", "format_datetime", "format_deadline", "format_duration",
+        "format_integer", "format_month", "format_number", "format_percent", "latency_chart",
+        "make_environment", "period_name", "render_csv", "render_html", "render_pdf", "render_period_html",
     ],
     "probe.report": [
         "PARALLEL_MIN", "ReportContext", "build", "check_month_begun", "incidents", "iso_local",
-        "last_complete_month", "local_days", "maintenance_windows", "parse_month", "periods", "runs_around",
-        "status",
+        "last_complete_month", "local_days", "maintenance_windows", "parse_month", "periods", "public",
+        "runs_around", "status",
     ],
     "probe.schedule": [
         "SEND_EVERY", "Scheduler", "Stats", "WorkerPool", "auto_workers", "deal", "next_due",
@@ -63,9 +63,9 @@ FACES = {
     "probe.store": [
         "COMMIT_INTERVAL", "DaemonRun", "HOUR_MS", "ImportStats", "IncidentRecord", "RETENTION_DAYS",
         "Rollup", "SCHEMA_VERSION", "Store", "StoreError", "StoredEndpoint", "Writer", "WriterStats",
-        "backup", "bucket_bounds", "check_pages", "export_jsonl", "import_jsonl", "latency_bucket", "log",
-        "maintenance", "merge_histograms", "percentile_from_histogram", "pings", "response_times",
-        "runs_around", "shipping", "tls_audits", "write_transaction",
+        "backup", "bucket_bounds", "check_pages", "export_jsonl", "import_jsonl", "incident_notes",
+        "latency_bucket", "log", "maintenance", "merge_histograms", "percentile_from_histogram", "pings",
+        "response_times", "runs_around", "shipping", "tls_audits", "write_transaction",
     ],
 }
 

@@ -24,13 +24,14 @@ def _full(epoch: float, zone: ZoneInfo) -> str:
 
 
 def _near(epoch: float, reference: float, zone: ZoneInfo) -> str:
-    """As short as the reference allows: 15:00 the same day, 8 Oct 10:00 the same year."""
+    """As short as the reference allows, labelled with the time zone: 15:00 CEST the same day,
+    8 Oct 10:00 CEST the same year."""
     moment, ref = _local(epoch, zone), _local(reference, zone)
     if moment.date() == ref.date():
-        return moment.strftime("%H:%M")
+        return moment.strftime("%H:%M %Z")
     if moment.year == ref.year:
-        return f"{moment.day} {moment.strftime('%b %H:%M')}"
-    return f"{moment.day} {moment.strftime('%b %Y %H:%M')}"
+        return f"{moment.day} {moment.strftime('%b %H:%M %Z')}"
+    return f"{moment.day} {moment.strftime('%b %Y %H:%M %Z')}"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,21 @@ def compose(event: str, incident: Incident, zone: ZoneInfo, *, now: float, end: 
     ]
     body = text + "\n\n" + "\n".join(f"{label + ':':<16}{value}" for label, value in details) + "\n\n-- \nprobe\n"
     return {"text": text, "subject": subject, "body": body, "fields": fields}
+
+
+def with_incident_id(message: dict, number: int) -> dict:
+    """The message with the incident's id (what `probe incident ack|note|show` take):
+    "[BLOCKING] #12 api down since ...", a line of the e-mail, ``incident_id`` in the JSON."""
+
+    def tagged(text: str) -> str:
+        tag, sep, rest = text.partition("] ")
+        return f"{tag}{sep}#{number} {rest}" if sep and text.startswith("[") else f"#{number} {text}"
+
+    head, sep, tail = message["body"].partition("\n\n-- \n")
+    line = f"{'Incident:':<16}#{number} (probe incident ack {number})"
+    return {**message, "text": tagged(message["text"]), "subject": tagged(message["subject"]),
+            "body": tagged(head) + "\n" + line + sep + tail,
+            "fields": {**message["fields"], "incident_id": number}}
 
 
 def trial_message() -> dict:

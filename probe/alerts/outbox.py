@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from probe import sla
 from probe.config import ESCALATED, OPENED
-from probe.store import Store, runs_around, write_transaction
+from probe.store import Store, StoreError, runs_around, write_transaction
+
+from .messages import with_incident_id
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ class _Outbox:
 
     def add(self, rows: list[tuple]) -> None:
         """Rows of (key, channel, endpoint, incident_start, event, created_at, message); one
-        already there (same event, same channel) is left alone."""
+        already there (same event, same channel) is left alone. Each message gets the id of
+        its incident (the one `probe incident list` shows)."""
+        rows = [self._numbered(row) for row in rows]
         with write_transaction(self.conn):
             self.conn.executemany(
                 "INSERT OR IGNORE INTO alert_outbox"
@@ -60,6 +64,18 @@ class _Outbox:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(*row, row[5]) for row in rows],
             )
+
+    def _numbered(self, row: tuple) -> tuple:
+        key, channel, endpoint, start_ms, event, created_at, text = row
+        message = json.loads(text)
+        if "incident_id" in message["fields"]:
+            return row
+        try:
+            record = self.store.register_detected(endpoint, start_ms / 1000, message["fields"]["severity"])
+        except StoreError:  # an endpoint whose first check is not written yet: no id to give
+            return row
+        text = json.dumps(with_incident_id(message, record.id), ensure_ascii=False)
+        return key, channel, endpoint, start_ms, event, created_at, text
 
     def due(self, now_ms: int, busy: set[str], limit: int = 100) -> tuple[list[_Row], int | None]:
         """Pending rows due now on channels not busy, oldest first, and when the next one of

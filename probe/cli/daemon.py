@@ -15,7 +15,9 @@ from .options import _converter, _echo_lines, cli, declare_maintenance, history_
 @cli.command()
 @history_options
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-              default="INFO", show_default=True)
+              default=None, help="What is logged  [default: INFO].")
+@click.option("-q", "--quiet", is_flag=True, help="Warnings and errors only (--log-level WARNING).")
+@click.option("-v", "--verbose", is_flag=True, help="Everything, debug lines too (--log-level DEBUG).")
 @click.option("--listen", metavar="HOST:PORT", callback=_converter(lambda v: _parse_listen(v), "address"),
               help="Serve /metrics, /status.json and the status page there "
                    "(loopback only, unless $PROBE_LISTEN_TOKEN sets a bearer token).")
@@ -23,7 +25,7 @@ from .options import _converter, _echo_lines, cli, declare_maintenance, history_
               help="Serve --listen over TLS with this certificate chain (PEM); needs --listen-tls-key.")
 @click.option("--listen-tls-key", metavar="FILE", type=click.Path(dir_okay=False),
               help="The private key (PEM) of --listen-tls-cert.")
-def run(config_path, db_path, log_level, listen, listen_tls_cert, listen_tls_key):
+def run(config_path, db_path, log_level, quiet, verbose, listen, listen_tls_cert, listen_tls_key):
     """Run the daemon: check every endpoint on schedule and record every check.
 
     Stops cleanly on SIGTERM or Ctrl-C (a second Ctrl-C exits at once); SIGHUP reloads the
@@ -41,6 +43,7 @@ def run(config_path, db_path, log_level, listen, listen_tls_cert, listen_tls_key
     \b
     Example:
       probe run --config /etc/probe/probe.toml
+      probe run -q --config probe.toml     warnings and errors only
 
     \b
     A hub, taking the pushes of the [[site]] sections of its config, over TLS:
@@ -49,7 +52,9 @@ def run(config_path, db_path, log_level, listen, listen_tls_cert, listen_tls_key
     """
     from probe import daemon
 
-    daemon.setup_logging(log_level.upper())
+    if sum(map(bool, (log_level, quiet, verbose))) > 1:
+        raise click.UsageError("give one of --log-level, -q/--quiet and -v/--verbose")
+    daemon.setup_logging("WARNING" if quiet else "DEBUG" if verbose else (log_level or "INFO").upper())
     token = os.environ.get("PROBE_LISTEN_TOKEN") or None  # not a flag: it would show in ps
     if bool(listen_tls_cert) != bool(listen_tls_key):
         raise click.UsageError("--listen-tls-cert and --listen-tls-key go together")
@@ -90,6 +95,9 @@ def config_check(file):
     _echo_lines(f"database: {cfg.probe.database}   site: {cfg.probe.site}   retention: {cfg.probe.retention_days} days")
     _echo_lines(f"SLA: {cfg.sla.target} % in {cfg.sla.timezone}, holidays {cfg.sla.holidays}, confirm {cfg.sla.confirm}"
                 + (f", support hours {cfg.sla.support_hours}" if sla.uses_support_hours(cfg.sla.deadlines) else ""))
+    if cfg.web.public:
+        _echo_lines("web: public: with --listen, the status page (/) and /feed.atom are served without the token,"
+                    " with display names and no URLs")
     _echo_lines(f"{len(cfg.endpoints)} endpoint(s):")
     for e in cfg.endpoints:
         spec = e.spec
@@ -137,6 +145,7 @@ def status(config_path, db_path, as_json):
     """
     import time as clock
 
+    from probe.config import SLASettings
     from probe.report import status as status_module
 
     cfg = load_config(config_path)
@@ -152,4 +161,5 @@ def status(config_path, db_path, as_json):
         for row in report.get("sites", ()):  # a hub's: the sites that push to it
             click.echo(json_text(row))
     else:
-        _echo_lines(status_module.format_text(report))
+        zone = cfg.sla.timezone if cfg else SLASettings().timezone
+        _echo_lines(status_module.format_text(report, zone, clock.time()))

@@ -1,4 +1,4 @@
-"""`probe alert test` and `probe incident list|ack|open|close`."""
+"""`probe alert test` and `probe incident list|show|ack|note|open|close`."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def _change_incidents(config_path, db_path, when_text, change):
 
 @cli.group()
 def incident():
-    """List, acknowledge, open and close incidents."""
+    """List, show, acknowledge, annotate, open and close incidents."""
 
 
 @incident.command("list")
@@ -89,12 +89,71 @@ def incident_list(config_path, db_path, days, as_json):
     store = open_store(cfg, db_path)
     with store:
         declare_maintenance(store, cfg, clock.time())
-        rows = incidents.recent(store, cfg, clock.time(), days)
+        rows = incidents.with_notes(store, incidents.recent(store, cfg, clock.time(), days), cfg.sla.timezone)
     if as_json:
         for row in rows:
             click.echo(json_text(row))
         return
-    _echo_lines(incidents.format_text(rows))
+    _echo_lines(incidents.format_text(rows, cfg.sla.timezone))
+
+
+@incident.command("show")
+@history_options
+@click.argument("incident_id", type=click.IntRange(1, 2**63 - 1))
+@click.option("--json", "as_json", is_flag=True)
+def incident_show(config_path, db_path, incident_id, as_json):
+    """Incident ID: its class, times, deadlines, and its timeline (start, acknowledgement,
+    notes, end), times in the SLA's time zone.
+
+    \b
+    Example:
+      probe incident show 12
+    """
+    import math
+    import time as clock
+
+    from probe.report import incidents
+
+    cfg = load_config(config_path) or _default_config(db_path)
+    store = open_store(cfg, db_path)
+    with store:
+        now = clock.time()
+        record = store.incident(incident_id)
+        if record is None:
+            raise ProbeError(f"no incident {incident_id} in {store.path} (see `probe incident list`)")
+        declare_maintenance(store, cfg, now)
+        days = max(1, math.ceil((now - record.start) / 86400) + 1)
+        rows = [row for row in incidents.recent(store, cfg, now, days) if row["id"] == incident_id]
+        if not rows:
+            raise ProbeError(f"incident {incident_id}: its checks are no longer in {store.path}")
+        row, = incidents.with_notes(store, rows, cfg.sla.timezone)
+    if as_json:
+        click.echo(json_text(row))
+        return
+    _echo_lines(incidents.format_show(row, cfg.sla.timezone))
+
+
+@incident.command("note")
+@history_options
+@click.argument("incident_id", type=click.IntRange(1, 2**63 - 1))
+@click.argument("text")
+@click.option("--by", default=None, help="Who writes (default: $USER).")
+def incident_note(config_path, db_path, incident_id, text, by):
+    """Add a note to incident ID's timeline (what was seen, done, decided), now.
+
+    \b
+    Example:
+      probe incident note 12 "database failover started"
+    """
+    import getpass
+
+    from probe.store import incident_notes
+
+    _no_controls("TEXT", text)
+    _no_controls("--by", by)
+    number = _change_incidents(config_path, db_path, None, lambda store, at: incident_notes.add(
+        store, incident_id, text, by or getpass.getuser(), at))
+    click.echo(f"note {number} added to incident {incident_id}")
 
 
 @incident.command("ack")

@@ -133,8 +133,8 @@ def maintenance_list(config_path, db_path, month, as_json):
     table = [("ID", "START", "END", "ENDPOINTS", "DECLARED", "BY", "STATE", "REASON")]
     for row in rows:
         state = "cancelled" if row["cancelled_at"] else ("late" if row["late"] else "")
-        table.append((str(row["id"]), _short(row["start"]) or row["every"], _short(row["end"]) or "",
-                      ", ".join(row["endpoints"] or ["all"]), _short(row["declared_at"]), row["declared_by"] or "",
+        table.append((str(row["id"]), _short(row["start"], zone) or row["every"], _short(row["end"], zone) or "",
+                      ", ".join(row["endpoints"] or ["all"]), _short(row["declared_at"], zone), row["declared_by"] or "",
                       state, row["reason"]))
     click.echo(text_table([tuple(_printable(cell) for cell in row) for row in table]))
 
@@ -151,8 +151,13 @@ def _describe_rule(record) -> str:
     return f"every {days} at {record.at} for {int(record.duration // 60)} min"
 
 
-def _short(iso: str | None) -> str | None:
-    return iso[:16].replace("T", " ") if iso else None
+def _short(iso: str | None, zone) -> str | None:
+    """A time of the SLA's zone, labelled with it: 2026-10-07 10:00 CEST."""
+    from datetime import datetime
+
+    from probe.text import local_stamp
+
+    return local_stamp(datetime.fromisoformat(iso).timestamp(), str(zone)) if iso else None
 
 
 @maintenance_group.command("cancel")

@@ -18,14 +18,15 @@ class ConfigError(ValueError):
     """A configuration problem, worded for one line: 'file: endpoint 'x': key: problem'."""
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")  # no unit: seconds
 
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(text: object) -> float:
-    """'500ms', '10s', '2m', '1h', '1d' -> seconds. A bare number is seconds."""
+    """'500ms', '10s', '2m', '1h', '1d' -> seconds. A bare number is seconds, written as a
+    number (TOML) or as text (a command-line option: ``--max-latency 2`` is 2 s)."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         if text != text:
             raise ValueError("nan is not a duration")
@@ -37,7 +38,7 @@ def parse_duration(text: object) -> float:
     match = _DURATION.match(str(text))
     if not match:
         raise ValueError(f"{_shown(text)} is not a duration (like 500ms, 10s, 2m, 1h, 1d)")
-    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
     if not math.isfinite(seconds):
         raise ValueError(f"{_shown(text)} is too long for a duration")
     if seconds <= 0:

@@ -38,6 +38,7 @@ from .objective import parse_latency_objective
 from .sections import _maintenance, _report_settings, _sla_settings
 from .tls_audit import TLS_AUDIT_DEFAULT, tls_audit_every
 from .upstream import defer_tokens, parse_hub, parse_sites, parse_upstream
+from .web import parse_web
 
 ENDPOINT_KEYS = {
     "name", "url", "interval", "timeout", "expect_status", "expect_body", "max_latency",
@@ -50,7 +51,7 @@ PROBE_KEYS = {"database", "site", "retention", "max_in_flight", "rate", "per_hos
 
 
 TOP_KEYS = {"probe", "defaults", "endpoint", "sla", "report", "maintenance", "alerts", "heartbeat", "upstream",
-            "site", "hub"}
+            "site", "hub", "web"}
 
 
 def load(path: str | os.PathLike[str], environ: Mapping[str, str] = os.environ, secrets: bool = True) -> Config:
@@ -127,6 +128,7 @@ def from_dict(raw: dict[str, Any], name: str = "<config>", environ: Mapping[str,
         upstream=parse_upstream(raw, where, environ),
         sites=parse_sites(raw, where, environ),
         hub=parse_hub(raw, where),
+        web=parse_web(_table(raw, "web", where), where),
     )
 
 

@@ -13,6 +13,7 @@ from probe.spec import CheckSpec
 
 from .heartbeats import Heartbeat
 from .upstream import HubSettings, Site, Upstream
+from .web import WebSettings
 
 SEVERITIES = contract.SEVERITIES
 # [sla.deadlines] as the config writes it: {class: {acknowledge, fix}}
@@ -122,6 +123,7 @@ class Config:
     sites: tuple[Site, ...] = ()  # the sites that may push to this hub
     hub: HubSettings = field(default_factory=HubSettings)
     heartbeats: tuple[Heartbeat, ...] = ()  # [[heartbeat]]: jobs that signal their runs
+    web: WebSettings = field(default_factory=WebSettings)
 
     def heartbeat(self, name: str) -> Heartbeat | None:
         return next((h for h in self.heartbeats if h.name == name), None)

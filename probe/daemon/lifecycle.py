@@ -23,6 +23,7 @@ from probe.spec import is_loopback
 from probe.store import COMMIT_INTERVAL, Store, StoreError, Writer, maintenance
 from probe.text import printable
 
+from .changes import FirstSuccess, describe_reload
 from .hub import listen_problem
 from .listener import raise_descriptor_limit, tls_context
 from .lock import DaemonLock, DatabaseInUse
@@ -31,20 +32,7 @@ from .tls_audits import run_audits
 from .upstream import Shipping
 from .web import LiveResults, start_web
 
-EXIT_CONFIG = 78  # EX_CONFIG: systemd is told not to restart on it (RestartPreventExitStatus)
-
-
-EXIT_CANTCREAT = 73  # EX_CANTCREAT: the database cannot be opened
-
-
-EXIT_LISTEN = 71  # EX_OSERR: --listen cannot bind
-
-
-EXIT_DATABASE_LOST = 74  # EX_IOERR: the database was deleted or replaced while running; a restart makes a new one
-
-
-EXIT_RUNNING = 75  # EX_TEMPFAIL: another daemon runs on the database; try again once it stops
-
+from .exits import EXIT_CONFIG, EXIT_CANTCREAT, EXIT_LISTEN, EXIT_DATABASE_LOST, EXIT_RUNNING  # noqa: F401 (the daemon's face)
 
 SHUTDOWN_GRACE = 2.5  # seconds for checks in flight at shutdown, at most
 
@@ -99,6 +87,7 @@ class Daemon:
         self._stopping_signals = 0
         self._last_state: dict[str, tuple] = {}
         self._probe_errors_logged: set[str] = set()  # causes of checks not made, logged once each
+        self._first_success = FirstSuccess(log)
 
     # ------------------------------------------------------------ startup
 
@@ -142,6 +131,8 @@ class Daemon:
             maintenance.declare_from_config(self.store, self.config, time.time())
         except StoreError as exc:
             raise StartupError(str(exc), EXIT_CANTCREAT) from None
+        except sqlite3.Error as exc:  # a full disk, say: one line, not a traceback
+            raise StartupError(f"cannot start on database {path}: {exc}", EXIT_CANTCREAT) from None
         self.writer = Writer(self.store, busy_timeout=WRITE_LOCK_WAIT)
         self.shipping = Shipping.attach(self)  # [upstream]: every check also to the outbox
         self._database_identity = _identity(path)
@@ -226,6 +217,8 @@ class Daemon:
         # Log changes of state, not every check: a long outage is one line, not thousands.
         previous = self._last_state.get(endpoint.name)
         self._last_state[endpoint.name] = (result.state, result.error_class)
+        if self._first_success(endpoint.name, result):
+            return
         if previous == (result.state, result.error_class) or (previous is None and result.state == "up"):
             return
         if result.state == "up":
@@ -258,14 +251,16 @@ class Daemon:
         if not new.endpoints and not new.sites:
             log.error("reload refused, keeping the running config: %s: no [[endpoint]]", new.path)
             return
-        self.config = new
+        old, self.config = self.config, new
         self._declare_maintenance()
         self.scheduler.update(new.endpoints)
         if self.alerter is not None:
             self.alerter.update(new.alerts, new.sla)
             self.alerter.watch_heartbeats(new.heartbeats)
-        log.info("config reloaded: %d endpoints (%.0f ms)", len(new.endpoints),
-                 (time.monotonic() - began) * 1000)
+        summary, *details = describe_reload(old, new)
+        log.info("config reloaded: %s (%.0f ms)", summary, (time.monotonic() - began) * 1000)
+        for line in details:
+            log.info("%s", line)
         notify(f"STATUS=checking {len(new.endpoints)} endpoints")
 
     def _declare_maintenance(self) -> None:

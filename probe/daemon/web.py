@@ -30,6 +30,7 @@ from probe.store import maintenance as maintenance_records
 from .hub import HUB_MESSAGES, PUSH_ROUTE, attach_hub
 from .listener import HEAD_TIMEOUT, GuardedSite, connection_cap
 from .pings import add_ping_routes, is_ping
+from .public import PublicCache, add_routes, is_public, page
 
 log = logging.getLogger("probe.web")
 
@@ -284,11 +285,14 @@ def make_app(view: DaemonView, token: str | None = None, template_dir=None) -> w
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collector(view))
     cache = _StatusCache(view)
+    public_cache = PublicCache(view, cache.get)
 
     async def status_json(request: web.Request) -> web.Response:
         return web.json_response(await cache.get())
 
     async def status_page(request: web.Request) -> web.Response:
+        if view.config.web.public:  # the client's page: `[web] public = true`
+            return await page(request, view, public_cache, template_dir)
         model = await cache.get()
         lang = view.config.report.language
         env = make_environment(lang, template_dir, view.config.sla.timezone)
@@ -298,12 +302,13 @@ def make_app(view: DaemonView, token: str | None = None, template_dir=None) -> w
         )
         return web.Response(text=html, content_type="text/html", headers={"Content-Security-Policy": CSP})
 
-    app = web.Application(middlewares=[_security_headers] + ([_bearer(token)] if token else []))
+    app = web.Application(middlewares=[_security_headers] + ([_bearer(token, view)] if token else []))
     app.router.add_get("/metrics", make_aiohttp_handler(registry))
     app.router.add_get("/status.json", status_json)
     app.router.add_get("/", status_page)
     add_ping_routes(app, view)  # /ping/NAME...: each heartbeat's own token
     attach_hub(app, view, registry)  # sites' pushes, when the config has [[site]] sections
+    add_routes(app, view, public_cache)
     return app
 
 
@@ -315,12 +320,12 @@ async def _security_headers(request: web.Request, handler):
     return response
 
 
-def _bearer(token: str):
+def _bearer(token: str, view: DaemonView):
     expected = token.encode()  # UTF-8, as clients send a non-ASCII token
 
     @web.middleware
     async def check(request: web.Request, handler):
-        if is_ping(request) or request.path == PUSH_ROUTE:  # each carries its own token
+        if is_ping(request) or request.path == PUSH_ROUTE or is_public(view.config, request.path):  # each carries its own token, or none
             return await handler(request)
         # The raw bytes: a header that is not UTF-8 is just a wrong token, never an error.
         given = b""
@@ -338,6 +343,12 @@ def _bearer(token: str):
         return await handler(request)
 
     return check
+
+
+def _guard(token: str | None, public: bool) -> str:
+    if public:
+        return " (public status page and /feed.atom" + ("; bearer token for the rest)" if token else ")")
+    return " (bearer token required)" if token else ""
 
 
 async def start_web(view: DaemonView, host: str, port: int, token: str | None = None,
@@ -364,5 +375,5 @@ async def start_web(view: DaemonView, host: str, port: int, token: str | None = 
     bound_host, bound_port = runner.addresses[0][:2]
     where = f"[{bound_host}]" if ":" in bound_host else bound_host
     log.info("serving /metrics and the status page on %s://%s:%d/%s (at most %d connections)",
-             "https" if ssl_context else "http", where, bound_port, " (bearer token required)" if token else "", cap)
+             "https" if ssl_context else "http", where, bound_port, _guard(token, view.config.web.public), cap)
     return runner

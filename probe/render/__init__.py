@@ -19,6 +19,7 @@ from .csv_rows import render_csv
 from .pdf import PdfError, find_browser, render_pdf
 from .period_html import period_name, render_period_html
 from .i18n import DEADLINE_UNITS, LANGUAGES, MESSAGES, MONTHS, check_language
+from .i18n_public import PUBLIC_MESSAGES
 
 __all__ = [
     "ERROR_LABELS",
@@ -42,6 +43,7 @@ __all__ = [
     "MESSAGES",
     "MONTHS",
     "PARALLEL_MIN",
+    "PUBLIC_MESSAGES",
     "PdfError",
     "find_browser",
     "period_name",

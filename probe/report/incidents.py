@@ -3,12 +3,16 @@ acknowledged) and those recorded by hand."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from probe import sla
 from probe.config import Config
-from probe.store import Store, maintenance, runs_around
-from probe.text import text_table
+from probe.store import Store, incident_notes, maintenance, runs_around
+from probe.text import local_stamp, text_table
 
 from . import sites as several
+from .calendar import iso_local
 from .incident_rows import IncidentRules, detected_row, manual_row
 
 
@@ -49,19 +53,59 @@ def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:
     return rows
 
 
-def format_text(rows: list[dict]) -> str:
+def with_notes(store: Store, rows: list[dict], timezone: str) -> list[dict]:
+    """Each row with its notes (oldest first): ``notes`` [{at, author, text}], times local."""
+    found = incident_notes.notes(store, [row["id"] for row in rows if row["id"] is not None])
+    zone = ZoneInfo(timezone)
+    for row in rows:
+        row["notes"] = [{"at": iso_local(note.at, zone), "author": note.author, "text": note.text}
+                        for note in found.get(row["id"], [])]
+    return rows
+
+
+def format_text(rows: list[dict], zone: str = "UTC") -> str:
+    """One line per incident, every time in the SLA's time zone and labelled with it."""
     if not rows:
         return "no incidents"
-    header = ("ID", "ENDPOINT", "CLASS", "START", "END", "ACK BY", "ACK", "FIX BY", "FIX", "SUMMARY")
+    header = ("ID", "ENDPOINT", "CLASS", "START", "END", "ACK DEADLINE", "ACK", "ACKNOWLEDGED", "FIX DEADLINE",
+              "FIX", "NOTES", "SUMMARY")
     table = [header]
     for row in rows:
+        acknowledged = "-" if row["acknowledged"] is None else (
+            _stamp(row["acknowledged"], zone) + (f" by {row['acknowledged_by']}" if row["acknowledged_by"] else ""))
         table.append((
-            str(row["id"]), row["endpoint"], row["severity"], _short(row["start"]), _short(row["end"]) or "ongoing",
-            _short(row["acknowledge_deadline"]) or "-", row["acknowledge"], _short(row["fix_deadline"]) or "-", row["fix"],
+            str(row["id"]), row["endpoint"], row["severity"], _stamp(row["start"], zone),
+            _stamp(row["end"], zone) or "ongoing", _stamp(row["acknowledge_deadline"], zone) or "-", row["acknowledge"],
+            acknowledged, _stamp(row["fix_deadline"], zone) or "-", row["fix"], str(len(row.get("notes", []))),
             row["summary"],
         ))
     return text_table(table)
 
 
-def _short(iso: str | None) -> str | None:
-    return iso[:16].replace("T", " ") if iso else None
+def format_show(row: dict, zone: str = "UTC") -> str:
+    """One incident: its facts, then its timeline (start, acknowledgement, notes, end)."""
+    lines = [f"incident {row['id']}: {row['endpoint']} ({row['severity']}, {row['source']})"]
+    facts = [
+        ("started", _stamp(row["start"], zone)),
+        ("ended", _stamp(row["end"], zone) or "ongoing"),
+        ("summary", row["summary"] or "-"),
+        ("acknowledge", f"by {_stamp(row['acknowledge_deadline'], zone) or '-'}: {row['acknowledge']}"),
+        ("fix", f"by {_stamp(row['fix_deadline'], zone) or '-'}: {row['fix']}"),
+    ]
+    lines += [f"  {label:<12} {value}" for label, value in facts]
+    events = [(row["start"], "started" + (f": {row['summary']}" if row["summary"] else ""))]
+    if row["acknowledged"]:
+        events.append((row["acknowledged"], "acknowledged" + (f" by {row['acknowledged_by']}"
+                                                              if row["acknowledged_by"] else "")))
+    events += [(note["at"], f"{note['author'] or 'note'}: {note['text']}") for note in row.get("notes", [])]
+    if row["end"]:
+        events.append((row["end"], "ended"))
+    events.sort(key=lambda event: datetime.fromisoformat(event[0]).timestamp())
+    lines.append("timeline:")
+    lines += [f"  {_stamp(at, zone)}  {what}" for at, what in events]
+    return "\n".join(lines)
+
+
+def _stamp(iso: str | None, zone: str) -> str:
+    """An ISO time of the model as the terminal shows it: '2026-11-03 14:05 CET'."""
+    return local_stamp(datetime.fromisoformat(iso).timestamp(), zone) if iso else ""

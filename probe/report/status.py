@@ -3,12 +3,15 @@ last 24 hours and 30 days, and the daemon's own health (lag, queue, write errors
 
 from __future__ import annotations
 
+import textwrap
+import time
+
 from probe import sla
 from probe.config import Config, SLASettings
-from probe.result import iso_utc
+from probe.result import iso_utc, parse_iso
 from probe.spec import public_url
 from probe.store import Store, maintenance, runs_around
-from probe.text import text_table
+from probe.text import local_stamp, printable, text_table
 
 from . import sites as several
 from .site_status import format_sites, format_upstream, site_rows, upstream_row
@@ -105,32 +108,81 @@ def _daemon(store: Store, now: float) -> dict:
     }
 
 
-def format_text(report: dict) -> str:
+WIDTH = 80  # a terminal's columns: `probe status` fits them
+
+
+def format_text(report: dict, zone: str = "UTC", now: float | None = None, width: int = WIDTH) -> str:
+    """The daemon's health, then one row per endpoint, every line at most ``width`` columns:
+    times in the SLA's time zone, labelled with it ("2026-11-03 14:05 CET"); durations ("3h12m
+    ago") where they do not fit; long names and errors cut short with "…"."""
+    now = time.time() if now is None else now
     d = report["daemon"]
     if d.get("started") is None:
-        lines = ["daemon: never ran on this database"]
+        text = "daemon: never ran on this database"
     elif d["running"]:
         lag = "-" if d["lag_p99_s"] is None else f"{d['lag_p50_s'] * 1000:.0f}ms p50, {d['lag_p99_s'] * 1000:.0f}ms p99"
-        lines = [f"daemon: running since {d['started']} ({_which(d)}, site {d['site']}); lag {lag};"
-                 f" missed {d['missed']}; queue {d['queue']}; write errors {d['write_errors']}"]
+        text = (f"daemon: running since {local_stamp(parse_iso(d['started']), zone)} ({_which(d)}, site {d['site']});"
+                f" lag {lag}; missed {d['missed']}; queue {d['queue']}; write errors {d['write_errors']}")
     else:
-        lines = [f"daemon: NOT RUNNING (last heartbeat {d['heartbeat'] or d['started']})"]
-    header = ("ENDPOINT", "STATE", "SINCE", "LAST CHECK", "24H %", "30D %", "ERROR")
-    table = [header]
-    for r in report["endpoints"]:
-        table.append((r["endpoint"], r["state"].upper(), _short(r["since"]), _short(r["last_check"]),
-                      r["availability_24h"] or "no data", r["availability_30d"] or "no data", r["error"] or ""))
+        beat = d["heartbeat"] or d["started"]
+        text = f"daemon: NOT RUNNING (last heartbeat {local_stamp(parse_iso(beat), zone)})"
+    lines = textwrap.wrap(printable(text), width, subsequent_indent="  ", break_on_hyphens=False)
+    header = ("ENDPOINT", "STATE", "SINCE", "CHECKED", "24H %", "30D %", "ERROR")
+    for stamps in (True, False):
+        table = [header]
+        for r in report["endpoints"]:
+            since = "-" if r["since"] is None else (
+                local_stamp(parse_iso(r["since"]), zone) if stamps else _ago(now - parse_iso(r["since"])))
+            last = "-" if r["last_check"] is None else _ago(now - parse_iso(r["last_check"]))
+            table.append((printable(r["endpoint"]), r["state"].upper(), since, last,
+                          r["availability_24h"] or "no data", r["availability_30d"] or "no data",
+                          printable(r["error"] or "")))
+        if _fixed_width(table, _widest(table, 0)) + _widest(table, -1) <= width:
+            break
     if d.get("upstream"):
         lines.append(format_upstream(d["upstream"]))
     sites = [text_table(format_sites(report["sites"]))] if report.get("sites") else []
-    return "\n".join(lines + [text_table(table)] + sites)
+    return "\n".join(lines + [text_table(_fit(table, width))] + sites)
+
+
+ERROR_WIDTH = 12  # the least room left for an error, names cut shorter if need be
+
+
+def _widest(table: list[tuple[str, ...]], column: int) -> int:
+    return max(len(row[column]) for row in table)
+
+
+def _fixed_width(table: list[tuple[str, ...]], name_width: int) -> int:
+    """The columns before the error, with their separators."""
+    return name_width + sum(_widest(table, i) + 2 for i in range(1, len(table[0]) - 1)) + 2
+
+
+def _fit(table: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]]:
+    name_width = _widest(table, 0)
+    short = min(_widest(table, -1), ERROR_WIDTH) - (width - _fixed_width(table, name_width))
+    if short > 0:
+        name_width = max(8, name_width - short)
+    error_width = max(width - _fixed_width(table, name_width), 1)
+    return [(_cut(row[0], name_width), *row[1:-1], _cut(row[-1], error_width)) for row in table]
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
+
+
+def _ago(seconds: float) -> str:
+    """A short age: 42s, 12m, 3h12m, 3d4h."""
+    seconds = max(int(seconds), 0)
+    if seconds < 60:
+        return f"{seconds}s ago"
+    if seconds < 3600:
+        return f"{seconds // 60}m ago"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m ago"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h ago"
 
 
 def _which(daemon: dict) -> str:
     if daemon.get("pid") is None:
         return "pid unknown"
     return f"pid {daemon['pid']}" + (f" on {daemon['host']}" if daemon.get("host") else "")
-
-
-def _short(iso: str | None) -> str:
-    return iso[:19].replace("T", " ") + "Z" if iso else "-"

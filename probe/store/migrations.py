@@ -238,4 +238,15 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     ALTER TABLE daemon_runs ADD COLUMN pushed_at INTEGER;  -- received from a site, not run here
     """,
+    # 10: an incident's timeline of notes (store.incident_notes): who wrote what, when
+    """
+    CREATE TABLE incident_notes (
+        id INTEGER PRIMARY KEY,
+        incident_id INTEGER NOT NULL REFERENCES incidents(id),
+        at INTEGER NOT NULL,
+        author TEXT,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX incident_notes_by_incident ON incident_notes (incident_id, at);
+    """,
 ]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from probe.sla import to_ms
 
-from . import maintenance, pings, tls_audits
+from . import incident_notes, maintenance, pings, tls_audits
 
 if TYPE_CHECKING:  # annotations only
     from .store import Store
@@ -30,7 +30,7 @@ def record_import(conn: sqlite3.Connection, file: str, now: float | None = None)
     return import_id
 
 
-RECORD_KINDS = ("maintenance", "incident", "daemon_run", "import", "ping", "tls_audit")
+RECORD_KINDS = ("maintenance", "incident", "incident_note", "daemon_run", "import", "ping", "tls_audit")
 
 
 def parse_record(line: str) -> dict[str, Any] | None:
@@ -63,6 +63,7 @@ def export_records(store: Store, endpoint: str | None = None) -> list[dict[str, 
         if record["source"] == "detected" and record["ack_at"] is None:
             continue  # only an id given for listing: nothing to carry
         records.append({"record": "incident", **record})
+    records += incident_notes.export_records(store, endpoint)
     columns = [row[1] for row in conn.execute("PRAGMA table_info(daemon_runs)")
                if row[1] not in ("id", "import_id", "status")]
     for row in conn.execute(f"SELECT {', '.join(columns)} FROM daemon_runs ORDER BY started_at"):
@@ -89,6 +90,8 @@ def import_records(conn: sqlite3.Connection, records: list[tuple[int, dict[str, 
                 added += maintenance.import_record(conn, record)
             elif kind == "incident":
                 added += _import_incident(conn, record)
+            elif kind == "incident_note":
+                added += incident_notes.import_record(conn, record)
             elif kind == "ping":
                 added += pings.import_record(conn, record)
             elif kind == "daemon_run":
