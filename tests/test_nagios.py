@@ -180,3 +180,25 @@ def test_states_of_results_and_the_worst_of_several():
     assert state == 2 and head.startswith("PROBE CRITICAL - 4 URLs: 1 critical, 1 unknown, 1 warning, 1 ok | ")
     assert [line.split(":")[0] for line in rest] == ["CRITICAL", "UNKNOWN", "WARNING", "OK"]
     assert "WARNING: https://c.example/ 200 in 2500 ms: time 2.5 s > 2 s" in rest
+
+
+def test_unknown_when_the_url_file_cannot_be_read(tmp_path):
+    """What Nagios shows is stdout: a missing --urls-from file is a PROBE UNKNOWN line there."""
+    status, head, rest = plugin("--urls-from", str(tmp_path / "missing.txt"))
+    assert status == 3 and head["state"] == "UNKNOWN" and rest == []
+    assert head["text"] == f"--urls-from: cannot read {tmp_path / 'missing.txt'}: No such file or directory"
+
+
+@pytest.mark.parametrize("flag", ["-w", "-c"])
+def test_thresholds_read_as_every_duration(flag):
+    """-w/-c take what --max-latency and the config take, and refuse what they refuse."""
+    for accepted in ("1m", "0.5", "500ms"):
+        done = subprocess.run([sys.executable, "-m", "probe", "check", "--format", "nagios", flag, accepted,
+                               "http://plain.example/"], capture_output=True, text=True, timeout=60)
+        assert done.stdout.startswith("PROBE UNKNOWN - ") and "plain HTTP" in done.stdout, done.stderr
+    for refused, message in (("1e2", "'1e2' is not a duration (like 500ms, 10s, 2m, 1h, 1d)"),
+                             ("inf", "'inf' is not a duration (like 500ms, 10s, 2m, 1h, 1d)"),
+                             ("0.0001", "'0.0001' is out of range (1ms to 5m)")):
+        done = subprocess.run([sys.executable, "-m", "probe", "check", "--format", "nagios", flag, refused,
+                               "https://127.0.0.1:1/"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 3 and message in done.stderr, done.stderr

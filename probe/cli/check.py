@@ -10,7 +10,6 @@ from probe.config import (
     check_ca_file,
     check_url,
     duration_in,
-    parse_duration,
     parse_header,
     parse_status_list,
 )
@@ -21,27 +20,16 @@ from .nagios import Thresholds, plain, plugin_output, read_url_list
 from .options import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING, ProbeError, _converter, _positive_int, cli, format_table
 
 
-def _threshold_seconds(text: str) -> float:
-    """``2`` (seconds, as monitoring plugins write it), ``2s``, ``500ms``."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = parse_duration(text)
-    if not 0 < seconds <= 300:
-        raise ValueError(f"{text!r} is out of range (more than 0, at most 300 seconds)")
-    return seconds
-
-
 @cli.command()
 @click.argument("urls", nargs=-1, metavar="URL...")
-@click.option("--urls-from", metavar="FILE|-", type=click.File("r", encoding="utf-8"),
+@click.option("--urls-from", metavar="FILE|-",
               help="Also check the URLs of this file (- for stdin): one a line, blank lines and # comments skipped.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per URL per line (--format json).")
 @click.option("--format", "output", type=click.Choice(["table", "json", "nagios"]), default="table", show_default=True,
               help="nagios: one status line and perfdata, as Nagios, Icinga and Naemon read a plugin's output.")
-@click.option("-w", "--warning", metavar="SECONDS", callback=_converter(_threshold_seconds, "threshold"),
+@click.option("-w", "--warning", metavar="SECONDS", callback=_converter(duration_in(0.001, 300), "threshold"),
               help="nagios: WARNING when the check takes longer, e.g. 2 or 2s or 500ms.")
-@click.option("-c", "--critical", metavar="SECONDS", callback=_converter(_threshold_seconds, "threshold"),
+@click.option("-c", "--critical", metavar="SECONDS", callback=_converter(duration_in(0.001, 300), "threshold"),
               help="nagios: CRITICAL when the check takes longer, e.g. 10 or 10s.")
 @click.option("--cert-warning", type=click.IntRange(0, 3650), default=14, show_default=True, metavar="DAYS",
               help="nagios: WARNING when the certificate expires in fewer days.")
@@ -109,10 +97,7 @@ def _check(urls, urls_from, output, warning, critical, cert_warning, cert_critic
 
     urls = list(urls)
     if urls_from is not None:
-        try:
-            urls += read_url_list(urls_from.read())
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ProbeError(f"--urls-from: cannot read {urls_from.name}: {exc}") from None
+        urls += _read_urls_from(urls_from)
     if not urls:
         raise ProbeError("no URL to check: give URLs, or --urls-from FILE (- for stdin)")
     if warning is not None and critical is not None and warning > critical:
@@ -158,6 +143,19 @@ def _check(urls, urls_from, output, warning, critical, cert_warning, cert_critic
     else:
         click.echo(format_table(results))
     sys.exit(exit_status(results))
+
+
+def _read_urls_from(name: str) -> list[str]:
+    """The URLs of --urls-from FILE (``-``: stdin); a file that cannot be read is a usage error
+    of its own, which --format nagios says as a "PROBE UNKNOWN" line."""
+    try:
+        if name == "-":
+            return read_url_list(sys.stdin.read())
+        with open(name, encoding="utf-8") as lines:
+            return read_url_list(lines.read())
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ProbeError(f"--urls-from: cannot read {name}: {reason}") from None
 
 
 def exit_status(results) -> int:
