@@ -237,3 +237,9 @@ def test_config_check_says_the_page_is_public(tmp_path):
                           text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert "web: public: with --listen, the status page (/) and /feed.atom are served without the token" in done.stdout
+
+
+def test_the_time_zone_note_reads_in_both_languages(database):
+    (_, _, fr), (_, _, en) = serve(View(database), [("/", None), ("/?lang=en", None)])
+    assert re.search(r"Heures du fuseau [A-Za-z_/]+\.", fr) and "Heures de " not in fr
+    assert re.search(r"Times in the [A-Za-z_/]+ time zone\.", en)
