@@ -306,3 +306,33 @@ def test_config_reads_the_objective_and_its_default(tmp_path):
     assert (a.latency_objective.percentile, a.latency_objective.under) == (99.9, 2.0)
     assert (b.latency_objective.percentile, b.latency_objective.under) == (95.0, 0.8)
     assert (c.latency_objective.percentile, c.latency_objective.under) == (100.0, 1.0)
+
+
+def test_the_chart_follows_the_objective_rule_and_says_so(month):
+    """With an objective the chart's daily values leave maintenance out, as the objective does:
+    on 5 October the four 9000 ms answers of the maintenance window are not drawn (the hourly
+    histograms hold them); the median by the same rule is 500 ms (rank 10 of 50..1000 ms),
+    6 October 50 ms. Without an objective the legend says maintenance is included."""
+    from probe import render
+
+    tmp_path, db = month
+    model = json.loads(report(tmp_path, db, under="900ms", language="en"))
+    api = next(e for e in model["endpoints"] if e["name"] == "api")
+    days = {day["date"]: day for day in api["latency_objective"]["days"]}
+    assert days["2026-10-05"]["median_ms"] == 500 and days["2026-10-06"]["median_ms"] == 50
+    assert days["2026-10-07"]["median_ms"] is None
+    assert api["days"][4]["latency_p95_ms"] > 8000  # the histograms: maintenance included
+    chart = render.latency_chart(api, "en")
+    assert [series["name"] for series in chart["series"]] == ["objective", "median"]
+    drawn = [point["title"] for series in chart["series"] for point in series["points"]]
+    assert drawn == ["5 October 2026: 90th percentile (objective) 900\u00a0ms",
+                     "6 October 2026: 90th percentile (objective) 50\u00a0ms",
+                     "5 October 2026: median 500\u00a0ms", "6 October 2026: median 50\u00a0ms"]
+    assert chart["ticks"][-1]["text"] == "1000\u00a0ms"  # not the 9000 ms of the maintenance window
+    assert chart["note"] == "Each day's values by the objective's rule: up or degraded checks, outside maintenance."
+    shown = text(report(tmp_path, db, under="900ms", language="fr", fmt="html"))
+    assert "Valeurs de chaque jour selon la règle de l’objectif\u00a0: mesures en service ou dégradées, hors maintenance." in shown
+    plain = dict(api, latency_objective=None)
+    chart = render.latency_chart(plain, "fr")
+    assert [series["name"] for series in chart["series"]] == ["p95", "median"]
+    assert chart["note"].endswith("maintenance comprise.")

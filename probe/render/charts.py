@@ -150,25 +150,32 @@ def _nice_ceiling(value: float) -> tuple[float, float]:
 
 
 def _objective_days(endpoint: dict) -> tuple[list[dict], float | None]:
-    """The performance objective's daily values (keyed as the chart's series read them) and
+    """The performance objective's daily values (its percentile and the median, by its rule:
+    up and degraded checks outside maintenance), keyed as the chart's series read them, and
     its bound, when the endpoint has one."""
     objective = endpoint.get("latency_objective")
     if not objective:
         return [], None
-    return [{"date": d["date"], "objective_ms": d["value_ms"]} for d in objective["days"]], objective["under_ms"]
+    return [{"date": d["date"], "objective_ms": d["value_ms"], "median_ms": d.get("median_ms")}
+            for d in objective["days"]], objective["under_ms"]
 
 
 def latency_chart(endpoint: dict, lang: str) -> dict | None:
-    """Median and 95th percentile response times as two lines, broken on days with no data,
-    and with a performance objective, its daily percentile and its bound.
-    None when the month has no response time at all."""
+    """Each day's response times: with a performance objective, its percentile and the median
+    by the objective's rule (outside maintenance) and its bound; without one, the median and
+    95th percentile of the hourly histograms (maintenance included). The legend's note says
+    which. Lines break on days with no data. None when the month has no response time at all."""
     days = endpoint["days"]
     objective_days, under = _objective_days(endpoint)
-    measured = [d[key] for d in days for key in ("latency_p50_ms", "latency_p95_ms")
-                if d[key] is not None]
+    if objective_days:
+        lines = [(objective_days, "objective_ms", "objective"), (objective_days, "median_ms", "median")]
+        note = MESSAGES[lang]["latency_rule_objective"]
+    else:
+        lines = [(days, "latency_p95_ms", "p95"), (days, "latency_p50_ms", "median")]
+        note = MESSAGES[lang]["latency_rule_all"]
+    measured = [d[key] for source, key, _ in lines for d in source if d[key] is not None]
     if not measured:
         return None
-    measured += [d["objective_ms"] for d in objective_days if d["objective_ms"] is not None]
     box = _plot_box(len(days))
     top, step = _nice_ceiling(max(measured + ([under] if under is not None else [])))
 
@@ -176,9 +183,6 @@ def latency_chart(endpoint: dict, lang: str) -> dict | None:
         return box["bottom"] - value / top * box["height"]
 
     series = []
-    lines = [(days, "latency_p95_ms", "p95"), (days, "latency_p50_ms", "median")]
-    if objective_days:
-        lines.insert(0, (objective_days, "objective_ms", "objective"))
     objective_name = _objective_name(endpoint, lang)
     for source, key, name in lines:
         segments, points, current = [], [], []
@@ -206,7 +210,7 @@ def latency_chart(endpoint: dict, lang: str) -> dict | None:
         ticks.append({"y": _r(y(value)), "text": f"{format_number(round(value, 2), lang)}{NBSP}ms"})
     labels = _x_labels(days, box)
     return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "box": box, "series": series,
-            "axes_svg": _axes_svg(ticks, labels, box), "ticks": ticks, "labels": labels,
+            "axes_svg": _axes_svg(ticks, labels, box), "ticks": ticks, "labels": labels, "note": note,
             "objective": None if under is None else {
                 "y": _r(y(under)), "name": objective_name,
                 "title": f"{MESSAGES[lang]['objective_line']} {format_integer(under, lang)}{NBSP}ms"}}

@@ -14,6 +14,8 @@ OBJECTIVE_MESSAGES = {
         "objective_estimate": "Les mesures détaillées du mois ayant été purgées, la valeur est lue dans les histogrammes horaires\u00a0: entre {low} et {high}. La borne haute est retenue, de sorte que le résultat n’est jamais plus favorable que la réalité.",
         "objective_line": "objectif",
         "objective_daily": "{percentile} (objectif)",
+        "latency_rule_objective": "Valeurs de chaque jour selon la règle de l’objectif\u00a0: mesures en service ou dégradées, hors maintenance.",
+        "latency_rule_all": "Valeurs de chaque jour estimées d’après les histogrammes horaires des mesures en service ou dégradées, maintenance comprise.",
     },
     "en": {
         "objective": "Performance objective",
@@ -26,5 +28,7 @@ OBJECTIVE_MESSAGES = {
         "objective_estimate": "The month's detailed checks were pruned, so the value is read from the hourly histograms: between {low} and {high}. The upper bound is used, so the result is never more favourable than the truth.",
         "objective_line": "objective",
         "objective_daily": "{percentile} (objective)",
+        "latency_rule_objective": "Each day's values by the objective's rule: up or degraded checks, outside maintenance.",
+        "latency_rule_all": "Each day's values estimated from the hourly histograms of up or degraded checks, maintenance included.",
     },
 }

@@ -55,24 +55,25 @@ def latency_objective(store: Store, name: str, percentile: float, under: float, 
     times = response_times(store, name, counted[0], counted[1])
     rollups = store.rollups(name, counted[0], counted[1])
     per_day: list[ObjectiveFigure]
+    medians: list[ObjectiveFigure]  # each day's median by the same rule, for the chart
     if _raw_checks_cover(times, rollups, counted):
         kept = [(at, ms) for at, ms in times if not _inside(at, starts, excused)]
         month = objective_from_times((ms for _, ms in kept), percentile, under_ms)
         ats = [at for at, _ in kept]
-        per_day = []
+        per_day, medians = [], []
         for _, start, end in days:
             low, high = bisect.bisect_left(ats, start), bisect.bisect_left(ats, end)
             per_day.append(objective_from_times((ms for _, ms in kept[low:high]), percentile, under_ms))
+            medians.append(objective_from_times((ms for _, ms in kept[low:high]), 50, under_ms))
     else:
         # An hour is left out when maintenance covers all of it; an hour partly in
         # maintenance is counted whole (its checks are not told apart any more).
         hours = [r for r in rollups if sla.subtract([(r.hour, r.hour + 3600)], excused)]
         month = objective_from_buckets(_buckets(merge_histograms(r.histogram for r in hours)), percentile, under_ms)
-        per_day = [
-            objective_from_buckets(
-                _buckets(merge_histograms(r.histogram for r in hours if start <= r.hour < end)), percentile, under_ms)
-            for _, start, end in days
-        ]
+        daily = [_buckets(merge_histograms(r.histogram for r in hours if start <= r.hour < end))
+                 for _, start, end in days]
+        per_day = [objective_from_buckets(buckets, percentile, under_ms) for buckets in daily]
+        medians = [objective_from_buckets(buckets, 50, under_ms) for buckets in daily]
     return {
         "percentile": percentile,
         "under_ms": under_ms,
@@ -80,8 +81,8 @@ def latency_objective(store: Store, name: str, percentile: float, under: float, 
         "exact": month.exact,
         "source": month.source,
         "days": [
-            {"date": day.isoformat(), **_json(figure)} if start < counted[1] else
-            {"date": day.isoformat(), "value_ms": None, "low_ms": None, "met": None, "checks": 0}
-            for (day, start, _), figure in zip(days, per_day)
+            {"date": day.isoformat(), **_json(figure), "median_ms": median.value_ms} if start < counted[1] else
+            {"date": day.isoformat(), "value_ms": None, "low_ms": None, "met": None, "checks": 0, "median_ms": None}
+            for (day, start, _), figure, median in zip(days, per_day, medians)
         ],
     }
