@@ -38,7 +38,7 @@ def ping(name, command, kind, exit_status, url, config_path):
     with its exit status and duration, and exit with its status.
 
     The token is $PROBE_PING_TOKEN, else the heartbeat's token in the config. A signal that
-    cannot be delivered after 3 attempts is one line on stderr (exit 1; a wrapped command's
+    cannot be delivered after 3 attempts is one line on stderr (exit 3; a wrapped command's
     status is still returned).
 
     \b
@@ -145,6 +145,16 @@ def _send(target: str, kind: str | None, token: str, exit_status: int | None, du
             if exc.code < 500:
                 raise Undelivered(f"{what}: refused: {problem}") from None
         except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            problem = str(getattr(reason, "strerror", None) or reason)
+            problem = _reason(exc)
     raise Undelivered(f"{what}: not delivered after {ATTEMPTS} attempts: {problem}")
+
+
+def _reason(exc: OSError) -> str:
+    """Why a signal did not go through, in words: a rejected certificate says why, without
+    OpenSSL's own wording."""
+    import ssl
+
+    reason = getattr(exc, "reason", exc)
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return f"certificate rejected: {reason.verify_message}"
+    return str(getattr(reason, "strerror", None) or reason)
