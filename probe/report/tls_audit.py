@@ -18,6 +18,18 @@ def _share(counts: dict[str, int]) -> list[dict]:
             for version, count in sorted(counts.items(), reverse=True)]
 
 
+WEAKNESSES = ("no_forward_secrecy", "cbc", "sha1_mac", "export", "anonymous", "null_encryption")
+
+
+def _weaknesses(report: dict, suite: object) -> list[str]:
+    """What makes a weak TLS 1.2 suite weak, as the audit recorded it (its flags), in order."""
+    for facts in report.get("tls12_suites") or ():
+        if isinstance(facts, dict) and facts.get("name") == suite:
+            flags = {**facts, "no_forward_secrecy": facts.get("forward_secrecy") is False}
+            return [weakness for weakness in WEAKNESSES if flags.get(weakness) is True]
+    return []
+
+
 def tls_audit_section(store: Store, name: str, counted: tuple[float, float], zone: ZoneInfo) -> dict:
     """The `tls_audit` object of an endpoint's section: the audits made in the counted part of
     the month (as of its end), and the checks' negotiated versions over the same span."""
@@ -31,6 +43,8 @@ def tls_audit_section(store: Store, name: str, counted: tuple[float, float], zon
         for finding in audit.report.get("findings", []):
             key = (finding.get("level"), finding.get("text"))
             entry = findings.setdefault(key, {**finding, "audits": 0, "first_seen": iso_local(audit.at, zone)})
+            if finding.get("code") == "weak_suite":
+                entry["weaknesses"] = _weaknesses(audit.report, finding.get("subject"))
             entry["audits"] += 1
             entry["last_seen"] = iso_local(audit.at, zone)
         certificate = audit.report.get("certificate") or {}
