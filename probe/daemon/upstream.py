@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -159,8 +160,15 @@ class Shipping:
 
 
 def _describe(exc: BaseException) -> str:
+    """Why a push failed, in words (never the HTTP client's own wording)."""
     if isinstance(exc, asyncio.TimeoutError):
         return "no answer in time"
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return f"the hub's certificate is not trusted ({exc.certificate_error})"
+        error = exc.certificate_error
+        reason = getattr(error, "verify_message", None) or error
+        return f"the hub's certificate is not trusted ({reason})"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        error = exc.os_error
+        reason = os.strerror(error.errno) if error.errno else error.strerror or type(error).__name__
+        return f"cannot connect to {exc.host}:{exc.port}: {reason}"
     return str(exc) or type(exc).__name__
