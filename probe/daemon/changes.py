@@ -1,10 +1,12 @@
-"""What the daemon says of itself in its log beyond the checks: each endpoint's first successful
-check of the run, and what a reload changed (endpoints added, removed and changed; sections)."""
+"""What the daemon says of itself in its log beyond the checks: what it starts to do (and what
+cannot work without `--listen`), each endpoint's first successful check of the run, and what a
+reload changed (endpoints added, removed and changed; sections)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import fields
+from typing import Any
 
 from probe.config import Config, Endpoint
 from probe.result import CheckResult
@@ -13,6 +15,32 @@ from probe.result import CheckResult
 SECTIONS = (("probe", "[probe]"), ("sla", "[sla]"), ("report", "[report]"),
             ("maintenance", "[[maintenance]]"), ("alerts", "[alerts]"), ("heartbeats", "[[heartbeat]]"),
             ("web", "[web]"))
+
+
+def startup_lines(config: Config, listening: bool) -> list[tuple[int, str]]:
+    """(level, text) of the lines the daemon logs once it runs: when the first checks come, and
+    a warning for each part of the config that waits for requests on `--listen` when the daemon
+    is started without it (a job's signals would be refused: every run missed). [[site]]
+    sections without `--listen` are refused before this, as a config error."""
+    lines = []
+    if config.endpoints:
+        longest = max(e.interval for e in config.endpoints)
+        lines.append((logging.INFO, "checks are spread over each endpoint's interval:"
+                                    f" the first ones come within {longest:g}s"))
+    else:
+        lines.append((logging.INFO, "no endpoint to check"))
+    if not listening:
+        waiting = [(f"[[heartbeat]] {_names(config.heartbeats)}", "their signals (/ping/NAME) are refused:"
+                    " every run will be missed"),
+                   ("[web] public = true", "no status page is served")]
+        present = (bool(config.heartbeats), config.web.public)
+        lines += [(logging.WARNING, f"{what}: no --listen, so {effect}")
+                  for (what, effect), there in zip(waiting, present) if there]
+    return lines
+
+
+def _names(items: tuple[Any, ...]) -> str:
+    return ", ".join(repr(item.name) for item in items)
 
 
 class FirstSuccess:

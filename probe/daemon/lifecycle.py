@@ -23,7 +23,7 @@ from probe.spec import is_loopback
 from probe.store import COMMIT_INTERVAL, Store, StoreError, Writer, maintenance
 from probe.text import printable
 
-from .changes import FirstSuccess, describe_reload
+from .changes import FirstSuccess, describe_reload, startup_lines
 from .hub import listen_problem
 from .listener import raise_descriptor_limit, tls_context
 from .lock import DaemonLock, DatabaseInUse
@@ -183,8 +183,8 @@ class Daemon:
             log.info("serving /metrics and the status page on %s:%s", *self.listen)
         if self.shipping is not None:
             self.shipping.start()
-        longest = max((e.interval for e in self.config.endpoints), default=0)
-        log.info("checks are spread over each endpoint's interval: the first ones come within %gs", longest)
+        for level, line in startup_lines(self.config, bool(self.listen)):
+            log.log(level, "%s", line)
         housekeeping = asyncio.create_task(self._housekeeping())
         watch = asyncio.create_task(self._watch_database())
         audits = asyncio.create_task(run_audits(self, self.stop_event))
