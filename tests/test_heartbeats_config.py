@@ -91,3 +91,16 @@ def test_config_check_lists_heartbeats(tmp_path):
     assert "heartbeat: backup: '0 3 * * *', grace 1h, incidents minor\n" in done.stdout
     assert "heartbeat: full: every 7d, grace 1h, incidents major\n" in done.stdout
     assert "heartbeat 'backup' token: BACKUP_TOKEN is not set" in done.stderr
+
+
+def test_config_check_states_a_heartbeats_duration_bounds(tmp_path):
+    import subprocess
+    import sys
+
+    path = write(tmp_path, H + 'schedule = "0 3 * * *"\nmin_duration = "1m"\nmax_duration = "3h"\n'
+                 '[[heartbeat]]\nname = "full"\nevery = "7d"\ntoken = "${BACKUP_TOKEN}"\nmax_duration = "5h"\n')
+    done = subprocess.run([sys.executable, "-m", "probe", "config", "check", str(path)], capture_output=True,
+                          text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "BACKUP_TOKEN": TOKEN})
+    assert done.returncode == 0, done.stderr
+    assert "heartbeat: backup: '0 3 * * *', grace 1h, at least 1m, at most 3h, incidents minor\n" in done.stdout
+    assert "heartbeat: full: every 7d, grace 1h, at most 5h, incidents minor\n" in done.stdout

@@ -128,8 +128,10 @@ def config_check(file):
         else:
             _echo_lines(f"maintenance: {m.start.isoformat()} to {m.end.isoformat()} ({who}) {m.reason}".rstrip())
     for h in cfg.heartbeats:
+        bounds = "".join(f", {word} {say_duration(value)}" for word, value in
+                         (("at least", h.min_duration), ("at most", h.max_duration)) if value is not None)
         _echo_lines(f"heartbeat: {h.name}: {repr(h.schedule) if h.schedule else 'every ' + say_duration(h.every)},"
-                    f" grace {say_duration(h.grace)}, incidents {h.severity}")
+                    f" grace {say_duration(h.grace)}{bounds}, incidents {h.severity}")
 
 
 @cli.command()
