@@ -64,6 +64,10 @@ def tls_audit(urls, as_json, ca_file, profile, timeout):
     sys.exit(EXIT_UNKNOWN if EXIT_UNKNOWN in statuses else max(statuses))
 
 
+# The table's words for the audit's level: a warning is compliant all the same (exit 1).
+VERDICTS = {"compliant": "compliant", "warning": "compliant, with warnings", "not_compliant": "not compliant"}
+
+
 def _yes(value) -> str:
     return "unknown" if value is None else "yes" if value else "no"
 
@@ -73,7 +77,7 @@ def describe(report: dict) -> str:
     cert = report["certificate"]
     hsts = report["hsts"]
     rows = [("URL", report["url"]), ("profile", report["profile"]),
-            ("verdict", report["level"].replace("_", " "))]
+            ("verdict", VERDICTS.get(report["level"], report["level"]))]
     rows += [(name, "accepted" if accepted else "refused") for name, accepted in report["protocols"].items()]
     rows += [
         ("TLS 1.2 suites", f"{len(report['tls12_suites'])} accepted, {len(report['weak_suites'])} weak"),
