@@ -66,7 +66,8 @@ def test_report_json(setup):
     assert missed == {"due": "2026-02-05T03:00:00+01:00", "state": "missed", "severity": "minor",
                       "start": "2026-02-05T04:00:00+01:00", "end": "2026-02-06T03:10:00+01:00",
                       "duration_seconds": 83400.0, "acknowledge_deadline": "2026-02-09T04:00:00+01:00",
-                      "fix_deadline": "2026-02-12T04:00:00+01:00", "fix": "met"}
+                      "fix_deadline": "2026-02-12T04:00:00+01:00", "fix": "met", "id": None,
+                      "acknowledged": None, "acknowledged_by": None, "acknowledge": "missed"}
     assert (failed["start"], failed["end"], failed["fix"]) == ("2026-02-08T03:05:00+01:00",
                                                              "2026-02-09T03:10:00+01:00", "met")
     # the weekly full backup never signalled: its 4 Sunday runs are missed, 4 incidents
