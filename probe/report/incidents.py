@@ -11,6 +11,7 @@ from probe.config import Config
 from probe.store import Store, incident_notes, maintenance, runs_around
 from probe.text import local_stamp, text_table
 
+from . import heartbeat_incidents
 from . import sites as several
 from .calendar import iso_local
 from .incident_rows import IncidentRules, detected_row, manual_row
@@ -47,6 +48,7 @@ def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:
         if record.source == "manual":
             excused = sla.excused_intervals(windows, record.endpoint, cfg.sla.late_maintenance, now)
             rows.append({"endpoint": record.endpoint, **manual_row(rules, record, excused)})
+    rows += heartbeat_incidents.recent(store, cfg, now, days)
     rows.sort(key=lambda row: row["start"])
     for row in rows:
         row.pop("downtime_seconds")

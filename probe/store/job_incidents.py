@@ -70,6 +70,13 @@ def heartbeat_of(conn: sqlite3.Connection, incident_id: int) -> str | None:
     return None if row is None else row[0]
 
 
+def start_of(conn: sqlite3.Connection, incident_id: int) -> float | None:
+    """When a job's incident started; None for an endpoint's (or no such incident)."""
+    row = conn.execute("SELECT start FROM incidents WHERE id = ? AND heartbeat IS NOT NULL",
+                       (incident_id,)).fetchone()
+    return None if row is None else row[0] / 1000
+
+
 def export_records(store: Store) -> list[dict[str, Any]]:
     keys = ("heartbeat", "start", "severity", "ack_at", "ack_by", "recorded_at")
     return [{"record": "job_incident", **dict(zip(keys, row))} for row in store.db.conn.execute(
