@@ -38,7 +38,7 @@ FACES = {
         "make_environment", "period_name", "render_csv", "render_html", "render_pdf", "render_period_html",
     ],
     "probe.report": [
-        "PARALLEL_MIN", "ReportContext", "build", "check_month_begun", "incidents", "iso_local",
+        "PARALLEL_MIN", "ReportContext", "build", "check_month_begun", "heartbeat_status", "incidents", "iso_local",
         "last_complete_month", "local_days", "maintenance_windows", "parse_month", "periods", "public",
         "runs_around", "status",
     ],

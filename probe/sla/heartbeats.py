@@ -264,7 +264,13 @@ class JobStatus:
 
 def job_status(job: Expectation, signals: Sequence[Signal], since: float, now: float) -> JobStatus:
     """``signals``: the job's, from before ``since`` by one ``every`` at least (as for
-    judge_runs over (since, now))."""
+    judge_runs over (since, now)). A job run every so long is followed from its first signal:
+    before any, nothing is due yet."""
+    if job.every is not None:
+        first = min((s.at for s in signals if s.at <= now), default=None)
+        if first is None:
+            return JobStatus(WAITING, None, None, None)
+        since = max(since, first)
     runs = judge_runs(job, signals, (since, now), now)
     current = runs[-1] if runs else None
     previous = runs[-2].state if len(runs) > 1 else None
@@ -282,6 +288,9 @@ def _next_due(job: Expectation, current: JobRun | None, signals: Sequence[Signal
     if job.schedule is not None:
         return next(cron_times(job.schedule, job.timezone, now, float("inf")), None)
     assert job.every is not None
+    success = max((s.at for s in signals if s.kind == SUCCESS and s.at <= now), default=None)
+    if success is not None and success + job.every > now:
+        return success + job.every  # as each success sets the next due (a success before a due decides it)
     if current is None:
         first = min((s.at for s in signals if s.at <= now), default=None)
         anchor = first if first is not None and first < since else since
