@@ -26,8 +26,10 @@ TROUBLE = (hb.OVERDUE, hb.MISSED, hb.FAILED, hb.TOO_SHORT, hb.TOO_LONG)
 
 def heartbeat_rows(conn: sqlite3.Connection, cfg: Config | None, now: float) -> list[dict[str, Any]]:
     """One row per configured heartbeat, times in UTC (ISO 8601)."""
-    rows = []
-    for heartbeat in cfg.heartbeats if cfg else ():
+    rows: list[dict[str, Any]] = []
+    if cfg is None:
+        return rows
+    for heartbeat in cfg.heartbeats:
         since = now - LOOKBACK
         signals = pings.read_signals(conn, heartbeat.name, until=now,
                                      since=since - max(2 * (heartbeat.every or 0) + heartbeat.grace, LOOKBACK))
