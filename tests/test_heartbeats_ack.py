@@ -123,3 +123,40 @@ def test_import_refuses_a_bad_record(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert "job_incident: start must be milliseconds since the epoch (an integer), not 'yesterday'" in done.stderr
+
+
+def test_a_database_of_the_former_schema_keeps_its_incidents(tmp_path):
+    """The incidents table is rebuilt (endpoint_id may be NULL for a job's): its rows keep their
+    ids, acknowledgements and notes, and a detected endpoint incident is still acknowledged by
+    endpoint and start."""
+    import sqlite3
+
+    from probe.store import incident_notes, schema
+
+    mine = next(i for i, script in enumerate(schema.MIGRATIONS) if "incidents_with_jobs" in script)
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for number, script in enumerate(schema.MIGRATIONS[:mine], start=1):
+        for statement in schema._statements(script):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number}")
+    conn.execute("INSERT INTO endpoints (id, name, url, interval_s, first_seen, config_at)"
+                 " VALUES (7, 'web', 'https://a.example/', 60, 1, 2)")
+    conn.execute("INSERT INTO incidents (id, endpoint_id, start, severity, summary, source, ack_at, ack_by,"
+                 " recorded_at) VALUES (12, 7, 5000, 'major', 'totals wrong', 'manual', 6000, 'alice', 5000)")
+    conn.execute("INSERT INTO incidents (id, endpoint_id, start, severity, source, recorded_at)"
+                 " VALUES (13, 7, 9000, 'blocking', 'detected', 9000)")
+    conn.execute("INSERT INTO incident_notes (incident_id, at, author, text) VALUES (12, 7000, 'bob', 'fixed')")
+    conn.close()
+    with Store.open(path) as store:
+        assert store.schema_version == len(schema.MIGRATIONS)
+        manual, detected = store.list_incidents()
+        assert (manual.id, manual.endpoint, manual.ack_by, manual.summary) == (12, "web", "alice", "totals wrong")
+        assert detected.id == 13
+        assert store.ack_incident(endpoint="web", start=9.0, by="carol", at=10.0) == 13
+        assert [n.text for n in incident_notes.notes(store)[12]] == ["fixed"]
+        job = job_incidents.register(store, "backup", 20.0, "minor")
+        assert job.id == 14 and job_incidents.register(store, "backup", 20.0, "minor") == job
+        with pytest.raises(sqlite3.IntegrityError):  # an incident is an endpoint's or a job's, never both
+            store.db.conn.execute("INSERT INTO incidents (endpoint_id, heartbeat, start, source)"
+                                  " VALUES (7, 'backup', 30, 'detected')")
