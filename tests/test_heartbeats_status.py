@@ -164,3 +164,34 @@ def test_job_incidents_by_hand():
     assert hb.job_incidents(ongoing, 3600, signals[:1], utc(10, 4, 30)) == []
     assert hb.job_incidents(ongoing, 3600, signals[:1], utc(10, 4, 30), ongoing=True) == [
         hb.JobIncident(utc(10, 3), "overdue", utc(10, 4), None)]
+
+
+def test_public_page_and_feed_never_show_jobs(tmp_path):
+    """The client's page shows the service as the client uses it: a job (its name, schedule,
+    state or incident) is the provider's own affair, evidenced in the monthly report."""
+    from test_public_page import View, serve
+    from test_web import check
+
+    from probe import config as config_module
+    from probe.store import Store, Writer, pings
+
+    db = tmp_path / "probe.db"
+    now = time.time()
+    with Writer(db) as writer:
+        for back in range(12):
+            writer.submit("api", check(now - back * 600, "up"), 600.0, "test")
+        writer.flush(10)
+    with Store.open(db) as store:  # a nightly job whose last success was 3 days ago: missed runs since
+        pings.add(store, "secret-db-dump", now - 3 * 86400, hb.SUCCESS)
+    view = View(db)
+    view.config = config_module.from_dict({
+        "probe": {"database": str(db)},
+        "endpoint": [{"name": "api", "url": "https://internal-api.example.com/", "title": "API"}],
+        "heartbeat": [{"name": "secret-db-dump", "schedule": "0 3 * * *", "token": "${T}"}],
+        "web": {"public": True},
+    }, "probe.toml", environ={"T": TOKEN})
+    (page_status, _, html), (feed_status, _, feed) = serve(view, [("/", None), ("/feed.atom", None)])
+    assert (page_status, feed_status) == (200, 200)
+    assert "API" in html
+    assert "secret-db-dump" not in html and "secret-db-dump" not in feed
+    assert "heartbeat" not in html.lower() and "heartbeat" not in feed.lower()
