@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from probe.sla import heartbeats as hb
-from probe.store import Store, job_incidents, pings
+from probe.store import Store, incident_notes, job_incidents, pings
 
 NIGHTLY_DUE = 3  # 03:00 UTC
 
@@ -90,7 +90,12 @@ def test_list_ack_report_export(setup):
     incident = next(i for i in section["incidents"] if i["start"] == start)
     assert (incident["id"], incident["acknowledged_by"], incident["acknowledge"]) == (row["id"], "alice", "met")
 
-    # the acknowledgement travels with an export into another database
+    done = probe(setup, "incident", "note", str(row["id"]), "restarted the dump by hand", "--by", "bob")
+    assert done.returncode == 0, done.stderr
+    shown = probe(setup, "incident", "show", str(row["id"]))
+    assert "bob: restarted the dump by hand" in shown.stdout
+
+    # the acknowledgement and the note travel with an export into another database
     exported = probe(setup, "export", "-o", str(setup["tmp"] / "out.jsonl"))
     assert exported.returncode == 0, exported.stderr
     lines = [json.loads(line) for line in (setup["tmp"] / "out.jsonl").read_text().splitlines()]
@@ -106,6 +111,8 @@ def test_list_ack_report_export(setup):
         record = job_incidents.find(store.db.conn, "backup", at(missed, 4))
         assert record is not None and (record.ack_by, record.ack_at) == ("alice", at(missed, 5))
         assert pings.signals(store, "backup") == signals
+        notes = incident_notes.notes(store, [record.id])[record.id]
+        assert [(n.author, n.text) for n in notes] == [("bob", "restarted the dump by hand")]
 
 
 def test_ack_before_start_refused(setup):

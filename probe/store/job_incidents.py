@@ -1,7 +1,7 @@
 """The incidents of [[heartbeat]] jobs as rows of the incidents table (endpoint NULL, the
 heartbeat's name): a missed or failed run's incident is given an id there the first time it is
 listed, so that it can be acknowledged like an endpoint's; exported and imported as records of
-the paper trail ("job_incident")."""
+the paper trail ("job_incident", "job_incident_note")."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from probe.sla import to_ms
 
+from .incident_notes import MAX_NOTE
 from .records import _seconds
 from .schema import write_transaction
 
@@ -112,4 +113,41 @@ def import_record(conn: sqlite3.Connection, record: dict[str, Any]) -> bool:
     conn.execute("INSERT INTO incidents (heartbeat, start, severity, source, ack_at, ack_by, recorded_at)"
                  " VALUES (?, ?, ?, 'detected', ?, ?, ?)",
                  (heartbeat, start, severity, ack_at, ack_by, record.get("recorded_at")))
+    return True
+
+
+def export_notes(store: Store) -> list[dict[str, Any]]:
+    """The notes of jobs' incidents (`probe incident note ID`), naming the incident by heartbeat
+    and start (ids differ from one database to another)."""
+    keys = ("heartbeat", "incident_start", "incident_severity", "at", "author", "text")
+    return [{"record": "job_incident_note", **dict(zip(keys, row))} for row in store.db.conn.execute(
+        "SELECT i.heartbeat, i.start, i.severity, n.at, n.author, n.text FROM incident_notes n"
+        " JOIN incidents i ON i.id = n.incident_id WHERE i.heartbeat IS NOT NULL ORDER BY n.at, n.id")]
+
+
+def import_note(conn: sqlite3.Connection, record: dict[str, Any]) -> bool:
+    """A note on a job's incident, unless already there (same incident, time and text); the
+    incident is given its row here when the database has none yet."""
+    start, at, text, author = record.get("incident_start"), record.get("at"), record.get("text"), record.get("author")
+    heartbeat, severity = record.get("heartbeat"), record.get("incident_severity")
+    if not isinstance(heartbeat, str) or not heartbeat or len(heartbeat) > 64 or not heartbeat.isprintable():
+        raise ValueError(f"heartbeat must be a heartbeat's name, not {heartbeat!r}"[:120])
+    for key, value in (("incident_start", start), ("at", at)):
+        if type(value) is not int:
+            raise ValueError(f"{key} must be milliseconds since the epoch (an integer), not {value!r}"[:120])
+    if not isinstance(text, str) or not text or len(text) > MAX_NOTE:
+        raise ValueError(f"text must be a string of 1 to {MAX_NOTE} characters")
+    if author is not None and not isinstance(author, str):
+        raise ValueError(f"author must be a string or null, not {author!r}"[:120])
+    if severity is not None and severity not in SEVERITIES:
+        raise ValueError(f"incident_severity must be blocking, major or minor, not {severity!r}"[:120])
+    row = conn.execute("SELECT id FROM incidents WHERE heartbeat = ? AND start = ?", (heartbeat, start)).fetchone()
+    incident = row[0] if row is not None else conn.execute(
+        "INSERT INTO incidents (heartbeat, start, severity, source, recorded_at) VALUES (?, ?, ?, 'detected', ?)",
+        (heartbeat, start, severity, at)).lastrowid
+    if conn.execute("SELECT 1 FROM incident_notes WHERE incident_id = ? AND at = ? AND text = ?",
+                    (incident, at, text)).fetchone():
+        return False
+    conn.execute("INSERT INTO incident_notes (incident_id, at, author, text) VALUES (?, ?, ?, ?)",
+                 (incident, at, author, text))
     return True

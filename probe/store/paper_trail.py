@@ -31,7 +31,7 @@ def record_import(conn: sqlite3.Connection, file: str, now: float | None = None)
 
 
 RECORD_KINDS = ("maintenance", "incident", "incident_note", "daemon_run", "import", "ping", "tls_audit",
-                "job_incident")
+                "job_incident", "job_incident_note")
 
 
 def parse_record(line: str) -> dict[str, Any] | None:
@@ -77,6 +77,7 @@ def export_records(store: Store, endpoint: str | None = None) -> list[dict[str, 
     if endpoint is None:
         records.extend(pings.export_records(store))
         records.extend(job_incidents.export_records(store))
+        records.extend(job_incidents.export_notes(store))
     records += tls_audits.export_records(conn, endpoint)
     return records
 
@@ -100,6 +101,8 @@ def import_records(conn: sqlite3.Connection, records: list[tuple[int, dict[str, 
                 added += _import_daemon_run(conn, record, import_id)
             elif kind == "job_incident":
                 added += job_incidents.import_record(conn, record)
+            elif kind == "job_incident_note":
+                added += job_incidents.import_note(conn, record)
             elif kind == "tls_audit":
                 added += tls_audits.import_record(conn, record)
             else:
