@@ -11,6 +11,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+import browser
+
 from probe.sla import heartbeats as hb
 from probe.store import Store, incident_notes, job_incidents, pings
 
@@ -94,6 +96,18 @@ def test_list_ack_report_export(setup):
     assert done.returncode == 0, done.stderr
     shown = probe(setup, "incident", "show", str(row["id"]))
     assert "bob: restarted the dump by hand" in shown.stdout
+
+    # the HTML report, in Chromium: the verdict and who acknowledged, in the job's incidents
+    if browser.available():
+        out = setup["tmp"] / "report.html"
+        done = probe(setup, "report", "--month", month, "--lang", "en", "-o", str(out))
+        assert done.returncode == 0, done.stderr
+        run = browser.dump_dom(out)
+        assert run.returncode == 0 and run.console_messages() == []
+        section = run.stdout[run.stdout.index('class="data incidents heartbeat-incidents"'):]
+        section = section[:section.index("</table>")]
+        assert '<span class="status status-met">' in section
+        assert "by alice" in section
 
     # the acknowledgement and the note travel with an export into another database
     exported = probe(setup, "export", "-o", str(setup["tmp"] / "out.jsonl"))
