@@ -195,3 +195,5 @@ def test_public_page_and_feed_never_show_jobs(tmp_path):
     assert "API" in html
     assert "secret-db-dump" not in html and "secret-db-dump" not in feed
     assert "heartbeat" not in html.lower() and "heartbeat" not in feed.lower()
+    with Store.open(db) as store:  # not even given ids there
+        assert store.db.conn.execute("SELECT count(*) FROM incidents WHERE heartbeat IS NOT NULL").fetchone() == (0,)

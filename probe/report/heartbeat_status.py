@@ -20,6 +20,10 @@ from .heartbeats import LOOKBACK, expectation
 if TYPE_CHECKING:  # annotations only
     from probe.config import Config
 
+# how far back runs are looked for, in turn: a job run every minute is judged on two hours of
+# signals, not on eight days of them (a scrape of /metrics reads this)
+WINDOWS = (2 * 3600.0, 2 * 86400.0, LOOKBACK)
+
 # states that need someone's attention: 0 in probe_heartbeat_ok
 TROUBLE = (hb.OVERDUE, hb.MISSED, hb.FAILED, hb.TOO_SHORT, hb.TOO_LONG)
 
@@ -30,10 +34,14 @@ def heartbeat_rows(conn: sqlite3.Connection, cfg: Config | None, now: float) -> 
     if cfg is None:
         return rows
     for heartbeat in cfg.heartbeats:
-        since = now - LOOKBACK
-        signals = pings.read_signals(conn, heartbeat.name, until=now,
-                                     since=since - max(2 * (heartbeat.every or 0) + heartbeat.grace, LOOKBACK))
-        status = hb.job_status(expectation(heartbeat, cfg.sla.timezone), signals, since, now)
+        job = expectation(heartbeat, cfg.sla.timezone)
+        for window in WINDOWS:  # the shortest that holds the newest run and the one before
+            since = now - window
+            signals = pings.read_signals(conn, heartbeat.name, until=now,
+                                         since=since - max(2 * (heartbeat.every or 0) + heartbeat.grace, window))
+            status = hb.job_status(job, signals, since, now)
+            if status.previous is not None:
+                break
         last = pings.newest(conn, heartbeat.name)
         success = pings.newest(conn, heartbeat.name, hb.SUCCESS)
         rows.append({
