@@ -69,8 +69,8 @@ class _Outbox:
     def _numbered(self, row: tuple) -> tuple:
         key, channel, endpoint, start_ms, event, created_at, text = row
         message = json.loads(text)
-        if "incident_id" in message["fields"]:
-            return row
+        if "incident_id" in message["fields"] or "severity" not in message["fields"]:
+            return row  # numbered already, or no endpoint's incident (a silent site, say)
         try:
             if endpoint.startswith(JOB_PREFIX):  # a [[heartbeat]] job's incident
                 record = job_incidents.register(self.store, endpoint[len(JOB_PREFIX):], start_ms / 1000,
