@@ -75,7 +75,8 @@ def incident():
 @click.option("--days", type=click.IntRange(1, 3650), default=31, show_default=True, help="How far back.")
 @click.option("--json", "as_json", is_flag=True)
 def incident_list(config_path, db_path, days, as_json):
-    """Incidents of the last DAYS days, detected and recorded by hand, with their ids.
+    """Incidents of the last DAYS days, detected and recorded by hand, with their ids; the
+    heartbeat jobs' too (endpoint "heartbeat NAME": a missed, failed or overdue run).
 
     \b
     Example:
