@@ -197,3 +197,14 @@ def test_public_page_and_feed_never_show_jobs(tmp_path):
     assert "heartbeat" not in html.lower() and "heartbeat" not in feed.lower()
     with Store.open(db) as store:  # not even given ids there
         assert store.db.conn.execute("SELECT count(*) FROM incidents WHERE heartbeat IS NOT NULL").fetchone() == (0,)
+
+
+def test_ok_while_an_incident_is_open():
+    from probe.report.heartbeat_status import _ok
+
+    assert _ok(hb.JobStatus("pending", 1.0, "on_time", 2.0))
+    assert not _ok(hb.JobStatus("pending", 1.0, "missed", 2.0))  # yesterday's incident: no success since
+    assert not _ok(hb.JobStatus("running", 1.0, "failed", 2.0))
+    assert _ok(hb.JobStatus("pending", 1.0, "too_short", 2.0))  # no incident
+    assert not _ok(hb.JobStatus("too_long", 1.0, "on_time", 2.0))
+    assert _ok(hb.JobStatus("late", 1.0, "missed", 2.0))  # the success closed it

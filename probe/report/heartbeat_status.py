@@ -47,7 +47,7 @@ def heartbeat_rows(conn: sqlite3.Connection, cfg: Config | None, now: float) -> 
         rows.append({
             "heartbeat": heartbeat.name,
             "state": status.state,
-            "ok": status.state not in TROUBLE,
+            "ok": _ok(status),
             "due": iso_utc(status.due) if status.due is not None else None,
             "previous_state": status.previous,
             "last_signal": iso_utc(last[0]) if last else None,
@@ -57,6 +57,14 @@ def heartbeat_rows(conn: sqlite3.Connection, cfg: Config | None, now: float) -> 
             "severity": heartbeat.severity,
         })
     return rows
+
+
+def _ok(status: hb.JobStatus) -> bool:
+    """False when the newest run needs attention, or is under way while the incident of a
+    missed or failed run before it is still open (no success since)."""
+    if status.state in TROUBLE:
+        return False
+    return not (status.state in (hb.PENDING, hb.RUNNING) and status.previous in (hb.MISSED, hb.FAILED))
 
 
 def localised(rows: list[dict[str, Any]], zone: ZoneInfo) -> list[dict[str, Any]]:
