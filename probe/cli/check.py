@@ -27,9 +27,9 @@ from .options import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING, ProbeEr
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per URL per line (--format json).")
 @click.option("--format", "output", type=click.Choice(["table", "json", "nagios"]), default="table", show_default=True,
               help="nagios: one status line and perfdata, as Nagios, Icinga and Naemon read a plugin's output.")
-@click.option("-w", "--warning", metavar="SECONDS", callback=_converter(duration_in(0.001, 300), "threshold"),
+@click.option("-w", "--warning", metavar="SECONDS",
               help="nagios: WARNING when the check takes longer, e.g. 2 or 2s or 500ms.")
-@click.option("-c", "--critical", metavar="SECONDS", callback=_converter(duration_in(0.001, 300), "threshold"),
+@click.option("-c", "--critical", metavar="SECONDS",
               help="nagios: CRITICAL when the check takes longer, e.g. 10 or 10s.")
 @click.option("--cert-warning", type=click.IntRange(0, 3650), default=14, show_default=True, metavar="DAYS",
               help="nagios: WARNING when the certificate expires in fewer days.")
@@ -68,8 +68,8 @@ def check(urls, urls_from, as_json, output, warning, critical, cert_warning, cer
 
     Exit status: 0 all up, 1 some degraded and none down, 2 some down, 3 usage error or a
     check the prober could not make (probe_error). With --format nagios, the thresholds
-    (-w, -c, --cert-warning, --cert-critical) count too, and a URL or file that cannot be
-    read is a "PROBE UNKNOWN" line.
+    (-w, -c, --cert-warning, --cert-critical) count too, and a bad URL or threshold, or a file
+    that cannot be read, is a "PROBE UNKNOWN" line.
 
     \b
     Example:
@@ -95,6 +95,7 @@ def _check(urls, urls_from, output, warning, critical, cert_warning, cert_critic
            no_follow_redirects, workers, loop):
     from probe.urls import idna_problem
 
+    warning, critical = _threshold("-w/--warning", warning), _threshold("-c/--critical", critical)
     urls = list(urls)
     if urls_from is not None:
         urls += _read_urls_from(urls_from)
@@ -143,6 +144,15 @@ def _check(urls, urls_from, output, warning, critical, cert_warning, cert_critic
     else:
         click.echo(format_table(results))
     sys.exit(exit_status(results))
+
+
+def _threshold(option: str, text: str | None) -> float | None:
+    """A time threshold read as every duration is (``2`` is 2 s); a bad one is a usage error
+    of its own, which --format nagios says as a "PROBE UNKNOWN" line."""
+    try:
+        return None if text is None else duration_in(0.001, 300)(text)
+    except ValueError as exc:
+        raise ProbeError(f"{option}: {exc}") from None
 
 
 def _read_urls_from(name: str) -> list[str]:
