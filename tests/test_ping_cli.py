@@ -33,3 +33,12 @@ def test_an_untrusted_certificate_is_said_in_words(servers, certs):
     assert done.returncode == 3
     assert done.stderr == ("probe: ping backup success: not delivered after 3 attempts: certificate rejected:"
                            " unable to get local issuer certificate\n")
+
+
+def test_a_tls_proxy_with_its_own_ca_is_reached_with_ca_file(servers, certs):
+    port = servers.serve(respond(), certs.context())
+    env = {"PROBE_PING_URL": f"https://localhost:{port}", "PROBE_PING_TOKEN": TOKEN}
+    done = probe_ping("backup", "--ca-file", certs.ca_file, env=env)
+    assert done.returncode == 0 and done.stderr == ""
+    done = probe_ping("backup", "--", "sh", "-c", "exit 0", env={**env, "PROBE_PING_CA_FILE": certs.ca_file})
+    assert done.returncode == 0 and done.stderr == ""

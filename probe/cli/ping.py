@@ -30,9 +30,12 @@ class Undelivered(Exception):
 @click.option("--exit-status", type=click.IntRange(0, 255), help="The job's exit status, kept with the signal.")
 @click.option("--url", envvar="PROBE_PING_URL", default=DEFAULT_URL, show_default=True,
               help="The daemon's --listen address (or $PROBE_PING_URL); /ping/NAME is added.")
+@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, readable=True), envvar="PROBE_PING_CA_FILE",
+              help="With an https:// --url: trust these CA certificates (or $PROBE_PING_CA_FILE), e.g. a TLS"
+                   " proxy's own.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="PROBE_CONFIG",
               help="The TOML config file, for the heartbeat's token (or $PROBE_CONFIG).")
-def ping(name, command, kind, exit_status, url, config_path):
+def ping(name, command, kind, exit_status, url, ca_file, config_path):
     """Signal a run of heartbeat NAME (a backup...) to the daemon: success by default, or its
     start or failure. After `--`, run COMMAND: signal its start, then its success or failure
     with its exit status and duration, and exit with its status.
@@ -54,13 +57,13 @@ def ping(name, command, kind, exit_status, url, config_path):
     target = f"{base}/ping/{name}"
     if not command:
         try:
-            _send(target, kind, token, exit_status, None)
+            _send(target, kind, token, exit_status, None, ca_file)
         except Undelivered as exc:
             raise ProbeError(str(exc)) from None
         return
     if kind is not None or exit_status is not None:
         raise click.UsageError("--start, --fail and --exit-status are for a single signal, not with a COMMAND")
-    sys.exit(_wrap(target, token, list(command)))
+    sys.exit(_wrap(target, token, list(command), ca_file))
 
 
 def _token(name: str, config_path: str | None) -> str:
@@ -80,10 +83,10 @@ def _token(name: str, config_path: str | None) -> str:
     return heartbeat.token
 
 
-def _wrap(target: str, token: str, command: list[str]) -> int:
+def _wrap(target: str, token: str, command: list[str], ca_file: str | None) -> int:
     def signal(kind: str | None, status: int | None, duration: float | None) -> None:
         try:
-            _send(target, kind, token, status, duration)
+            _send(target, kind, token, status, duration, ca_file)
         except Undelivered as exc:
             click.echo(f"probe: {exc}", err=True)
 
@@ -116,7 +119,9 @@ def _run(command: list[str]) -> int:
             signals.signal(sig, handler)
 
 
-def _send(target: str, kind: str | None, token: str, exit_status: int | None, duration: float | None) -> None:
+def _send(target: str, kind: str | None, token: str, exit_status: int | None, duration: float | None,
+          ca_file: str | None = None) -> None:
+    import ssl
     import urllib.error
     import urllib.parse
     import urllib.request
@@ -137,7 +142,8 @@ def _send(target: str, kind: str | None, token: str, exit_status: int | None, du
         if attempt:
             time.sleep(RETRY_WAITS[attempt - 1])
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            context = ssl.create_default_context(cafile=ca_file) if url.startswith("https://") else None
+            with urllib.request.urlopen(request, timeout=TIMEOUT, context=context) as response:
                 response.read(1024)
             return
         except urllib.error.HTTPError as exc:
