@@ -385,3 +385,63 @@ def test_hostile_pushes_are_one_line_refusals(tmp_path, certs, hub_tls):
     assert checks_at(tmp_path / "hub" / "hub.db") == {}
     assert hub.stop() == 0
     assert "Traceback" not in hub.logs() and "\x1b" not in hub.logs()
+
+
+# ---------------------------------------------------------------- alerts from pushed checks
+
+
+def _pushed_events(db, batches):
+    """Feed batches of pushed checks, each (hub's now, [(result, site), ...]), to an alerter
+    through observe_pushed; return the outbox's (event, started, ended)."""
+    import asyncio
+
+    from probe.alerts import AlertSettings, Alerter, Webhook, observe_pushed
+    from probe.config import SLASettings
+    from test_alerts import endpoint, outbox
+
+    api = endpoint()
+
+    async def main():
+        alerter = Alerter(AlertSettings(webhooks=(Webhook("chat", "https://127.0.0.1:1/"),)), SLASettings(), db)
+        await alerter.start([api])
+        for now, checks in batches:
+            observe_pushed(alerter, {"api": api}, [("api", result, 60.0, site) for result, site in checks], now)
+        await alerter.close()
+
+    asyncio.run(main())
+    return [(row["event"], row["message"]["fields"]["started"], row["message"]["fields"]["ended"])
+            for row in outbox(db)]
+
+
+def test_a_back_fill_of_an_outage_long_over_opens_no_alert(tmp_path):
+    from test_alerts import T0, result
+
+    late = [(result(T0 + 60 * i, "down" if i < 3 else "up"), "paris-1") for i in range(6)]
+    assert _pushed_events(tmp_path / "p.db", [(T0 + 3600, late)]) == []
+
+
+def test_an_outage_still_open_when_the_back_fill_catches_up_is_announced_from_its_start(tmp_path):
+    from probe.result import iso_utc
+    from test_alerts import T0, result
+
+    # down from T0; the hub was away: the first eight checks arrive late, the last two fresh
+    checks = [(result(T0 + 60 * i), "paris-1") for i in range(10)]
+    events = _pushed_events(tmp_path / "p.db", [(T0 + 9 * 60 + 5, checks)])
+    assert events == [("opened", iso_utc(T0), None)]
+
+
+def test_late_checks_end_an_incident_announced_before_the_hub_was_away(tmp_path):
+    from probe.result import iso_utc
+    from test_alerts import T0, result
+
+    fresh = [(result(T0), "paris-1"), (result(T0 + 60), "paris-1")]
+    late = [(result(T0 + 120), "paris-1"), (result(T0 + 180, "up"), "paris-1"), (result(T0 + 240, "up"), "paris-1")]
+    events = _pushed_events(tmp_path / "p.db", [(T0 + 61, fresh), (T0 + 3600, late)])
+    assert events == [("opened", iso_utc(T0), None), ("resolved", iso_utc(T0), iso_utc(T0 + 180))]
+
+
+def test_the_sites_own_trouble_is_no_evidence(tmp_path):
+    from test_alerts import T0, result
+
+    checks = [(result(T0 + 60 * i, "down", "probe_error", "too many open files"), "paris-1") for i in range(4)]
+    assert _pushed_events(tmp_path / "p.db", [(T0 + 200, checks)]) == []
