@@ -68,8 +68,8 @@ class _Outbox:
     def _numbered(self, row: tuple) -> tuple:
         key, channel, endpoint, start_ms, event, created_at, text = row
         message = json.loads(text)
-        if "incident_id" in message["fields"]:
-            return row
+        if "incident_id" in message["fields"] or "severity" not in message["fields"]:
+            return row  # numbered already, or no endpoint's incident (a silent site, say)
         try:
             record = self.store.register_detected(endpoint, start_ms / 1000, message["fields"]["severity"])
         except StoreError:  # an endpoint whose first check is not written yet: no id to give
