@@ -329,6 +329,18 @@ def test_config_check_describes_shipping_without_a_token(tmp_path):
     assert "token-of-site" not in done.stdout + done.stderr and "the-site-token" not in done.stdout + done.stderr
 
 
+def test_config_check_says_when_the_hub_checks_nothing_itself(tmp_path):
+    path = tmp_path / "hub.toml"
+    path.write_text(hub_config(tmp_path / "hub.db", '[hub]\ncheck_endpoints = false\n'
+                               '[[endpoint]]\nname = "api"\nurl = "https://api.example.com/"\n'))
+    done = subprocess.run([sys.executable, "-m", "probe", "config", "check", str(path)],
+                          capture_output=True, text=True, timeout=30, env={**os.environ, **hub_env()})
+    assert done.returncode == 0, done.stderr
+    assert "the hub checks no endpoint itself" in done.stdout
+    cfg = load(path, environ=hub_env())
+    assert [e.name for e in cfg.endpoints] == ["api"] and cfg.checked == ()
+
+
 def test_the_outbox_takes_this_sites_checks_in_the_transaction_that_stores_them(tmp_path):
     from probe.store import Writer
     from test_store import make_result

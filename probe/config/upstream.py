@@ -184,4 +184,6 @@ def describe_sites(upstream: Upstream | None, sites: tuple[Site, ...], hub: HubS
         lines.append(f"{len(sites)} site(s) may push here (needs --listen"
                      + ("; behind a TLS proxy" if hub.behind_tls_proxy else "; TLS off loopback") + "):")
         lines += [f"  {site.name}: token ***; silent after {say_duration(site.silent_after)}" for site in sites]
+        if not hub.check_endpoints:
+            lines.append("  the hub checks no endpoint itself: its [[endpoint]] sections name what the sites check")
     return lines
