@@ -22,7 +22,7 @@ from probe.result import parse_iso
 from probe.store.records import STATE_NAMES  # the state as stored
 from servers import refused_port, respond
 from test_daemon import RUNNING, Daemon, no_daemon_left_behind  # noqa: F401 - the fixture
-from test_hub import TOKENS, hub_env, hub_tls, start_hub, wait_for  # noqa: F401 - hub_tls: a fixture
+from test_hub import TOKENS, hub_config, hub_env, hub_tls, start_hub, wait_for  # noqa: F401 - hub_tls: a fixture
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -297,3 +297,77 @@ def test_a_site_whose_network_fails_abstains_and_an_outage_seen_by_all_is_an_ale
     with sqlite3.connect(hub_db) as conn:
         alerts = conn.execute("SELECT endpoint, event FROM alert_outbox ORDER BY id").fetchall()
     assert alerts == [("api", "opened"), ("api", "resolved")]
+
+
+def outbox_depth(db):
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM upstream_outbox").fetchone()[0]
+
+
+def test_an_outage_over_before_the_hub_is_back_is_in_the_report_and_pages_nobody(
+        tmp_path, servers, certs, hub_tls):
+    """The hub is down while the service has an outage that every site sees, and that ends
+    before the hub is back: the sites back-fill it, the report counts it, no alert opens for
+    it (its checks arrive later than the sites' silent_after: late, see docs/alerts.md)."""
+    service = Switchable(servers.loop, serving(respond()), certs.context())
+    control = Switchable(servers.loop, serving(respond()), certs.context())
+    networks = {name: SiteNetwork(servers.loop, service.port, control.port) for name in TOKENS}
+    hook = Hook(servers, certs)
+    port = refused_port()
+    extra = hub_extra(hook.port, certs.ca_file)
+
+    def hub_up():
+        folder = tmp_path / "hub"
+        folder.mkdir(exist_ok=True)
+        text = hub_config(folder / "hub.db", extra).replace(
+            'token = "${TOKEN_SITE_', 'silent_after = "3s"\ntoken = "${TOKEN_SITE_')
+        hub = Daemon(folder, text, env=hub_env(), args=("--listen", f"127.0.0.1:{port}", "--listen-tls-cert",
+                                                        hub_tls[0], "--listen-tls-key", hub_tls[1]))
+        hub.wait_log("serving /metrics")
+        return hub
+
+    hub = hub_up()
+    sites = {}
+    for name, token in TOKENS.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        sites[name] = Daemon(folder, site_config(folder / "site.db", name, port, networks[name], certs.ca_file),
+                             env={"PROBE_SITE_TOKEN": token})
+    hub_db = tmp_path / "hub" / "hub.db"
+    started = time.time()
+    wait_for(lambda: all(any(at > started and s == "up" for at, s in runs_of(hub_db, "api", name))
+                         for name in TOKENS), what="every site's checks at the hub")
+    hub.process.kill()
+    hub.process.wait(10)
+
+    # the outage, seen by every site while the hub is away, and over before it is back
+    service.close()
+    stopped = time.time()
+    wait_for(lambda: all(len([1 for at, s in runs_of(tmp_path / name / "site.db", "api", name)
+                              if at > stopped and s == "down"]) >= 3 for name in TOKENS), what="the outage")
+    service.open()
+    back = time.time()
+    wait_for(lambda: all(any(at > back and s == "up" for at, s in runs_of(tmp_path / name / "site.db", "api", name))
+                         for name in TOKENS), what="the service back")
+    time.sleep(4)  # the outage's checks are older than the sites' silent_after (3s) when pushed
+
+    hub = hub_up()
+    wait_for(lambda: all(outbox_depth(tmp_path / name / "site.db") <= 2 for name in TOKENS), what="back-fill")
+    again = time.time()
+    wait_for(lambda: all(any(at > again and s == "up" for at, s in runs_of(hub_db, "api", name)) for name in TOKENS),
+             what="fresh checks at the hub")
+    assert "alert: [BLOCKING] api" not in hub.logs()
+    model = hub_report(hub)
+    api = section(model, "api")
+    (incident,) = api["incidents"]  # the report says so
+    assert parse_iso(incident["start"]) > started and incident["end"] is not None
+    assert api["downtime_seconds"] > 0
+    for site in sites.values():
+        assert site.stop() == 0
+    assert hub.stop() == 0
+    with sqlite3.connect(hub_db) as conn:
+        alerts = conn.execute("SELECT endpoint, event FROM alert_outbox ORDER BY id").fetchall()
+    assert not [row for row in alerts if row[0] == "api"], alerts
+    assert hook.events("api") == []
+    for daemon in (hub, *sites.values()):
+        assert "Traceback" not in daemon.logs()

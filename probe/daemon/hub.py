@@ -171,7 +171,7 @@ class Hub:
                 raise web.HTTPServiceUnavailable(text="the hub's database cannot take the checks now\n")
             alerter = getattr(self.view, "alerter", None)
             if alerter is not None and read.checks:  # stored: now on to the combined verdict
-                observe_pushed(alerter, self._endpoints(), read.checks, time.time())
+                observe_pushed(alerter, self._endpoints(), read.checks, time.time(), site.silent_after)
             now = time.time()
             await self._call(lambda: shipping.record_push(self._conn(), read, now))
             self.states = await self._call(lambda: shipping.site_states(self._conn()))
