@@ -457,3 +457,39 @@ def test_the_sites_own_trouble_is_no_evidence(tmp_path):
 
     checks = [(result(T0 + 60 * i, "down", "probe_error", "too many open files"), "paris-1") for i in range(4)]
     assert _pushed_events(tmp_path / "p.db", [(T0 + 200, checks)]) == []
+
+
+def test_a_hub_restarted_during_a_combined_incident_announces_it_once(tmp_path):
+    """The combined incident was announced before the hub restarted: after the restart the
+    sites' checks go on with it (no second "opened"), and its end is announced with its start."""
+    import asyncio
+
+    from probe.alerts import AlertSettings, Alerter, Webhook, observe_pushed
+    from probe.config import SLASettings
+    from probe.result import iso_utc
+    from probe.store import Writer
+    from test_alerts import T0, endpoint, outbox, result
+
+    db, api = tmp_path / "p.db", endpoint()
+    steps = [[(T0 + 60 * i, "down" if i >= 2 else "up") for i in range(6)],  # before the restart
+             [(T0 + 60 * i, "down" if i < 8 else "up") for i in range(6, 10)]]  # after
+
+    async def run(checks):
+        alerter = Alerter(AlertSettings(webhooks=(Webhook("chat", "https://127.0.0.1:1/"),)), SLASettings(), db)
+        await alerter.start([api])
+        for at, state in checks:
+            pushed = [("api", result(at + n, state), 60.0, site) for n, site in enumerate(("paris-1", "lyon-1"))]
+            with Writer(db) as writer:  # stored by the hub's writer, then observed
+                for name, found, interval, site in pushed:
+                    writer.submit(name, found, interval, site)
+                writer.flush(10)
+            observe_pushed(alerter, {"api": api}, pushed, at + 2)
+        await alerter.close()
+
+    asyncio.run(run(steps[0]))
+    asyncio.run(run(steps[1]))
+    events = [(row["event"], row["message"]["fields"]["started"], row["message"]["fields"]["ended"])
+              for row in outbox(db)]
+    # down at both sites from T0+120 (lyon-1 a second later): 2 of 2 once lyon-1 confirms at
+    # T0+181; over at paris-1's first up check (T0+480): 1 of 2 is no majority
+    assert events == [("opened", iso_utc(T0 + 181), None), ("resolved", iso_utc(T0 + 181), iso_utc(T0 + 480))]

@@ -33,7 +33,6 @@ REMIND_BEFORE = 3600.0  # a deadline event this long before an acknowledge or fi
 # Seconds to wait after each failed attempt: 10 attempts over about an hour, then failed.
 RETRY_DELAYS = (15.0, 30.0, 60.0, 120.0, 240.0, 480.0, 900.0, 900.0, 900.0)
 
-
 TICK_EVERY = 30.0  # how often deadlines are looked at
 
 
@@ -135,8 +134,9 @@ class Alerter:
         self._wake = asyncio.Event()
         now = self.clock()
         await self._call(self.votes.load, self._outbox.store, {e.name: e.confirm for e in endpoints})
-        for endpoint in endpoints:
-            found = await self._call(self._outbox.ongoing, endpoint, now)
+        for endpoint in endpoints:  # several sites: the rule's incident, as announced
+            several = self.votes.sites(endpoint.name) > 1 and not endpoint.control
+            found = await self._call(self._outbox.announced_open if several else self._outbox.ongoing, endpoint, now)
             if found is None:
                 continue
             episode, last, cause = found
