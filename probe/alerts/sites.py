@@ -100,7 +100,8 @@ def observe_pushed(alerter, endpoints: dict, checks, now: float, silent_after: f
     A check older than ``LATE_AFTER`` or the site's ``silent_after``, whichever is shorter
     (and than twice its interval), when it arrives (a back-fill after the hub or the link was
     down) is late: it moves the votes and may end an incident, but opens or escalates none;
-    an incident still open when the checks catch up is announced then, dated from its start. Returns how many checks were observed."""
+    an incident still open when the checks catch up is announced then, dated from its start.
+    Returns how many checks were observed."""
     observed, late_after = 0, min(LATE_AFTER, silent_after)
     for name, result, interval_s, site in checks:
         endpoint = endpoints.get(name)
