@@ -38,7 +38,7 @@ FACES = {
         "make_environment", "period_name", "render_csv", "render_html", "render_pdf", "render_period_html",
     ],
     "probe.report": [
-        "PARALLEL_MIN", "ReportContext", "build", "check_month_begun", "incidents", "iso_local",
+        "PARALLEL_MIN", "ReportContext", "build", "check_month_begun", "heartbeat_status", "incidents", "iso_local",
         "last_complete_month", "local_days", "maintenance_windows", "parse_month", "periods", "public",
         "runs_around", "status",
     ],
@@ -64,7 +64,7 @@ FACES = {
         "COMMIT_INTERVAL", "DaemonRun", "HOUR_MS", "ImportStats", "IncidentRecord", "RETENTION_DAYS",
         "Rollup", "SCHEMA_VERSION", "Store", "StoreError", "StoredEndpoint", "Writer", "WriterStats",
         "backup", "bucket_bounds", "check_pages", "export_jsonl", "import_jsonl", "incident_notes",
-        "latency_bucket", "log", "maintenance", "merge_histograms", "percentile_from_histogram", "pings",
+        "job_incidents", "latency_bucket", "log", "maintenance", "merge_histograms", "percentile_from_histogram", "pings",
         "response_times", "runs_around", "shipping", "tls_audits", "write_transaction",
     ],
 }

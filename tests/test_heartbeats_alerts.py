@@ -8,7 +8,7 @@ from test_alerts import PARIS, Clock, endpoint, outbox
 
 from probe.alerts import Alerter
 from probe.config import AlertSettings, Heartbeat, SLASettings, Webhook
-from probe.store import Store, pings
+from probe.store import Store, job_incidents, pings
 
 BACKUP = Heartbeat("backup", schedule="0 3 * * *", grace=3600, token="x" * 16, severity="major")
 
@@ -79,3 +79,29 @@ def test_fix_deadline_reminder(tmp_path):
     assert reminder["fields"]["started"] == "2026-02-08T03:00:00Z"
     assert reminder["fields"]["deadline"] == "fix"
     assert reminder["fields"]["fix_deadline"] == "2026-02-10T23:00:00Z"
+
+
+def test_incident_id_and_acknowledge_reminder(tmp_path):
+    """The job's incident gets an id in its alert (`probe incident ack ID`); the missed run of
+    Sunday 8 Feb (overdue 04:00), major: acknowledge within 24 working hours, by Tuesday 10 Feb
+    00:00; a reminder an hour before while nobody has acknowledged it."""
+    db = tmp_path / "p.db"
+    events = run_ticks(db, [("signal", paris(7, 3, 10), "success"), ("tick", paris(8, 4))])
+    opened = outbox(db)[0]["message"]
+    number = opened["fields"]["incident_id"]
+    with Store.open(db) as store:
+        record = job_incidents.find(store.db.conn, "backup", paris(8, 4))
+    assert record is not None and record.id == number
+    assert opened["text"].startswith(f"[MAJOR] #{number} ")
+    events = run_ticks(db, [("tick", paris(9, 23))])
+    assert [event for event, *_ in events] == ["opened", "deadline", "opened"]
+    assert outbox(db)[1]["message"]["fields"]["deadline"] == "acknowledge"
+
+
+def test_no_acknowledge_reminder_once_acknowledged(tmp_path):
+    db = tmp_path / "p.db"
+    run_ticks(db, [("signal", paris(7, 3, 10), "success"), ("tick", paris(8, 4))])
+    with Store.open(db) as store:
+        store.ack_incident(outbox(db)[0]["message"]["fields"]["incident_id"], by="alice", at=paris(8, 9))
+    events = run_ticks(db, [("tick", paris(9, 23))])
+    assert [event for event, *_ in events] == ["opened", "opened"]

@@ -66,7 +66,8 @@ def test_report_json(setup):
     assert missed == {"due": "2026-02-05T03:00:00+01:00", "state": "missed", "severity": "minor",
                       "start": "2026-02-05T04:00:00+01:00", "end": "2026-02-06T03:10:00+01:00",
                       "duration_seconds": 83400.0, "acknowledge_deadline": "2026-02-09T04:00:00+01:00",
-                      "fix_deadline": "2026-02-12T04:00:00+01:00", "fix": "met"}
+                      "fix_deadline": "2026-02-12T04:00:00+01:00", "fix": "met", "id": None,
+                      "acknowledged": None, "acknowledged_by": None, "acknowledge": "missed"}
     assert (failed["start"], failed["end"], failed["fix"]) == ("2026-02-08T03:05:00+01:00",
                                                              "2026-02-09T03:10:00+01:00", "met")
     # the weekly full backup never signalled: its 4 Sunday runs are missed, 4 incidents
@@ -103,3 +104,31 @@ def test_report_html_in_chromium(setup, lang, words):
     cells = re.findall(r'<td class="num[^"]*">([^<]*)</td>', counts[:counts.index("</table>")])
     assert cells == ["28", "23", "1", "1", "1", "1", "1"]
     assert section.count('<tr class="run-') == 5 + 4  # 5 runs not on time, and the full backup's 4
+
+
+def test_acknowledgements_by_hand(setup):
+    """The missed run of Thursday 5 Feb: an incident from 04:00, minor, to acknowledge within 48
+    working hours: by Monday 9 Feb 04:00; acknowledged Monday at 03:59, met. The failed run of
+    Sunday 8 Feb: from its fail signal, 03:05; the clock stands still on Sunday, so 48 working
+    hours end Wednesday 11 Feb 00:00; acknowledged Wednesday at 09:00, missed. A report as of
+    Tuesday 10 Feb 12:00 does not see Wednesday's acknowledgement: still open then."""
+    from test_heartbeats_sla import paris
+
+    from probe.store import job_incidents
+
+    with Store.open(setup["db"]) as store:
+        missed = job_incidents.register(store, "backup-incremental", paris(5, 4), "minor")
+        failed = job_incidents.register(store, "backup-incremental", paris(8, 3, 5), "minor")
+        store.ack_incident(missed.id, by="alice", at=paris(9, 3, 59))
+        store.ack_incident(failed.id, by="bob", at=paris(11, 9))
+    done = report(setup, "--format", "json", "--as-of", "2026-03-02T00:00")
+    first, second = json.loads(done.stdout)["heartbeats"][0]["incidents"]
+    assert {k: first[k] for k in ("id", "acknowledge_deadline", "acknowledged", "acknowledged_by", "acknowledge")} == {
+        "id": missed.id, "acknowledge_deadline": "2026-02-09T04:00:00+01:00",
+        "acknowledged": "2026-02-09T03:59:00+01:00", "acknowledged_by": "alice", "acknowledge": "met"}
+    assert {k: second[k] for k in ("id", "acknowledge_deadline", "acknowledged", "acknowledged_by", "acknowledge")} == {
+        "id": failed.id, "acknowledge_deadline": "2026-02-11T00:00:00+01:00",
+        "acknowledged": "2026-02-11T09:00:00+01:00", "acknowledged_by": "bob", "acknowledge": "missed"}
+    done = report(setup, "--format", "json", "--as-of", "2026-02-10T12:00")
+    first, second = json.loads(done.stdout)["heartbeats"][0]["incidents"]
+    assert (first["acknowledge"], second["acknowledge"], second["acknowledged"]) == ("met", "open", None)

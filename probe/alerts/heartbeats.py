@@ -13,7 +13,7 @@ from probe import sla
 from probe.config import DEADLINE, OPENED, RESOLVED, Heartbeat
 from probe.sla import heartbeats as hb
 from probe.sla import to_ms as _ms
-from probe.store import pings
+from probe.store import job_incidents, pings
 
 from .delivery import log
 from .messages import Incident, compose
@@ -55,27 +55,39 @@ class HeartbeatWatch:
                 else:
                     continue
                 fixed = min((s.at for s in signals if s.kind == hb.SUCCESS and s.at > start), default=None)
-                self._follow(alerter, heartbeat, run, state, start, fixed, now)
+                acknowledged = fixed is None and await alerter._call(self._acknowledged, alerter._outbox,
+                                                                     heartbeat.name, start)
+                self._follow(alerter, heartbeat, run, state, start, fixed, now, acknowledged)
+
+    def _acknowledged(self, outbox, name: str, start: float) -> bool:
+        record = job_incidents.find(outbox.conn, name, start)
+        return record is not None and record.ack_at is not None
 
     def _follow(self, alerter, heartbeat: Heartbeat, run: hb.JobRun, state: str, start: float,
-                fixed: float | None, now: float) -> None:
+                fixed: float | None, now: float, acknowledged: bool = False) -> None:
         assert self.keys is not None
         endpoint = PREFIX + heartbeat.name
         opened = _key(endpoint, start, OPENED)
         if fixed is None and opened not in self.keys:
             self._emit(alerter, heartbeat, run, state, start, OPENED, None, now)
         elif fixed is None:
-            # a reminder before the fix deadline (probe records no acknowledgement of a job)
+            # a reminder before each deadline; for the acknowledgement only while nobody has
+            # acknowledged it (`probe incident ack ID`)
             severity = sla.Severity.parse(heartbeat.severity)
-            _, fix_by = sla.incident_deadlines(start, severity, alerter.calendar, alerter.deadlines)
-            key = json.dumps([endpoint, _ms(start), DEADLINE, f"fix@{_ms(fix_by)}"], ensure_ascii=False)
-            if key not in self.keys and fix_by - alerter.remind_before <= now < fix_by:
-                self._emit(alerter, heartbeat, run, state, start, DEADLINE, None, now, key)
+            acknowledge_by, fix_by = sla.incident_deadlines(start, severity, alerter.calendar, alerter.deadlines)
+            for kind, at in (("acknowledge", acknowledge_by), ("fix", fix_by)):
+                key = json.dumps([endpoint, _ms(start), DEADLINE, f"{kind}@{_ms(at)}"], ensure_ascii=False)
+                if key in self.keys or not at - alerter.remind_before <= now < at:
+                    continue
+                if kind == "acknowledge" and acknowledged:
+                    self.keys.add(key)
+                    continue
+                self._emit(alerter, heartbeat, run, state, start, DEADLINE, None, now, key, kind)
         elif fixed is not None and opened in self.keys and _key(endpoint, start, RESOLVED) not in self.keys:
             self._emit(alerter, heartbeat, run, state, start, RESOLVED, fixed, now)
 
     def _emit(self, alerter, heartbeat: Heartbeat, run: hb.JobRun, state: str, start: float, event: str,
-              end: float | None, now: float, key: str | None = None) -> None:
+              end: float | None, now: float, key: str | None = None, deadline: str | None = None) -> None:
         assert self.keys is not None
         severity = sla.Severity.parse(heartbeat.severity)
         acknowledge_by, fix_by = sla.incident_deadlines(start, severity, alerter.calendar, alerter.deadlines)
@@ -85,7 +97,7 @@ class HeartbeatWatch:
                  else f"the run due {due} sent no success signal")
         endpoint = PREFIX + heartbeat.name
         incident = Incident(endpoint, None, state, severity, None, cause, start, acknowledge_by, fix_by)
-        message = compose(event, incident, zone, now=now, end=end, deadline="fix" if event == DEADLINE else None)
+        message = compose(event, incident, zone, now=now, end=end, deadline=deadline)
         key = key or _key(endpoint, start, event)
         self.keys.add(key)
         log.info("alert: %s", message["text"])

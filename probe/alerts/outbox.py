@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from probe import sla
 from probe.config import ESCALATED, OPENED, RESOLVED
-from probe.store import Store, StoreError, runs_around, write_transaction
+from probe.store import Store, StoreError, job_incidents, runs_around, write_transaction
 
 from .messages import with_incident_id
 
@@ -25,6 +25,7 @@ class _Row:
 
 
 OUTBOX_BUSY_TIMEOUT = 1.0  # seconds
+JOB_PREFIX = "heartbeat "  # the endpoint field of a job's alert (alerts.heartbeats.PREFIX)
 
 
 class _Outbox:
@@ -71,7 +72,11 @@ class _Outbox:
         if "incident_id" in message["fields"] or "severity" not in message["fields"]:
             return row  # numbered already, or no endpoint's incident (a silent site, say)
         try:
-            record = self.store.register_detected(endpoint, start_ms / 1000, message["fields"]["severity"])
+            if endpoint.startswith(JOB_PREFIX):  # a [[heartbeat]] job's incident
+                record = job_incidents.register(self.store, endpoint[len(JOB_PREFIX):], start_ms / 1000,
+                                                message["fields"]["severity"])
+            else:
+                record = self.store.register_detected(endpoint, start_ms / 1000, message["fields"]["severity"])
         except StoreError:  # an endpoint whose first check is not written yet: no id to give
             return row
         text = json.dumps(with_incident_id(message, record.id), ensure_ascii=False)

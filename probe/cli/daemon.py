@@ -134,10 +134,11 @@ def config_check(file):
 
 @cli.command()
 @history_options
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per endpoint (then per site, on a hub) per line.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per endpoint (then per site, on a hub, then per heartbeat job) per line.")
 def status(config_path, db_path, as_json):
     """Each endpoint's state, since when, its last check, the daemon's lag, and availability
-    over the last 24 hours and 30 days.
+    over the last 24 hours and 30 days; then each heartbeat job's state, last signal and next
+    due.
 
     \b
     Example:
@@ -159,6 +160,8 @@ def status(config_path, db_path, as_json):
         for row in report["endpoints"]:
             click.echo(json_text(row))
         for row in report.get("sites", ()):  # a hub's: the sites that push to it
+            click.echo(json_text(row))
+        for row in report.get("heartbeats", ()):  # the [[heartbeat]] jobs
             click.echo(json_text(row))
     else:
         zone = cfg.sla.timezone if cfg else SLASettings().timezone

@@ -75,7 +75,8 @@ def incident():
 @click.option("--days", type=click.IntRange(1, 3650), default=31, show_default=True, help="How far back.")
 @click.option("--json", "as_json", is_flag=True)
 def incident_list(config_path, db_path, days, as_json):
-    """Incidents of the last DAYS days, detected and recorded by hand, with their ids.
+    """Incidents of the last DAYS days, detected and recorded by hand, with their ids; the
+    heartbeat jobs' too (endpoint "heartbeat NAME": a missed, failed or overdue run).
 
     \b
     Example:
@@ -113,16 +114,18 @@ def incident_show(config_path, db_path, incident_id, as_json):
     import time as clock
 
     from probe.report import incidents
+    from probe.store import job_incidents
 
     cfg = load_config(config_path) or _default_config(db_path)
     store = open_store(cfg, db_path)
     with store:
         now = clock.time()
         record = store.incident(incident_id)
-        if record is None:
+        start = record.start if record is not None else job_incidents.start_of(store.db.conn, incident_id)
+        if start is None:
             raise ProbeError(f"no incident {incident_id} in {store.path} (see `probe incident list`)")
         declare_maintenance(store, cfg, now)
-        days = max(1, math.ceil((now - record.start) / 86400) + 1)
+        days = max(1, math.ceil((now - start) / 86400) + 1)
         rows = [row for row in incidents.recent(store, cfg, now, days) if row["id"] == incident_id]
         if not rows:
             raise ProbeError(f"incident {incident_id}: its checks are no longer in {store.path}")
@@ -211,8 +214,12 @@ def incident_close(config_path, db_path, incident_id, at_text):
     Example:
       probe incident close 12
     """
+    from probe.store import job_incidents
+
     def close(store, at):
         record = store.incident(incident_id)
+        if job_incidents.heartbeat_of(store.db.conn, incident_id) is not None:
+            raise ProbeError(f"incident {incident_id} is a job's: it is fixed by the job's next success, not by hand")
         if record is not None and record.source == "detected":
             raise ProbeError(f"incident {incident_id} was detected by the probe: it is fixed when the endpoint "
                              "answers again, not by hand")

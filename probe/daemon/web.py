@@ -15,18 +15,18 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
-from prometheus_client.aiohttp import make_aiohttp_handler
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from probe import __version__, sla
 from probe.config import Config
 from probe.render import MESSAGES, make_environment
-from probe.report import iso_local, local_days, status
+from probe.report import heartbeat_status, iso_local, local_days, status
 from probe.result import STATES, CheckResult, parse_iso
 from probe.spec import is_loopback
 from probe.store import Store, runs_around
 from probe.store import maintenance as maintenance_records
 
+from .heartbeat_metrics import metrics_handler
 from .hub import HUB_MESSAGES, PUSH_ROUTE, attach_hub
 from .listener import HEAD_TIMEOUT, GuardedSite, connection_cap
 from .pings import add_ping_routes, is_ping
@@ -212,6 +212,8 @@ def status_model(store: Store, cfg: Config, now: float, days: int = STATUS_DAYS,
         row["days"] = _days(runs, calendar, maintenance, confirm, cfg.sla.target, now,
                             {} if settled is None else settled.setdefault(name, {}))
     base["daemon"]["started"] = _local(base["daemon"].get("started"), zone)
+    if "heartbeats" in base:
+        base["heartbeats"] = heartbeat_status.localised(base["heartbeats"], zone)
     for row in base.get("sites", ()):
         row["last_push"], row["newest_check"] = _local(row["last_push"], zone), _local(row["newest_check"], zone)
     return {"generated": iso_local(now, zone), "timezone": cfg.sla.timezone, "target_percent": cfg.sla.target,
@@ -303,7 +305,7 @@ def make_app(view: DaemonView, token: str | None = None, template_dir=None) -> w
         return web.Response(text=html, content_type="text/html", headers={"Content-Security-Policy": CSP})
 
     app = web.Application(middlewares=[_security_headers] + ([_bearer(token, view)] if token else []))
-    app.router.add_get("/metrics", make_aiohttp_handler(registry))
+    app.router.add_get("/metrics", metrics_handler(registry, view))  # with the heartbeats
     app.router.add_get("/status.json", status_json)
     app.router.add_get("/", status_page)
     add_ping_routes(app, view)  # /ping/NAME...: each heartbeat's own token

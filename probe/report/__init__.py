@@ -4,11 +4,12 @@ incidents with their deadlines, maintenance and probe gaps. Figures only: the wo
 
 from probe.store import runs_around
 
-from . import incidents, periods, public, status
+from . import heartbeat_status, incidents, periods, public, status
 from .calendar import check_month_begun, iso_local, last_complete_month, local_days, parse_month
 from .month import PARALLEL_MIN, ReportContext, build, maintenance_windows
 
 __all__ = [
+    "heartbeat_status",
     "incidents",
     "periods",
     "public",

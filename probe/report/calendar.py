@@ -4,6 +4,7 @@ times as ISO text."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from probe import sla
@@ -49,3 +50,15 @@ def local_days(period: sla.Interval, zone: ZoneInfo) -> list[tuple[date, float, 
         end = datetime(following.year, following.month, following.day, tzinfo=zone).timestamp()
         days.append((day, start, min(end, period[1])))
         day = following
+
+
+def percent_keys(shown: Decimal | None) -> dict:
+    """An availability as the report's JSON gives it: a number, and the digits to show."""
+    return {"availability_percent": float(shown) if shown is not None else None,
+            "availability_display": str(shown) if shown is not None else None}
+
+
+def interval_rows(intervals: list[sla.Interval] | tuple[sla.Interval, ...], zone: ZoneInfo) -> list[dict]:
+    """Intervals as the report's JSON lists them: local start and end, and their seconds."""
+    return [{"start": iso_local(a, zone), "end": iso_local(b, zone), "seconds": sla.total_ms([(a, b)]) / 1000}
+            for a, b in intervals]

@@ -10,7 +10,7 @@ from typing import cast
 from probe import sla
 from probe.store import Store, percentile_from_histogram
 
-from .calendar import iso_local
+from .calendar import interval_rows, iso_local, percent_keys
 from .incident_rows import _highest_class, detected_row, manual_row
 
 
@@ -57,8 +57,7 @@ def _endpoint_section(context, rules, name, url, runs, figures, days, counted, c
         "name": name,
         "url": url,
         "severity_cap": cap,
-        "availability_percent": float(shown) if shown is not None else None,
-        "availability_display": str(shown) if shown is not None else None,
+        **percent_keys(shown),
         "met": figures.met,
         "period_seconds": figures.period_seconds,
         "eligible_seconds": figures.eligible_seconds,
@@ -75,10 +74,7 @@ def _endpoint_section(context, rules, name, url, runs, figures, days, counted, c
         ],
         "days": _days(context, name, runs, figures, days, counted),
         "incidents": incidents,
-        "unmonitored": [
-            {"start": iso_local(a, zone), "end": iso_local(b, zone), "seconds": sla.total_ms([(a, b)]) / 1000}
-            for a, b in figures.unmonitored
-        ],
+        "unmonitored": interval_rows(figures.unmonitored, zone),
     }
 
 

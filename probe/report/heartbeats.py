@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from probe import sla
 from probe.sla import heartbeats as hb
-from probe.store import pings
+from probe.store import job_incidents, pings
 
 from .calendar import iso_local
 from .incident_rows import IncidentRules
@@ -44,6 +44,7 @@ def _section(heartbeat: Heartbeat, context: Any, period: sla.Interval,
     signals = pings.signals(context.store, heartbeat.name, until=context.now, since=since)
     runs = hb.judge_runs(expectation(heartbeat, context.config.sla.timezone), signals, period, context.now)
     counts = hb.count_runs(runs)
+    acks = job_incidents.recorded(context.store.db.conn, heartbeat.name)
     return {
         "name": heartbeat.name,
         "schedule": heartbeat.schedule,
@@ -62,8 +63,8 @@ def _section(heartbeat: Heartbeat, context: Any, period: sla.Interval,
         "last_signal": iso_local(signals[-1].at, zone) if signals else None,
         # every run that was not on time (an overdue one too: past its grace, not yet missed)
         "runs": [_run(run, zone) for run in runs if run.state not in (hb.ON_TIME, hb.PENDING)],
-        "incidents": [_incident(run, heartbeat, signals, rules) for run in runs
-                      if run.incident_start(heartbeat.grace) is not None],
+        "incidents": [_incident(found, heartbeat, rules, acks.get(found.start))
+                      for found in hb.job_incidents(runs, heartbeat.grace, signals, context.now)],
     }
 
 
@@ -78,25 +79,27 @@ def _run(run: hb.JobRun, zone: Any) -> dict[str, Any]:
     }
 
 
-def _incident(run: hb.JobRun, heartbeat: Heartbeat, signals: list[hb.Signal], rules: IncidentRules) -> dict[str, Any]:
-    """A missed or failed run: an incident of the heartbeat's class, fixed by the next success.
-    Its acknowledgement is not recorded by probe: only its deadline is given."""
-    start = run.incident_start(heartbeat.grace)
-    assert start is not None
-    fixed = hb.fixed_at(run, heartbeat.grace, signals)
-    if fixed is not None and fixed > rules.now:
-        fixed = None
+def _incident(found: hb.JobIncident, heartbeat: Heartbeat, rules: IncidentRules,
+              record: job_incidents.JobIncidentRecord | None) -> dict[str, Any]:
+    """A missed or failed run: an incident of the heartbeat's class, fixed by the next success,
+    acknowledged by `probe incident ack ID` (its id given once listed)."""
+    start, fixed = found.start, found.end
     severity = sla.Severity.parse(heartbeat.severity)
     acknowledge_by, fix_by = sla.incident_deadlines(start, severity, rules.calendar, rules.deadlines)
+    ack_at = record.ack_at if record is not None and record.ack_at is not None and record.ack_at <= rules.now else None
     end = fixed if fixed is not None else max(start, rules.now)
     return {
-        "due": iso_local(run.due, rules.zone),
-        "state": run.state,
+        "id": None if record is None else record.id,
+        "due": iso_local(found.due, rules.zone),
+        "state": found.state,
         "severity": str(severity),
         "start": iso_local(start, rules.zone),
         "end": iso_local(fixed, rules.zone),
         "duration_seconds": end - start,
         "acknowledge_deadline": iso_local(acknowledge_by, rules.zone),
+        "acknowledged": iso_local(ack_at, rules.zone),
+        "acknowledged_by": record.ack_by if ack_at is not None and record is not None else None,
+        "acknowledge": sla.deadline_status(acknowledge_by, ack_at, rules.now),
         "fix_deadline": iso_local(fix_by, rules.zone),
         "fix": sla.deadline_status(fix_by, fixed, rules.now),
     }

@@ -11,12 +11,14 @@ from probe.config import Config
 from probe.store import Store, incident_notes, maintenance, runs_around
 from probe.text import local_stamp, text_table
 
+from . import heartbeat_incidents
 from . import sites as several
 from .calendar import iso_local
 from .incident_rows import IncidentRules, detected_row, manual_row
 
 
-def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:
+def recent(store: Store, cfg: Config, now: float, days: int, jobs: bool = True) -> list[dict]:
+    """The incidents of the last ``days`` days; with ``jobs``, the [[heartbeat]] jobs' too."""
     since = now - days * 86400
     rules = IncidentRules.from_config(cfg, store, now, cfg.report.language)
     windows = sla.occurrences(maintenance.declared(store, now), (since - 31 * 86400, now), cfg.sla.timezone)
@@ -47,6 +49,8 @@ def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict]:
         if record.source == "manual":
             excused = sla.excused_intervals(windows, record.endpoint, cfg.sla.late_maintenance, now)
             rows.append({"endpoint": record.endpoint, **manual_row(rules, record, excused)})
+    if jobs:
+        rows += heartbeat_incidents.recent(store, cfg, now, days)
     rows.sort(key=lambda row: row["start"])
     for row in rows:
         row.pop("downtime_seconds")

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from probe import sla
 
-from .calendar import iso_local
+from .calendar import iso_local, percent_keys
 from .month import ReportContext, build
 
 SEVERITIES = ("blocking", "major", "minor")
@@ -156,8 +156,7 @@ def figures_over(eligible_ms: int, downtime_ms: int, target: float) -> dict:
     ratio = 100 * (1 - Fraction(downtime_ms, eligible_ms)) if eligible_ms else None
     shown = sla.truncate_percent(ratio, 3)
     return {
-        "availability_percent": float(shown) if shown is not None else None,
-        "availability_display": str(shown) if shown is not None else None,
+        **percent_keys(shown),
         "met": ratio is not None and ratio >= exact_target,
         "eligible_seconds": eligible_ms / 1000,
         "downtime_seconds": downtime_ms / 1000,

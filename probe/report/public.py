@@ -28,7 +28,7 @@ def collect(store: Store, cfg: Config, now: float, status_rows: list[dict]) -> d
         for row in status_rows if row["endpoint"] in shown
     ]
     incidents = []
-    for row in recent(store, cfg, now, FEED_DAYS):
+    for row in recent(store, cfg, now, FEED_DAYS, jobs=False):  # jobs are never the client's
         if row["endpoint"] not in shown:
             continue
         moments = [_epoch(row[key]) for key in ("start", "end", "acknowledged") if row[key]]

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from probe import sla
 
-from .calendar import iso_local
+from .calendar import interval_rows, percent_keys
 
 PARTS_KEY = "_service_parts"  # carried by each section while the report is built, then removed
 
@@ -43,16 +43,12 @@ def service_json(sections: list[dict], counted: sla.Interval, target: float, zon
         "rule": "down_when_any_blocking_endpoint_is_down",
         "endpoints": counted_in,
         "endpoint_titles": titles,
-        "availability_percent": float(shown) if shown is not None else None,
-        "availability_display": str(shown) if shown is not None else None,
+        **percent_keys(shown),
         "met": figures.met,
         "period_seconds": figures.period_seconds,
         "eligible_seconds": figures.eligible_seconds,
         "not_eligible_seconds": figures.not_eligible_seconds,
         "downtime_seconds": figures.downtime_seconds,
         "allowed_downtime_seconds": figures.allowed_downtime_seconds,
-        "down_periods": [
-            {"start": iso_local(a, zone), "end": iso_local(b, zone), "seconds": sla.total_ms([(a, b)]) / 1000}
-            for a, b in figures.down
-        ],
+        "down_periods": interval_rows(figures.down, zone),
     }

@@ -14,6 +14,8 @@ from probe.store import Store, maintenance, runs_around
 from probe.text import local_stamp, printable, text_table
 
 from . import sites as several
+from .heartbeat_status import format_text as heartbeats_text
+from .heartbeat_status import heartbeat_rows
 from .site_status import format_sites, format_upstream, site_rows, upstream_row
 
 STALE_HEARTBEAT = 60.0  # a daemon silent for longer is not running
@@ -80,7 +82,9 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
     sites, upstream, daemon = site_rows(store, cfg, now), upstream_row(store, cfg), _daemon(store, now)
     if upstream is not None:
         daemon["upstream"] = upstream
-    return {"daemon": daemon, "endpoints": rows, **({"sites": sites} if sites else {})}
+    jobs = heartbeat_rows(store.db.conn, cfg, now)
+    return {"daemon": daemon, "endpoints": rows, **({"sites": sites} if sites else {}),
+            **({"heartbeats": jobs} if jobs else {})}
 
 
 def _daemon(store: Store, now: float) -> dict:
@@ -136,7 +140,8 @@ def format_text(report: dict, zone: str = "UTC", now: float | None = None, width
     if d.get("upstream"):
         lines.append(format_upstream(d["upstream"]))
     sites = [text_table(format_sites(report["sites"]))] if report.get("sites") else []
-    return "\n".join(lines + tables + sites)
+    jobs = [heartbeats_text(report["heartbeats"], zone, now, width)] if report.get("heartbeats") else []
+    return "\n".join(lines + tables + sites + jobs)
 
 
 def _table(rows: list[dict], control: bool, zone: str, now: float, width: int) -> list[tuple[str, ...]]:

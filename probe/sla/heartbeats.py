@@ -62,11 +62,13 @@ class JobRun:
 
     def incident_start(self, grace: float) -> float | None:
         """A missed run is an incident from when it was overdue (due + grace), a failed one
-        from its fail signal; the other runs are none."""
-        if self.state == MISSED:
+        from its fail signal, or from when it was overdue if it failed later (as its alert
+        said); an overdue one (not judged yet) from when it was overdue; the other runs are
+        none."""
+        if self.state in (MISSED, OVERDUE):
             return self.due + grace
-        if self.state == FAILED:
-            return self.finished
+        if self.state == FAILED and self.finished is not None:
+            return min(self.finished, self.due + grace)
         return None
 
 
@@ -218,3 +220,85 @@ def fixed_at(run: JobRun, grace: float, signals: Sequence[Signal]) -> float | No
     if start is None:
         return None
     return min((s.at for s in signals if s.kind == SUCCESS and s.at > start), default=None)
+
+
+def job_incidents(runs: Sequence[JobRun], grace: float, signals: Sequence[Signal], as_of: float,
+                  ongoing: bool = False) -> list[JobIncident]:
+    """The incidents of ``runs``: one per missed or failed run (and, with ``ongoing``, per run
+    overdue now, not judged yet), from its incident start to the job's next success (None
+    while none came by ``as_of``)."""
+    found = []
+    for run in runs:
+        if run.state == OVERDUE and not ongoing:
+            continue
+        start = run.incident_start(grace)
+        if start is None:
+            continue
+        fixed = fixed_at(run, grace, signals)
+        found.append(JobIncident(run.due, run.state, start, fixed if fixed is not None and fixed <= as_of else None))
+    return found
+
+
+@dataclass(frozen=True)
+class JobIncident:
+    due: float  # the run's
+    state: str  # missed | failed | overdue
+    start: float
+    end: float | None  # the next success; None while it goes on
+
+
+WAITING, RUNNING = "waiting", "running"
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """Where a job stands at ``now``: the state of its newest run due (a run state; pending
+    within its grace, running when it signalled start, overdue past its grace; waiting when no
+    run is due yet), the state of the run before it, and when the next run is due."""
+
+    state: str
+    due: float | None
+    previous: str | None
+    next_due: float | None
+
+
+def job_status(job: Expectation, signals: Sequence[Signal], since: float, now: float) -> JobStatus:
+    """``signals``: the job's, from before ``since`` by one ``every`` at least (as for
+    judge_runs over (since, now)). A job run every so long is followed from its first signal:
+    before any, nothing is due yet."""
+    if job.every is not None:
+        first = min((s.at for s in signals if s.at <= now), default=None)
+        if first is None:
+            return JobStatus(WAITING, None, None, None)
+        since = max(since, first)
+    runs = judge_runs(job, signals, (since, now), now)
+    current = runs[-1] if runs else None
+    previous = runs[-2].state if len(runs) > 1 else None
+    if current is None:
+        state, due = WAITING, None
+    else:
+        state, due = current.state, current.due
+        if state == PENDING and current.started is not None:
+            state = RUNNING
+    return JobStatus(state, due, previous, _next_due(job, current, signals, since, now))
+
+
+def _next_due(job: Expectation, current: JobRun | None, signals: Sequence[Signal], since: float,
+              now: float) -> float | None:
+    if job.schedule is not None:
+        return next(cron_times(job.schedule, job.timezone, now, float("inf")), None)
+    assert job.every is not None
+    success = max((s.at for s in signals if s.kind == SUCCESS and s.at <= now), default=None)
+    if success is not None and success + job.every > now:
+        return success + job.every  # as each success sets the next due (a success before a due decides it)
+    if current is None:
+        first = min((s.at for s in signals if s.at <= now), default=None)
+        anchor = first if first is not None and first < since else since
+        due = anchor + job.every
+    elif current.judged and current.state not in (FAILED, MISSED) and current.finished is not None:
+        due = current.finished + job.every
+    else:
+        due = current.due + job.every
+    while due <= now:  # runs not followed (a bound reached): the next one after now
+        due += job.every
+    return due

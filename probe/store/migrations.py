@@ -249,4 +249,32 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX incident_notes_by_incident ON incident_notes (incident_id, at);
     """,
+    # 11: the incidents of [[heartbeat]] jobs (store.job_incidents): a missed or failed run's
+    # incident gets a row of its own (endpoint NULL, the heartbeat's name), so that it has an id
+    # and can be acknowledged like an endpoint's. The table is rebuilt: endpoint_id may be NULL.
+    """
+    CREATE TABLE incidents_with_jobs (
+        id INTEGER PRIMARY KEY,
+        endpoint_id INTEGER REFERENCES endpoints(id),
+        heartbeat TEXT,               -- a [[heartbeat]] name, for a job's incident
+        start INTEGER NOT NULL,
+        "end" INTEGER,
+        severity TEXT CHECK (severity IN ('blocking', 'major', 'minor')),
+        summary TEXT,
+        source TEXT NOT NULL CHECK (source IN ('manual', 'detected')),
+        ack_at INTEGER,
+        ack_by TEXT,
+        closed_at INTEGER,
+        recorded_at INTEGER,
+        CHECK ((endpoint_id IS NULL) <> (heartbeat IS NULL))
+    );
+    INSERT INTO incidents_with_jobs (id, endpoint_id, start, "end", severity, summary, source, ack_at, ack_by,
+                                     closed_at, recorded_at)
+        SELECT id, endpoint_id, start, "end", severity, summary, source, ack_at, ack_by, closed_at, recorded_at
+        FROM incidents;
+    DROP TABLE incidents;
+    ALTER TABLE incidents_with_jobs RENAME TO incidents;
+    CREATE UNIQUE INDEX incidents_detected ON incidents (endpoint_id, start) WHERE source = 'detected';
+    CREATE UNIQUE INDEX incidents_of_jobs ON incidents (heartbeat, start) WHERE heartbeat IS NOT NULL;
+    """,
 ]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from probe.sla import to_ms
 
-from . import incident_notes, maintenance, pings, tls_audits
+from . import incident_notes, job_incidents, maintenance, pings, tls_audits
 
 if TYPE_CHECKING:  # annotations only
     from .store import Store
@@ -30,7 +30,8 @@ def record_import(conn: sqlite3.Connection, file: str, now: float | None = None)
     return import_id
 
 
-RECORD_KINDS = ("maintenance", "incident", "incident_note", "daemon_run", "import", "ping", "tls_audit")
+RECORD_KINDS = ("maintenance", "incident", "incident_note", "daemon_run", "import", "ping", "tls_audit",
+                "job_incident", "job_incident_note")
 
 
 def parse_record(line: str) -> dict[str, Any] | None:
@@ -75,6 +76,8 @@ def export_records(store: Store, endpoint: str | None = None) -> list[dict[str, 
         records.append({"record": "import", "file": file, "imported_at": imported_at, "spans": spans})
     if endpoint is None:
         records.extend(pings.export_records(store))
+        records.extend(job_incidents.export_records(store))
+        records.extend(job_incidents.export_notes(store))
     records += tls_audits.export_records(conn, endpoint)
     return records
 
@@ -96,6 +99,10 @@ def import_records(conn: sqlite3.Connection, records: list[tuple[int, dict[str, 
                 added += pings.import_record(conn, record)
             elif kind == "daemon_run":
                 added += _import_daemon_run(conn, record, import_id)
+            elif kind == "job_incident":
+                added += job_incidents.import_record(conn, record)
+            elif kind == "job_incident_note":
+                added += job_incidents.import_note(conn, record)
             elif kind == "tls_audit":
                 added += tls_audits.import_record(conn, record)
             else:

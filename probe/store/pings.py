@@ -36,6 +36,12 @@ def _insert(conn: sqlite3.Connection, heartbeat: str, at_ms: int, kind: str, exi
 
 def signals(store: Store, heartbeat: str, until: float | None = None, since: float | None = None) -> list[Signal]:
     """A heartbeat's signals (from ``since``, up to ``until``), oldest first."""
+    return read_signals(store.db.conn, heartbeat, until, since)
+
+
+def read_signals(conn: sqlite3.Connection, heartbeat: str, until: float | None = None,
+                 since: float | None = None) -> list[Signal]:
+    """signals(), on a connection (a read-only one, say)."""
     sql = "SELECT at, kind, exit_status FROM pings WHERE heartbeat = ?"
     params: list[Any] = [heartbeat]
     if since is not None:
@@ -45,13 +51,20 @@ def signals(store: Store, heartbeat: str, until: float | None = None, since: flo
         sql += " AND at <= ?"
         params.append(to_ms(until))
     return [Signal(at / 1000, kind, status)
-            for at, kind, status in store.db.conn.execute(sql + " ORDER BY at, id", params)]
+            for at, kind, status in conn.execute(sql + " ORDER BY at, id", params)]
 
 
 def last(store: Store, heartbeat: str) -> tuple[float, str, int | None] | None:
     """The newest signal of a heartbeat: (at, kind, exit status), or None."""
-    row = store.db.conn.execute("SELECT at, kind, exit_status FROM pings WHERE heartbeat = ?"
-                                " ORDER BY at DESC, id DESC LIMIT 1", (heartbeat,)).fetchone()
+    return newest(store.db.conn, heartbeat)
+
+
+def newest(conn: sqlite3.Connection, heartbeat: str, kind: str | None = None) -> tuple[float, str, int | None] | None:
+    """The newest signal of a heartbeat (of that kind): (at, kind, exit status), or None."""
+    sql, params = "SELECT at, kind, exit_status FROM pings WHERE heartbeat = ?", [heartbeat]
+    if kind is not None:
+        sql, params = sql + " AND kind = ?", [heartbeat, kind]
+    row = conn.execute(sql + " ORDER BY at DESC, id DESC LIMIT 1", params).fetchone()
     return None if row is None else (row[0] / 1000, row[1], row[2])
 
 
