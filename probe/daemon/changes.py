@@ -23,8 +23,8 @@ def startup_lines(config: Config, listening: bool) -> list[tuple[int, str]]:
     is started without it (a job's signals would be refused: every run missed). [[site]]
     sections without `--listen` are refused before this, as a config error."""
     lines = []
-    if config.endpoints:
-        longest = max(e.interval for e in config.endpoints)
+    if config.checked:
+        longest = max(e.interval for e in config.checked)
         lines.append((logging.INFO, "checks are spread over each endpoint's interval:"
                                     f" the first ones come within {longest:g}s"))
     else:
