@@ -198,6 +198,11 @@ def test_forged_and_broken_pushes_store_nothing(tmp_path, certs, hub_tls):
     assert status == 403 and "site 'site-2'" in text
     status, text = _push(port, ca, "site-2", TOKENS["site-2"], body)  # a line of site 1's
     assert status == 403 and "site-1" in text
+    connection = http.client.HTTPSConnection("127.0.0.1", port, context=ssl.create_default_context(cafile=ca),
+                                             timeout=10)
+    connection.request("POST", "/api/v1/checks", body=body, headers={"Authorization": f"Bearer {TOKENS['site-1']}"})
+    response = connection.getresponse()  # a push that names no site: a mistake, not a forgery
+    assert response.status == 400 and "names its site" in response.read().decode()
     status, text = _push(port, ca, "site-1", TOKENS["site-1"], body * 100)
     assert status == 413 and "4096 bytes" in text
     broken = body + b'{"endpoint": "api", "at": "yesterday"}\n'

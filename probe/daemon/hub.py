@@ -113,6 +113,8 @@ class Hub:
         if found is None:
             raise self._refuse(web.HTTPUnauthorized, "401", "a site's bearer token is required",
                                {"WWW-Authenticate": 'Bearer realm="probe hub"'})
+        if "site" not in request.query:
+            raise self._refuse(web.HTTPBadRequest, "400", "a push names its site (?site=NAME&stream=…&first=…)")
         if request.query.get("site") != found.name:
             raise self._refuse(web.HTTPForbidden, "403", f"this token is site {found.name!r}'s:"
                                " it cannot push under another name")
