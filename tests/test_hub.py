@@ -316,7 +316,7 @@ def test_commands_that_push_nothing_need_no_token(tmp_path):
                     'token = "${PROBE_SITE_TOKEN}"\n')
     cfg = load(path, environ={}, secrets=False)
     assert [site.name for site in cfg.sites] == list(TOKENS)
-    assert "site #2 token: TOKEN_SITE_2" in cfg.unset_secrets
+    assert "site 'site-2' token: TOKEN_SITE_2" in cfg.unset_secrets
     assert "upstream token: PROBE_SITE_TOKEN" in cfg.unset_secrets
 
 

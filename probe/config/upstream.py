@@ -107,7 +107,7 @@ def parse_sites(raw: Mapping[str, Any], where: Where, environ: Mapping[str, str]
     sites: list[Site] = []
     for index, table in enumerate(_array(raw, "site", where), start=1):
         name = table.get("name")
-        section = f"site {name!r}" if isinstance(name, str) and name.isprintable() and name else f"site #{index}"
+        section = _site_section(table, index)
         reject_unknown(table, SITE_KEYS, where, section)
         for key in ("name", "token"):
             if key not in table:
@@ -167,8 +167,14 @@ def defer_tokens(raw: dict[str, Any], environ: Mapping[str, str], unset: list[st
     if "upstream" in raw:
         raw["upstream"] = replace(raw["upstream"], "upstream")
     if isinstance(raw.get("site"), list):
-        raw["site"] = [replace(item, f"site #{index}") for index, item in enumerate(raw["site"], start=1)]
+        raw["site"] = [replace(item, _site_section(item, index)) for index, item in enumerate(raw["site"], start=1)]
     return raw
+
+
+def _site_section(item: object, index: int) -> str:
+    """A [[site]] as messages name it: by its name when it has a printable one."""
+    name = item.get("name") if isinstance(item, dict) else None
+    return f"site {name!r}" if isinstance(name, str) and name.isprintable() and name else f"site #{index}"
 
 
 def describe_sites(upstream: Upstream | None, sites: tuple[Site, ...], hub: HubSettings) -> list[str]:
