@@ -155,6 +155,8 @@ def test_feed_is_atom(database):
         assert root.find(f"{ATOM}{required}") is not None, required
     assert root.find(f"{ATOM}id").text.startswith("urn:uuid:")
     assert root.find(f"{ATOM}title").text == "Acme Cloud"
+    links = {link.get("rel"): link.get("href") for link in root.findall(f"{ATOM}link")}
+    assert links == {"self": "feed.atom?lang=en", "alternate": "./?lang=en"}  # the language asked for, kept
     entries = root.findall(f"{ATOM}entry")
     assert entries
     ids = []

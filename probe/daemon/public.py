@@ -69,7 +69,9 @@ def add_routes(app: web.Application, view: object, cache: PublicCache, template_
             raise web.HTTPNotFound(text="no feed: the status page is not public ([web] public = true)\n")
         cfg = view.config  # type: ignore[attr-defined]
         # the self link is relative: the listener's own address (behind a proxy) is no one's business
-        body = atom_feed(await cache.get(), cfg, language(request, cfg), "feed.atom")
+        lang = language(request, cfg)
+        asked = "lang" in request.query and request.query["lang"] == lang
+        body = atom_feed(await cache.get(), cfg, lang, f"feed.atom?lang={lang}" if asked else "feed.atom")
         return web.Response(body=body, content_type="application/atom+xml", charset="utf-8")
 
     app.router.add_get("/feed.atom", feed)
@@ -107,6 +109,8 @@ def atom_feed(model: dict, cfg: Config, lang: str, self_url: str) -> bytes:
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
     _text(author, "name", cfg.report.provider or title)
     ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "self", "href": self_url, "type": "application/atom+xml"})
+    page = "./" + self_url[len("feed.atom"):]  # the status page, in the feed's language
+    ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "alternate", "href": page, "type": "text/html"})
     _text(feed, "generator", "probe")
     for _, entry in entries:
         feed.append(entry)
