@@ -122,12 +122,20 @@ def test_status_shows_the_combined_state_by_the_site_rule(databases, scenario, r
         assert api["error"] == "timed out after 10s"  # from a site that sees the outage
     else:
         assert api["error"] is None  # from lyon-1 (it sees the endpoint up)
+    # a control endpoint shows its own outage: nyc-1's resolver down is 1 of 3 sites (the
+    # abstention it causes cuts the services' checks only): any says DOWN, majority and all UP
+    resolver = rows["resolver"]
+    assert [s["state"] for s in resolver["sites"]] == ["down" if s in abstaining else "up" for s in SITES]
+    resolver_down = bool(abstaining) and rule == "any"
+    assert resolver["state"] == ("down" if resolver_down else "up")
     text = status.format_text(report, now=now)
     lines = text.splitlines()
     header = next(line for line in lines if line.startswith("ENDPOINT"))
     assert header.split()[:3] == ["ENDPOINT", "STATE", "SITES"]
     api_line = next(line for line in lines if line.startswith("api "))
     assert api_line.split()[1] == state.upper() and word in api_line
+    resolver_line = next(line for line in lines if line.startswith("resolver "))
+    assert f"{len(abstaining)}/3 down" in resolver_line
     assert all(len(line) <= status.WIDTH for line in lines)
 
 
@@ -160,20 +168,25 @@ def test_the_public_page_shows_the_combined_state_and_no_control_endpoint(databa
     assert [(e["name"], e["state"]) for e in model["endpoints"]] == [("The API", state)]
 
 
-def test_one_site_shows_no_sites_column(tmp_path):
-    """One site: rows as they always were, no "sites" key and no SITES column."""
+def test_one_site_shows_no_sites_column_and_its_control_endpoints_own_outage(tmp_path):
+    """One site: rows as they always were, no "sites" key and no SITES column. Its resolver down
+    for its last 3 checks is an outage (confirm 2) shown DOWN, though the site abstains then."""
     now = time.time() // 60 * 60
     db = tmp_path / "probe.db"
     with Writer(db) as writer:
         for index in range(10):
-            writer.submit("api", result(API, now - 600 + 60 * index, index >= 8), 60.0, "paris-1")
+            at = now - 600 + 60 * index
+            writer.submit("api", result(API, at, index >= 8), 60.0, "paris-1")
+            writer.submit("resolver", result(RESOLVER, at, index >= 7), 60.0, "paris-1")
         writer.flush(10)
     cfg = config(db, "majority")
     with Store.open(db) as store:
         report = status.collect(store, cfg, now)
-    api = next(row for row in report["endpoints"] if row["endpoint"] == "api")
-    assert api["state"] == "down" and "sites" not in api
-    assert "SITES" not in status.format_text(report, now=now)
+    rows = {row["endpoint"]: row for row in report["endpoints"]}
+    assert "sites" not in rows["api"] and "SITES" not in status.format_text(report, now=now)
+    assert rows["resolver"]["state"] == "down" and rows["resolver"]["since"] == iso_utc(now - 600 + 7 * 60)
+    # api's down checks fall in the abstention: no evidence, so no data since the abstention began
+    assert rows["api"]["state"] == "up"
 
 
 HUB_TOKENS = {"paris-1": "token-of-paris-0123456789", "lyon-1": "token-of-lyon-0123456789",

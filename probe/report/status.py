@@ -59,7 +59,9 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
     for name in configured + sorted(set(known) - set(configured)):
         endpoint = cfg.endpoint(name) if cfg else None
         confirm = cfg.confirm_for(name) if cfg else settings.confirm
-        found = several.evidence(several.site_rule(cfg), series[name], abstained, read, confirm) if name in known else None
+        # a control endpoint's own outage is what it shows: abstentions cut the services only
+        cut = {} if endpoint and endpoint.control else abstained
+        found = several.evidence(several.site_rule(cfg), series[name], cut, read, confirm) if name in known else None
         runs = found.runs if found else []
         newest = max((own[-1].last for _, own in found.sites if own), default=None) if found else None
         if found and found.combined and newest is not None:
@@ -101,8 +103,8 @@ def period_runs(store: Store, cfg: Config, period: tuple[float, float]) -> dict[
         return runs_around(store, stored.id, period, stored.first_seen)
 
     abstained = several.site_abstentions(cfg, store, read)
-    rule = several.site_rule(cfg)
-    return {name: several.evidence(rule, found, abstained, read, cfg.confirm_for(name)).runs
+    rule, controls = several.site_rule(cfg), set(several.control_names(cfg))
+    return {name: several.evidence(rule, found, {} if name in controls else abstained, read, cfg.confirm_for(name)).runs
             for name, found in series.items()}
 
 
