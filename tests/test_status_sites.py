@@ -41,6 +41,7 @@ SITES = {"paris-1": 0.0, "lyon-1": 10.0, "nyc-1": 20.0}  # each site's offset in
 SCENARIOS = {  # which sites see api down, and which see their resolver down, from check 20 on
     "two-down": ({"paris-1", "lyon-1"}, set()),
     "nyc-network": ({"paris-1", "nyc-1"}, {"nyc-1"}),
+    "all-networks": (set(SITES), set(SITES)),
 }
 API, RESOLVER = "https://api.example.com/health", "https://dns.example.net/"
 
@@ -80,7 +81,7 @@ def databases(tmp_path_factory):
     now = time.time() // 60 * 60
     t0 = now - 29 * 60 - 20 - 30
     found = {}
-    for scenario in SCENARIOS:
+    for scenario in ("two-down", "nyc-network"):
         db = tmp_path_factory.mktemp(scenario) / "hub.db"
         fill(db, scenario, t0, 60.0)
         found[scenario] = db
@@ -185,8 +186,30 @@ def test_one_site_shows_no_sites_column_and_its_control_endpoints_own_outage(tmp
     rows = {row["endpoint"]: row for row in report["endpoints"]}
     assert "sites" not in rows["api"] and "SITES" not in status.format_text(report, now=now)
     assert rows["resolver"]["state"] == "down" and rows["resolver"]["since"] == iso_utc(now - 600 + 7 * 60)
-    # api's down checks fall in the abstention: no evidence, so no data since the abstention began
-    assert rows["api"]["state"] == "up"
+    # api's down checks fall in the abstention (from the resolver's 7th check): no evidence
+    assert rows["api"]["state"] == "abstained" and rows["api"]["since"] == iso_utc(now - 600 + 7 * 60)
+    assert rows["api"]["last_check"] == iso_utc(now - 600 + 9 * 60)
+    assert "ABSTAINED" in status.format_text(report, now=now)
+
+
+def test_every_site_abstaining_is_no_evidence(tmp_path):
+    """Every site's network down from its check 20 (its resolver and api down): every site
+    abstains, the last from nyc-1's 20th check on; api is "abstained" since then, whatever the
+    rule, its newest check nyc-1's 29th. The client's page says no data."""
+    now = time.time() // 60 * 60
+    t0 = now - 29 * 60 - 20 - 30
+    db = tmp_path / "hub.db"
+    fill(db, "all-networks", t0, 60.0)
+    for rule in ("majority", "any"):
+        cfg = config(db, rule, {"web": {"public": True}})
+        with Store.open(db) as store:
+            report = status.collect(store, cfg, now)
+            api = next(row for row in report["endpoints"] if row["endpoint"] == "api")
+            assert api["state"] == "abstained" and api["since"] == iso_utc(t0 + 20 * 60 + 20)
+            assert api["last_check"] == iso_utc(t0 + 29 * 60 + 20)
+            assert [s["state"] for s in api["sites"]] == ["abstained"] * 3
+            model = public.collect(store, cfg, now, status_model(store, cfg, now)["endpoints"])
+            assert [(e["name"], e["state"]) for e in model["endpoints"]] == [("The API", "unknown")]
 
 
 HUB_TOKENS = {"paris-1": "token-of-paris-0123456789", "lyon-1": "token-of-lyon-0123456789",

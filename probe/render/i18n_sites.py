@@ -28,6 +28,7 @@ SITE_MESSAGES = {
         "control_endpoints": "Points de contrôle : {names}.",
         "control_heading": "Points de contrôle (le réseau des sites, pas un service)",
         "sites_down": "{down} site(s) sur {voters} voient une panne",
+        "state_abstained": "Abstention",
     },
     "en": {
         "sites_heading": "Probe sites",
@@ -53,5 +54,6 @@ SITE_MESSAGES = {
         "control_endpoints": "Control endpoints: {names}.",
         "control_heading": "Control endpoints (the sites' own network, not a service)",
         "sites_down": "{down} of {voters} site(s) see an outage",
+        "state_abstained": "Abstained",
     },
 }

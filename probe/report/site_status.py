@@ -100,3 +100,21 @@ def sites_word(sites: list[dict]) -> str:
     """The SITES column of `probe status`: how many of the voting sites see an outage, "2/3 down"."""
     voters = [row for row in sites if row["state"] in (sla.UP, sla.DEGRADED, sla.DOWN)]
     return f"{sum(row['state'] == sla.DOWN for row in voters)}/{len(voters)} down"
+
+
+def abstaining(store: Store, series: list[StoredEndpoint], found: Evidence) -> tuple[float, float] | None:
+    """When every site that checked the endpoint abstains at its newest check (its checks are then
+    no evidence): since when the last of them abstains, and the newest check; else None."""
+    if not any(found.abstained.values()):
+        return None
+    starts, newest = [], []
+    for known, (site, _) in zip(series, found.sites):
+        last = store.last_check(known.id)
+        if last is None:
+            continue
+        span = next(((start, end) for start, end in found.abstained.get(site, []) if start <= last.at < end), None)
+        if span is None:
+            return None
+        starts.append(span[0])
+        newest.append(last.at)
+    return (max(starts), max(newest)) if starts else None

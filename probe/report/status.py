@@ -16,7 +16,7 @@ from probe.text import local_stamp, printable, text_table
 from . import sites as several
 from .heartbeat_status import format_text as heartbeats_text
 from .heartbeat_status import heartbeat_rows
-from .site_status import endpoint_sites, format_sites, format_upstream, shown_check, site_rows, sites_word, upstream_row
+from .site_status import abstaining, endpoint_sites, format_sites, format_upstream, shown_check, site_rows, sites_word, upstream_row
 
 STALE_HEARTBEAT = 60.0  # a daemon silent for longer is not running
 
@@ -69,16 +69,19 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
             runs = [run for run in runs if run.start <= min(now, newest)]
         excused = sla.excused_intervals(windows, name, settings.late_maintenance, now)
         last = store.last_check(name) if runs else None
+        away = abstaining(store, series[name], found) if found and not (endpoint and endpoint.control) else None
         voting: list[dict] = []
         if found and found.combined:  # each site's word, and the error of one that sees the verdict
-            voting, checks = endpoint_sites(store, series[name], found, min(now, newest or now), confirm)
+            at = away[1] if away else min(now, newest or now)
+            voting, checks = endpoint_sites(store, series[name], found, at, confirm)
             last = shown_check(voting, checks, runs[-1].state) if runs else None
         rows.append({
             "endpoint": name,
             "url": public_url(endpoint.spec.url) if endpoint else known[name].url,
-            "state": runs[-1].state if runs else "unknown",
-            "since": iso_utc(_since(runs)) if runs else None,
-            "last_check": iso_utc(newest) if runs and newest is not None else None,
+            # every site abstains (its own network down): no evidence, whatever its checks say
+            "state": "abstained" if away else runs[-1].state if runs else "unknown",
+            "since": iso_utc(away[0]) if away else iso_utc(_since(runs)) if runs else None,
+            "last_check": iso_utc(away[1]) if away else iso_utc(newest) if runs and newest is not None else None,
             "error": last.error if last else None,
             "availability_24h": _percent(sla.availability(runs, day, excused, confirm, target)),
             "availability_30d": _percent(sla.availability(runs, month, excused, confirm, target)),
