@@ -267,3 +267,20 @@ def test_a_hub_daemon_serves_the_combined_status(tmp_path):
     assert api["state"] == "down" and [s["state"] for s in api["sites"]] == ["down", "down", "up"]
     assert hub.stop() == 0
     assert "Traceback" not in hub.logs()
+
+
+def test_the_newest_check_by_name_is_the_newest_of_every_site(tmp_path):
+    """Store.last_check by name: the newest check of any site's series (paris-1 first stored,
+    lyon-1 checked last); by a series' id, that series' own."""
+    db = tmp_path / "hub.db"
+    with Writer(db) as writer:
+        writer.submit("api", result(API, 1_767_225_600.0, False), 60.0, "paris-1")
+        writer.submit("api", result(API, 1_767_225_610.0, True), 60.0, "lyon-1")
+        writer.submit("api", result(API, 1_767_225_605.0, False), 60.0, "nyc-1")
+        writer.flush(10)
+    with Store.open(db) as store:
+        paris, lyon, nyc = store.series("api")
+        assert store.last_check("api").at == 1_767_225_610.0 and store.last_check("api").state == "down"
+        assert [store.last_check(s.id).at for s in (paris, lyon, nyc)] == [
+            1_767_225_600.0, 1_767_225_610.0, 1_767_225_605.0]
+        assert store.last_check("nobody") is None
