@@ -27,7 +27,7 @@ SITE_MESSAGES = {
         "abstention_cause": "Cause",
         "control_endpoints": "Points de contrôle : {names}.",
         "control_heading": "Points de contrôle (le réseau des sites, pas un service)",
-        "sites_down": "{down} site(s) sur {voters} voient une panne",
+        "sites_down": "{down} site(s) sur {voters} voient une panne :",
         "state_abstained": "Abstention",
     },
     "en": {
@@ -53,7 +53,7 @@ SITE_MESSAGES = {
         "abstention_cause": "Cause",
         "control_endpoints": "Control endpoints: {names}.",
         "control_heading": "Control endpoints (the sites' own network, not a service)",
-        "sites_down": "{down} of {voters} site(s) see an outage",
+        "sites_down": "{down} of {voters} site(s) see an outage:",
         "state_abstained": "Abstained",
     },
 }
