@@ -17,6 +17,8 @@ Scenario "nyc-network": api down from check 20 at paris-1 and nyc-1, up at lyon-
   voters are paris-1 (down) and lyon-1 (up):
   majority: 1 is not > 2/2, UP; all: UP; any: DOWN. SITES "1/2 down"; nyc-1 "abstained".
   (Without the abstention, majority would say 2/3: DOWN.)
+Scenario "all-networks": every site's api and resolver down from check 20: every site abstains,
+  api is "abstained" under every rule (see its test).
 """
 
 import http.client
