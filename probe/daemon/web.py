@@ -23,7 +23,7 @@ from probe.render import MESSAGES, make_environment
 from probe.report import heartbeat_status, iso_local, local_days, status
 from probe.result import STATES, CheckResult, parse_iso
 from probe.spec import is_loopback
-from probe.store import Store, runs_around
+from probe.store import Store
 from probe.store import maintenance as maintenance_records
 
 from .heartbeat_metrics import metrics_handler
@@ -200,11 +200,11 @@ def status_model(store: Store, cfg: Config, now: float, days: int = STATUS_DAYS,
     period = (datetime(first.year, first.month, first.day, tzinfo=zone).timestamp(), now)
     windows = sla.occurrences(maintenance_records.declared(store, now), period, cfg.sla.timezone)
     calendar = local_days(period, zone)
-    known = {e.name for e in store.endpoints()}
+    combined = status.period_runs(store, cfg, period)  # several sites: by the site rule
     for row in base["endpoints"]:
         name = row["endpoint"]
         confirm = cfg.confirm_for(name)
-        runs = runs_around(store, name, period) if name in known else []
+        runs = combined.get(name, [])
         maintenance = sla.excused_intervals(windows, name, cfg.sla.late_maintenance, now)
         row["since"] = _local(row["since"], zone)
         row["last_check"] = _local(row["last_check"], zone)

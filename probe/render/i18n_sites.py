@@ -26,6 +26,9 @@ SITE_MESSAGES = {
         "no_abstentions": "Aucune abstention ce mois-ci.",
         "abstention_cause": "Cause",
         "control_endpoints": "Points de contrôle : {names}.",
+        "control_heading": "Points de contrôle (le réseau des sites, pas un service)",
+        "sites_down": "{down} site(s) sur {voters} voient une panne :",
+        "state_abstained": "Abstention",
     },
     "en": {
         "sites_heading": "Probe sites",
@@ -49,5 +52,8 @@ SITE_MESSAGES = {
         "no_abstentions": "No abstention this month.",
         "abstention_cause": "Cause",
         "control_endpoints": "Control endpoints: {names}.",
+        "control_heading": "Control endpoints (the sites' own network, not a service)",
+        "sites_down": "{down} of {voters} site(s) see an outage:",
+        "state_abstained": "Abstained",
     },
 }

@@ -23,7 +23,9 @@ def collect(store: Store, cfg: Config, now: float, status_rows: list[dict]) -> d
     shown = {e.name: e.display_name for e in cfg.endpoints if not e.control}
     zone = ZoneInfo(cfg.sla.timezone)
     endpoints = [
-        {"name": shown[row["endpoint"]], "state": row["state"], "availability_90d": row.get("availability_90d"),
+        # abstained (the probe sites' own network down): for the client, no data
+        {"name": shown[row["endpoint"]], "state": "unknown" if row["state"] == "abstained" else row["state"],
+         "availability_90d": row.get("availability_90d"),
          "days": row.get("days", [])}
         for row in status_rows if row["endpoint"] in shown
     ]

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from probe import sla
 from probe.config import Config
-from probe.result import iso_utc
-from probe.store import Store, shipping
+from probe.result import CheckResult, iso_utc
+from probe.store import Store, StoredEndpoint, shipping
 from probe.text import say_duration
+
+from .sites import Evidence
 
 
 def site_rows(store: Store, cfg: Config | None, now: float, started: float | None = None) -> list[dict]:
@@ -64,3 +67,54 @@ def format_sites(rows: list[dict]) -> list[tuple[str, ...]]:
 
 def _short(iso: str | None) -> str:
     return iso[:19].replace("T", " ") + "Z" if iso else "never"
+
+
+def endpoint_sites(store: Store, series: list[StoredEndpoint], found: Evidence, at: float,
+                   confirm: int) -> tuple[list[dict], list[CheckResult | None]]:
+    """An endpoint checked from several sites: each site's word at ``at`` (the instant of the
+    combined verdict shown) as the site rule counts it (``down``/``degraded`` once its own
+    outage or degradation is confirmed, a blip is ``up``; ``abstained`` while its control
+    endpoints are all in an outage; ``unknown`` where none of its checks vouches), with its newest
+    check; and those newest checks."""
+    rows: list[dict] = []
+    checks: list[CheckResult | None] = []
+    for known, (site, runs) in zip(series, found.sites):
+        last = store.last_check(known.id)
+        word = next((s.state for s in sla.site_timeline(runs, confirm) if s.start <= at < s.end), None)
+        if word is None:
+            away = any(start <= at < end for start, end in found.abstained.get(site, []))
+            word = "abstained" if away else "unknown"
+        rows.append({"site": site, "state": word, "last_check": iso_utc(last.at) if last else None})
+        checks.append(last)
+    return rows, checks
+
+
+def shown_check(sites: list[dict], checks: list[CheckResult | None], state: str) -> CheckResult | None:
+    """The check whose error a combined row shows: the newest of a site that sees ``state``
+    (else the newest of all)."""
+    found = [(row["state"] == state, check.at, check) for row, check in zip(sites, checks) if check]
+    return max(found, key=lambda item: item[:2])[2] if found else None
+
+
+def sites_word(sites: list[dict]) -> str:
+    """The SITES column of `probe status`: how many of the voting sites see an outage, "2/3 down"."""
+    voters = [row for row in sites if row["state"] in (sla.UP, sla.DEGRADED, sla.DOWN)]
+    return f"{sum(row['state'] == sla.DOWN for row in voters)}/{len(voters)} down"
+
+
+def abstaining(store: Store, series: list[StoredEndpoint], found: Evidence) -> tuple[float, float] | None:
+    """When every site that checked the endpoint abstains at its newest check (its checks are then
+    no evidence): since when the last of them abstains, and the newest check; else None."""
+    if not any(found.abstained.values()):
+        return None
+    starts, newest = [], []
+    for known, (site, _) in zip(series, found.sites):
+        last = store.last_check(known.id)
+        if last is None:
+            continue
+        span = next(((start, end) for start, end in found.abstained.get(site, []) if start <= last.at < end), None)
+        if span is None:
+            return None
+        starts.append(span[0])
+        newest.append(last.at)
+    return (max(starts), max(newest)) if starts else None

@@ -16,7 +16,7 @@ from probe.text import local_stamp, printable, text_table
 from . import sites as several
 from .heartbeat_status import format_text as heartbeats_text
 from .heartbeat_status import heartbeat_rows
-from .site_status import format_sites, format_upstream, site_rows, upstream_row
+from .site_status import abstaining, endpoint_sites, format_sites, format_upstream, shown_check, site_rows, sites_word, upstream_row
 
 STALE_HEARTBEAT = 60.0  # a daemon silent for longer is not running
 
@@ -59,7 +59,9 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
     for name in configured + sorted(set(known) - set(configured)):
         endpoint = cfg.endpoint(name) if cfg else None
         confirm = cfg.confirm_for(name) if cfg else settings.confirm
-        found = several.evidence(several.site_rule(cfg), series[name], abstained, read, confirm) if name in known else None
+        # a control endpoint's own outage is what it shows: abstentions cut the services only
+        cut = {} if endpoint and endpoint.control else abstained
+        found = several.evidence(several.site_rule(cfg), series[name], cut, read, confirm) if name in known else None
         runs = found.runs if found else []
         newest = max((own[-1].last for _, own in found.sites if own), default=None) if found else None
         if found and found.combined and newest is not None:
@@ -67,17 +69,25 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
             runs = [run for run in runs if run.start <= min(now, newest)]
         excused = sla.excused_intervals(windows, name, settings.late_maintenance, now)
         last = store.last_check(name) if runs else None
+        away = abstaining(store, series[name], found) if found and not (endpoint and endpoint.control) else None
+        voting: list[dict] = []
+        if found and found.combined:  # each site's word, and the error of one that sees the verdict
+            at = away[1] if away else min(now, newest or now)
+            voting, checks = endpoint_sites(store, series[name], found, at, confirm)
+            last = shown_check(voting, checks, runs[-1].state) if runs else None
         rows.append({
             "endpoint": name,
             "url": public_url(endpoint.spec.url) if endpoint else known[name].url,
-            "state": runs[-1].state if runs else "unknown",
-            "since": iso_utc(_since(runs)) if runs else None,
-            "last_check": iso_utc(newest) if runs and newest is not None else None,
+            # every site abstains (its own network down): no evidence, whatever its checks say
+            "state": "abstained" if away else runs[-1].state if runs else "unknown",
+            "since": iso_utc(away[0]) if away else iso_utc(_since(runs)) if runs else None,
+            "last_check": iso_utc(away[1]) if away else iso_utc(newest) if runs and newest is not None else None,
             "error": last.error if last else None,
             "availability_24h": _percent(sla.availability(runs, day, excused, confirm, target)),
             "availability_30d": _percent(sla.availability(runs, month, excused, confirm, target)),
             "configured": endpoint is not None,
             "control": bool(endpoint and endpoint.control),  # the sites' own network, not a service
+            **({"sites": voting} if voting else {}),
         })
     sites, upstream, daemon = site_rows(store, cfg, now), upstream_row(store, cfg), _daemon(store, now)
     if upstream is not None:
@@ -85,6 +95,20 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
     jobs = heartbeat_rows(store.db.conn, cfg, now)
     return {"daemon": daemon, "endpoints": rows, **({"sites": sites} if sites else {}),
             **({"heartbeats": jobs} if jobs else {})}
+
+
+def period_runs(store: Store, cfg: Config, period: tuple[float, float]) -> dict[str, list[sla.Run]]:
+    """Each stored endpoint's runs around ``period``, as the report counts them: one site's with
+    its abstentions cut out, several sites' combined by the site rule."""
+    series = several.series_by_name(store)
+
+    def read(stored) -> list[sla.Run]:
+        return runs_around(store, stored.id, period, stored.first_seen)
+
+    abstained = several.site_abstentions(cfg, store, read)
+    rule, controls = several.site_rule(cfg), set(several.control_names(cfg))
+    return {name: several.evidence(rule, found, {} if name in controls else abstained, read, cfg.confirm_for(name)).runs
+            for name, found in series.items()}
 
 
 def _daemon(store: Store, now: float) -> dict:
@@ -146,14 +170,17 @@ def format_text(report: dict, zone: str = "UTC", now: float | None = None, width
 
 def _table(rows: list[dict], control: bool, zone: str, now: float, width: int) -> list[tuple[str, ...]]:
     """The rows, with times since as stamps where they fit, else as ages."""
-    header = ("CONTROL" if control else "ENDPOINT", "STATE", "SINCE", "CHECKED", "24H %", "30D %", "ERROR")
+    voted = any("sites" in r for r in rows)  # a hub: how many of the voting sites see an outage
+    header = ("CONTROL" if control else "ENDPOINT", "STATE", *(("SITES",) if voted else ()), "SINCE", "CHECKED",
+              "24H %", "30D %", "ERROR")
     for stamps in (True, False):
         table = [header]
         for r in rows:
             since = "-" if r["since"] is None else (
                 local_stamp(parse_iso(r["since"]), zone) if stamps else _ago(now - parse_iso(r["since"])))
             last = "-" if r["last_check"] is None else _ago(now - parse_iso(r["last_check"]))
-            table.append((printable(r["endpoint"]), r["state"].upper(), since, last,
+            votes = ((sites_word(r["sites"]) if "sites" in r else "-"),) if voted else ()
+            table.append((printable(r["endpoint"]), r["state"].upper(), *votes, since, last,
                           r["availability_24h"] or "no data", r["availability_30d"] or "no data",
                           printable(r["error"] or "")))
         if _fixed_width(table, _widest(table, 0)) + _widest(table, -1) <= width:

@@ -150,15 +150,22 @@ class Store(DaemonRunRecords, IncidentRecords):
         ]
 
     def last_check(self, endpoint: int | str) -> CheckResult | None:
-        endpoint_id = self._endpoint_id(endpoint)
-        if endpoint_id is None:
-            return None
-        row = self.db.conn.execute(
-            f"SELECT {', '.join(_CHECK_COLUMNS)} FROM checks WHERE endpoint_id = ?"
-            " ORDER BY at DESC LIMIT 1",
-            (endpoint_id,),
-        ).fetchone()
-        return None if row is None else self._codec.result(row)[3]
+        """The series' newest check; by name, the newest of every site's series."""
+        if isinstance(endpoint, int):
+            ids = [endpoint]
+        else:
+            ids = [row[0] for row in self.db.conn.execute("SELECT id FROM endpoints WHERE name = ?", (endpoint,))]
+        newest: CheckResult | None = None
+        for endpoint_id in ids:  # each series' newest by its index, then the newest of them
+            row = self.db.conn.execute(
+                f"SELECT {', '.join(_CHECK_COLUMNS)} FROM checks WHERE endpoint_id = ?"
+                " ORDER BY at DESC LIMIT 1",
+                (endpoint_id,),
+            ).fetchone()
+            found = None if row is None else self._codec.result(row)[3]
+            if found is not None and (newest is None or found.at > newest.at):
+                newest = found
+        return newest
 
     def checks(
         self,
