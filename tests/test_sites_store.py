@@ -121,3 +121,27 @@ def test_status_shows_the_site_rules_verdict(tmp_path):
             [row] = status.collect(store, cfg, BASE + 250)["endpoints"]
             assert row["state"] == state, rule
             assert row["last_check"] == "2026-01-01T00:04:02Z"  # the newest check of any site
+
+
+def test_response_times_by_name_pool_every_sites_checks(tmp_path):
+    """The performance objective and the latency chart read an endpoint's response times by
+    name: every site's checks, not its first site's. Paris answers in 100 ms, Lyon in 900 ms."""
+    from probe.store import response_times
+    from probe.store.histograms import latency_bucket
+
+    path = tmp_path / "hub.db"
+    with Writer(path) as writer:
+        for index in range(10):
+            for site, total in (("paris-1", 100.0), ("lyon-1", 900.0)):
+                check = CheckResult(url="https://a.example/", at=BASE + 60 * index, state="up", http_status=200,
+                                    total_ms=total)
+                writer.submit("web", check, 60.0, site)
+    with Store.open(path) as store:
+        paris, lyon = store.series("web")
+        pooled = response_times(store, "web", BASE, BASE + 3600)
+        assert len(pooled) == 20 and sorted({ms for _, ms in pooled}) == [100.0, 900.0]
+        assert [ms for _, ms in response_times(store, paris.id, BASE, BASE + 3600)] == [100.0] * 10
+        # the hour's rollups, once per site; the day's histogram holds both sites' checks
+        assert len(store.rollups("web", BASE, BASE + 3600)) == 2
+        day, = store.latency_histograms("web", [BASE, BASE + 86400])
+        assert day == {latency_bucket(100.0): 10, latency_bucket(900.0): 10}

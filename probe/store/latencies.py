@@ -15,13 +15,13 @@ if TYPE_CHECKING:
 
 def response_times(store: Store, endpoint: int | str, since: float, until: float) -> list[tuple[float, float]]:
     """(at in epoch seconds, total_ms) of the endpoint's up and degraded checks with a time,
-    in [since, until), oldest first."""
-    endpoint_id = store._endpoint_id(endpoint)
-    if endpoint_id is None:
+    in [since, until), oldest first; by name, every site's checks pooled."""
+    ids = store._series_ids(endpoint)
+    if not ids:
         return []
     rows = store.db.conn.execute(
-        "SELECT at, total FROM checks WHERE endpoint_id = ? AND at >= ? AND at < ?"
+        f"SELECT at, total FROM checks WHERE endpoint_id IN ({', '.join('?' * len(ids))}) AND at >= ? AND at < ?"
         " AND state != ? AND total IS NOT NULL ORDER BY at",
-        (endpoint_id, _ms(since), _ms(until), DOWN_CODE),
+        (*ids, _ms(since), _ms(until), DOWN_CODE),
     )
     return [(at / 1000, total / 10) for at, total in rows]

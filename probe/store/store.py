@@ -69,6 +69,12 @@ class Store(DaemonRunRecords, IncidentRecords):
         row = self.db.conn.execute("SELECT min(id) FROM endpoints WHERE name = ?", (endpoint,))
         return cast("int | None", row.fetchone()[0])
 
+    def _series_ids(self, endpoint: int | str) -> list[int]:
+        """A series by its id; by name, every site's series of the endpoint (pooled)."""
+        if isinstance(endpoint, int):
+            return [endpoint]
+        return [row[0] for row in self.db.conn.execute("SELECT id FROM endpoints WHERE name = ?", (endpoint,))]
+
     # queries
 
     def endpoints(self) -> list[StoredEndpoint]:
@@ -132,17 +138,18 @@ class Store(DaemonRunRecords, IncidentRecords):
         self, endpoint: int | str, since: float | None = None, until: float | None = None
     ) -> list[Rollup]:
         """The endpoint's hourly rollups of the hours starting in [since, until), oldest
-        first (since is rounded down to its hour)."""
-        endpoint_id = self._endpoint_id(endpoint)
-        if endpoint_id is None:
+        first (since is rounded down to its hour); by name, every site's rollups (an hour once
+        per site)."""
+        ids = self._series_ids(endpoint)
+        if not ids:
             return []
         if since is not None:
             since = since - since % 3600
         where, params = _range("hour", since, until)
         rows = self.db.conn.execute(
             "SELECT hour, up, degraded, down, latency_count, latency_sum, histogram"
-            f" FROM rollups WHERE endpoint_id = ?{where} ORDER BY hour",
-            (endpoint_id, *params),
+            f" FROM rollups WHERE endpoint_id IN ({', '.join('?' * len(ids))}){where} ORDER BY hour",
+            (*ids, *params),
         )
         return [
             Rollup(hour_ms / 1000, up, degraded, down, count, total / 10, _decode_histogram(blob))
@@ -151,10 +158,7 @@ class Store(DaemonRunRecords, IncidentRecords):
 
     def last_check(self, endpoint: int | str) -> CheckResult | None:
         """The series' newest check; by name, the newest of every site's series."""
-        if isinstance(endpoint, int):
-            ids = [endpoint]
-        else:
-            ids = [row[0] for row in self.db.conn.execute("SELECT id FROM endpoints WHERE name = ?", (endpoint,))]
+        ids = self._series_ids(endpoint)
         newest: CheckResult | None = None
         for endpoint_id in ids:  # each series' newest by its index, then the newest of them
             row = self.db.conn.execute(
@@ -231,14 +235,14 @@ class Store(DaemonRunRecords, IncidentRecords):
         what ``rollups`` + ``merge_histograms`` give, fast enough for a report over
         thousands of endpoints."""
         merged: list[dict[int, int]] = [{} for _ in bounds[1:]]
-        endpoint_id = self._endpoint_id(endpoint)
-        if endpoint_id is None or not merged:
+        ids = self._series_ids(endpoint)  # by name: every site's checks pooled
+        if not ids or not merged:
             return merged
         edges = [_ms(bound) for bound in bounds]
         rows = self.db.conn.execute(
-            "SELECT hour, histogram FROM rollups WHERE endpoint_id = ? AND hour >= ? AND hour < ?"
-            " ORDER BY hour",
-            (endpoint_id, edges[0], edges[-1]),
+            f"SELECT hour, histogram FROM rollups WHERE endpoint_id IN ({', '.join('?' * len(ids))})"
+            " AND hour >= ? AND hour < ? ORDER BY hour",
+            (*ids, edges[0], edges[-1]),
         ).fetchall()
         hours = [row[0] for row in rows]
         cuts = [bisect.bisect_left(hours, edge) for edge in edges]
