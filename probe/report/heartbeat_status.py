@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from probe.result import iso_utc, parse_iso
 from probe.sla import heartbeats as hb
-from probe.store import pings
+from probe.store import job_declarations, pings
 from probe.text import local_stamp, printable, text_table
 
 from .calendar import iso_local
@@ -34,9 +34,13 @@ def heartbeat_rows(conn: sqlite3.Connection, cfg: Config | None, now: float) -> 
     if cfg is None:
         return rows
     for heartbeat in cfg.heartbeats:
-        job = expectation(heartbeat, cfg.sla.timezone)
+        # on the terms of its newest declaration, from then on (a job never declared: on the
+        # config's, over the windows)
+        declared = job_declarations.expectations(conn, heartbeat.name, cfg.sla.timezone, now)
+        job = declared[-1].job if declared else expectation(heartbeat, cfg.sla.timezone)
+        floor = declared[-1].at if declared else float("-inf")
         for window in WINDOWS:  # the shortest that holds the newest run and the one before
-            since = now - window
+            since = max(now - window, floor)
             signals = pings.read_signals(conn, heartbeat.name, until=now,
                                          since=since - max(2 * (heartbeat.every or 0) + heartbeat.grace, window))
             status = hb.job_status(job, signals, since, now)
