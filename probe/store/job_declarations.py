@@ -60,7 +60,8 @@ def _terms(heartbeat: Heartbeat) -> tuple[Any, ...]:
 
 def declarations(conn: sqlite3.Connection, heartbeat: str, as_of: float | None = None) -> list[JobDeclaration]:
     """A job's declarations (those made by ``as_of``, when given), oldest first."""
-    sql, params = f"SELECT {', '.join(_COLUMNS)} FROM job_declarations WHERE heartbeat = ?", [heartbeat]
+    sql = f"SELECT {', '.join(_COLUMNS)} FROM job_declarations WHERE heartbeat = ?"
+    params: list[Any] = [heartbeat]
     if as_of is not None:
         sql += " AND declared_at <= ?"
         params.append(to_ms(as_of))
