@@ -187,6 +187,60 @@ def test_report_json_declared_mid_month(setup):  # noqa: F811
     assert (incremental["expected"], incremental["expected_from"], incremental["declarations"]) == (0, None, [])
 
 
+def change_incremental(setup, at):  # noqa: F811
+    """From ``at`` the nightly backup is due at 02:00 with 2 h of grace (it still runs at 03:00:
+    on time under the new terms too)."""
+    text = setup["config"].read_text()
+    changed = setup["tmp"] / "changed.toml"
+    changed.write_text(text[:text.index("[[heartbeat]]\nname = \"backup-full\"")]
+                       .replace('schedule = "0 3 * * *"\ngrace = "1h"', 'schedule = "0 2 * * *"\ngrace = "2h"'))
+    from test_heartbeats_store import declare_jobs
+
+    declare_jobs(changed, setup["db"], at)
+
+
+def test_report_json_schedule_changed(setup):  # noqa: F811
+    """Declared 15 January; from Friday 20 Feb 12:00 due at 02:00 with 2 h of grace: runs due
+    1..20 at 03:00 (as in test_heartbeats_report), then 21..28 at 02:00, all 8 on time (03:10 is
+    within 02:00 + 2 h): 28 expected, 23 on time."""
+    declare_incremental(setup, paris(15, 0, month=1))
+    change_incremental(setup, paris(20, 12))
+    done = report(setup, "--format", "json", "--as-of", "2026-03-02T00:00")
+    assert done.returncode == 0, done.stderr
+    incremental = json.loads(done.stdout)["heartbeats"][0]
+    assert (incremental["declared_at"], incremental["expected_from"]) == (
+        "2026-01-15T00:00:00+01:00", "2026-02-01T00:00:00+01:00")
+    assert [(d["declared_at"], d["from"], d["until"], d["schedule"], d["grace_seconds"])
+            for d in incremental["declarations"]] == [
+        ("2026-01-15T00:00:00+01:00", "2026-02-01T00:00:00+01:00", "2026-02-20T12:00:00+01:00", "0 3 * * *", 3600.0),
+        ("2026-02-20T12:00:00+01:00", "2026-02-20T12:00:00+01:00", "2026-03-01T00:00:00+01:00", "0 2 * * *", 7200.0)]
+    assert (incremental["expected"], incremental["on_time"], incremental["missed"]) == (28, 23, 1)
+    # as of 20 Feb 11:00 the change was not declared yet: the old terms over the whole month so far
+    done = report(setup, "--format", "json", "--as-of", "2026-02-20T11:00")
+    incremental = json.loads(done.stdout)["heartbeats"][0]
+    assert [d["schedule"] for d in incremental["declarations"]] == ["0 3 * * *"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not browser.available(), reason="needs Debian's chromium")
+def test_report_html_lists_changed_terms(setup):  # noqa: F811
+    declare_incremental(setup, paris(15, 0, month=1))
+    change_incremental(setup, paris(20, 12))
+    out = setup["tmp"] / "report-en.html"
+    done = report(setup, "--as-of", "2026-03-02T00:00", "--lang", "en", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    run = browser.dump_dom(out)
+    assert run.returncode == 0 and run.console_messages() == []
+    items = re.findall(r"<li>(.*?)</li>", run.stdout[run.stdout.index('class="sub declarations"'):].split("</ul>")[0],
+                       re.S)
+    text = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).strip() for item in items]
+    assert text == [
+        "From 1 February 2026, 00:00 to 20 February 2026, 12:00 (terms declared on 15 January 2026, 00:00):"
+        " Schedule “0 3 * * *” (the contract’s time zone) · grace 1&nbsp;h · at least 1&nbsp;min · at most 2&nbsp;h",
+        "From 20 February 2026, 12:00 to 1 March 2026, 00:00 (terms declared on 20 February 2026, 12:00):"
+        " Schedule “0 2 * * *” (the contract’s time zone) · grace 2&nbsp;h · at least 1&nbsp;min · at most 2&nbsp;h"]
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(not browser.available(), reason="needs Debian's chromium")
 @pytest.mark.parametrize("lang, declared, undeclared", [
