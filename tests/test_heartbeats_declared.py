@@ -307,3 +307,9 @@ def test_a_new_job_raises_nothing_for_runs_before_the_daemon_saw_it(tmp_path, ur
         started = min(d.declared_at for d in job_declarations.declarations(store.db.conn, "new-job"))
     assert alerted == {"heartbeat old-job"}
     assert now <= started <= time.time()  # declared when the daemon first saw it
+    done = subprocess.run([sys.executable, "-m", "probe", "status", "--json", "--config", str(daemon.config)],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    states = {row["heartbeat"]: (row["state"], row["ok"]) for row in map(json.loads, done.stdout.splitlines())
+              if "next_due" in row}
+    assert states == {"new-job": ("waiting", True), "old-job": ("overdue", False)}
