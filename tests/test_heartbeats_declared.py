@@ -268,8 +268,10 @@ def test_report_html_declared(setup, lang, declared, undeclared):  # noqa: F811
 def test_a_new_job_raises_nothing_for_runs_before_the_daemon_saw_it(tmp_path, urls, certs):
     """Two nightly jobs (03:00 UTC, 1 s of grace) whose last success was 3 days ago. The old one
     has been known to probe for 5 days: its runs since are missed, alerted, listed. The new one
-    appears in the config the daemon starts with: nothing is due for it before then."""
+    appears in the config the daemon starts with: nothing is due for it before then. A new
+    schedule given on reload (SIGHUP) is a new declaration."""
     import os
+    import signal
     import subprocess
     import sys
 
@@ -293,6 +295,12 @@ def test_a_new_job_raises_nothing_for_runs_before_the_daemon_saw_it(tmp_path, ur
     try:
         daemon.wait_log("heartbeat old-job", timeout=60)  # the old job's overdue run, alerted
         assert "heartbeat new-job" not in daemon.logs()
+        assert "job(s) declared from the config: new-job\n" in daemon.logs()
+        # a new schedule, on reload: a new declaration from then on
+        daemon.config.write_text(daemon.config.read_text().replace('"0 3 * * *"', '"0 4 * * *"', 1))
+        daemon.process.send_signal(signal.SIGHUP)
+        daemon.wait_log("config reloaded")  # logged once the new config's jobs are declared
+        assert daemon.logs().count("job(s) declared from the config: new-job\n") == 2
     finally:
         assert daemon.stop() == 0
     env = {k: v for k, v in os.environ.items() if k != "BACKUP_TOKEN"}
@@ -304,9 +312,11 @@ def test_a_new_job_raises_nothing_for_runs_before_the_daemon_saw_it(tmp_path, ur
     assert set(jobs_listed) == {"old-job"} and len(jobs_listed) >= 2
     with Store.open(db) as store:
         alerted = {row[0] for row in store.db.conn.execute("SELECT endpoint FROM alert_outbox")}
-        started = min(d.declared_at for d in job_declarations.declarations(store.db.conn, "new-job"))
+        terms = [(d.schedule, d.declared_at) for d in job_declarations.declarations(store.db.conn, "new-job")]
     assert alerted == {"heartbeat old-job"}
-    assert now <= started <= time.time()  # declared when the daemon first saw it
+    (first, started), (second, changed) = terms
+    assert now <= started < changed <= time.time()  # declared when the daemon first saw it, then on reload
+    assert (first, second) == ("0 3 * * *", "0 4 * * *")
     done = subprocess.run([sys.executable, "-m", "probe", "status", "--json", "--config", str(daemon.config)],
                           capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
