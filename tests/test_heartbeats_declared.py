@@ -231,21 +231,24 @@ def test_report_html_lists_changed_terms(setup):  # noqa: F811
     assert done.returncode == 0, done.stderr
     run = browser.dump_dom(out)
     assert run.returncode == 0 and run.console_messages() == []
-    items = re.findall(r"<li>(.*?)</li>", run.stdout[run.stdout.index('class="sub declarations"'):].split("</ul>")[0],
-                       re.S)
+    listed = run.stdout[run.stdout.index('class="sub declarations"'):].split("</ul>")[0]
+    items = re.findall(r"<li>(.*?)</li>", listed, re.S)
     text = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).strip() for item in items]
     assert text == [
         "From 1 February 2026, 00:00 to 20 February 2026, 12:00 (terms declared on 15 January 2026, 00:00):"
-        " Schedule “0 3 * * *” (the contract’s time zone) · grace 1&nbsp;h · at least 1&nbsp;min · at most 2&nbsp;h",
+        " Schedule “0 3 * * *” (the contract’s time zone) · grace 1&nbsp;h · at least 1&nbsp;min"
+        " · at most 2&nbsp;h",
         "From 20 February 2026, 12:00 to 1 March 2026, 00:00 (terms declared on 20 February 2026, 12:00):"
-        " Schedule “0 2 * * *” (the contract’s time zone) · grace 2&nbsp;h · at least 1&nbsp;min · at most 2&nbsp;h"]
+        " Schedule “0 2 * * *” (the contract’s time zone) · grace 2&nbsp;h · at least 1&nbsp;min"
+        " · at most 2&nbsp;h"]
 
 
 @pytest.mark.browser
 @pytest.mark.skipif(not browser.available(), reason="needs Debian's chromium")
 @pytest.mark.parametrize("lang, declared, undeclared", [
     ("fr", "Déclarée le 9 février 2026 à 12:00 : ses exécutions sont attendues à partir de cette date.",
-     "Non déclarée (probe ne l’avait pas vue à la date d’arrêté) : exécutions attendues depuis le début du mois."),
+     "Non déclarée (probe ne l’avait pas vue à la date d’arrêté) : exécutions attendues"
+     " depuis le début du mois."),
     ("en", "Declared on 9 February 2026, 12:00: its runs are expected from then on.",
      "Not declared (probe had not seen it by the as-of time): runs expected from the start of the month."),
 ])

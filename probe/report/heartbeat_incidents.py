@@ -1,6 +1,7 @@
 """The incidents of [[heartbeat]] jobs for `probe incident list` and `show`: each missed, failed
-or overdue run (due since the job was declared, on the terms declared), given a stable id (a row of the incidents table) so that it can be
-acknowledged with `probe incident ack ID` like an endpoint's."""
+or overdue run (due since the job was declared, on the terms declared), given a stable id (a
+row of the incidents table) so that it can be acknowledged with `probe incident ack ID` like an
+endpoint's."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The month's "Backups" part of the report: for each [[heartbeat]], the runs due this month (as
-of the as-of time, from the job's declaration on, on the terms declared) judged from its signals, the counts by state, the runs that were not on
-time, and the incidents of the missed and failed ones with their deadlines. Figures only."""
+of the as-of time, from the job's declaration on, on the terms declared) judged from its
+signals, the counts by state, the runs that were not on time, and the incidents of the missed
+and failed ones with their deadlines. Figures only."""
 
 from __future__ import annotations
 
