@@ -244,6 +244,8 @@ E = '[[endpoint]]\nname = "admin"\nurl = "https://admin.example.com/"\n'
         ('site = { name = "a" }\n', "site: must be an array of tables ([[site]])"),
         ('[hub]\nbehind_tls_proxy = "yes"\n', "hub: behind_tls_proxy: 'yes' is not true or false"),
         ('[hub]\nmax_body = 10\n', "hub: max_body: 10 is out of range (1024 to 1073741824)"),
+        ('[hub]\ncheck_endpoints = false\n', "hub: check_endpoints: false needs [[site]] sections: the sites check the endpoints"),
+        ('[hub]\ncheck_endpoints = "no"\n', "hub: check_endpoints: 'no' is not true or false"),
     ],
 )
 def test_broken_configs(tmp_path, text, message):

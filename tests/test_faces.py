@@ -7,7 +7,7 @@ import pytest
 FACES = {
     "probe.alerts": [
         "AlertSettings", "Alerter", "DeliveryError", "Email", "Incident", "Route", "Webhook", "compose",
-        "deliver", "is_loopback", "parse_alerts", "send_test",
+        "deliver", "is_loopback", "observe_pushed", "parse_alerts", "send_test",
     ],
     "probe.check": [
         "AuditFailed", "BODY_CAP", "CheckSpec", "MAX_REDIRECTS", "TLS_AUDIT_PROFILES", "USER_AGENT", "audit",

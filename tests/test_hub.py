@@ -329,6 +329,18 @@ def test_config_check_describes_shipping_without_a_token(tmp_path):
     assert "token-of-site" not in done.stdout + done.stderr and "the-site-token" not in done.stdout + done.stderr
 
 
+def test_config_check_says_when_the_hub_checks_nothing_itself(tmp_path):
+    path = tmp_path / "hub.toml"
+    path.write_text(hub_config(tmp_path / "hub.db", '[hub]\ncheck_endpoints = false\n'
+                               '[[endpoint]]\nname = "api"\nurl = "https://api.example.com/"\n'))
+    done = subprocess.run([sys.executable, "-m", "probe", "config", "check", str(path)],
+                          capture_output=True, text=True, timeout=30, env={**os.environ, **hub_env()})
+    assert done.returncode == 0, done.stderr
+    assert "the hub checks no endpoint itself" in done.stdout
+    cfg = load(path, environ=hub_env())
+    assert [e.name for e in cfg.endpoints] == ["api"] and cfg.checked == ()
+
+
 def test_the_outbox_takes_this_sites_checks_in_the_transaction_that_stores_them(tmp_path):
     from probe.store import Writer
     from test_store import make_result
@@ -385,3 +397,99 @@ def test_hostile_pushes_are_one_line_refusals(tmp_path, certs, hub_tls):
     assert checks_at(tmp_path / "hub" / "hub.db") == {}
     assert hub.stop() == 0
     assert "Traceback" not in hub.logs() and "\x1b" not in hub.logs()
+
+
+# ---------------------------------------------------------------- alerts from pushed checks
+
+
+def _pushed_events(db, batches):
+    """Feed batches of pushed checks, each (hub's now, [(result, site), ...]), to an alerter
+    through observe_pushed; return the outbox's (event, started, ended)."""
+    import asyncio
+
+    from probe.alerts import AlertSettings, Alerter, Webhook, observe_pushed
+    from probe.config import SLASettings
+    from test_alerts import endpoint, outbox
+
+    api = endpoint()
+
+    async def main():
+        alerter = Alerter(AlertSettings(webhooks=(Webhook("chat", "https://127.0.0.1:1/"),)), SLASettings(), db)
+        await alerter.start([api])
+        for now, checks in batches:
+            observe_pushed(alerter, {"api": api}, [("api", result, 60.0, site) for result, site in checks], now)
+        await alerter.close()
+
+    asyncio.run(main())
+    return [(row["event"], row["message"]["fields"]["started"], row["message"]["fields"]["ended"])
+            for row in outbox(db)]
+
+
+def test_a_back_fill_of_an_outage_long_over_opens_no_alert(tmp_path):
+    from test_alerts import T0, result
+
+    late = [(result(T0 + 60 * i, "down" if i < 3 else "up"), "paris-1") for i in range(6)]
+    assert _pushed_events(tmp_path / "p.db", [(T0 + 3600, late)]) == []
+
+
+def test_an_outage_still_open_when_the_back_fill_catches_up_is_announced_from_its_start(tmp_path):
+    from probe.result import iso_utc
+    from test_alerts import T0, result
+
+    # down from T0; the hub was away: the first eight checks arrive late, the last two fresh
+    checks = [(result(T0 + 60 * i), "paris-1") for i in range(10)]
+    events = _pushed_events(tmp_path / "p.db", [(T0 + 9 * 60 + 5, checks)])
+    assert events == [("opened", iso_utc(T0), None)]
+
+
+def test_late_checks_end_an_incident_announced_before_the_hub_was_away(tmp_path):
+    from probe.result import iso_utc
+    from test_alerts import T0, result
+
+    fresh = [(result(T0), "paris-1"), (result(T0 + 60), "paris-1")]
+    late = [(result(T0 + 120), "paris-1"), (result(T0 + 180, "up"), "paris-1"), (result(T0 + 240, "up"), "paris-1")]
+    events = _pushed_events(tmp_path / "p.db", [(T0 + 61, fresh), (T0 + 3600, late)])
+    assert events == [("opened", iso_utc(T0), None), ("resolved", iso_utc(T0), iso_utc(T0 + 180))]
+
+
+def test_the_sites_own_trouble_is_no_evidence(tmp_path):
+    from test_alerts import T0, result
+
+    checks = [(result(T0 + 60 * i, "down", "probe_error", "too many open files"), "paris-1") for i in range(4)]
+    assert _pushed_events(tmp_path / "p.db", [(T0 + 200, checks)]) == []
+
+
+def test_a_hub_restarted_during_a_combined_incident_announces_it_once(tmp_path):
+    """The combined incident was announced before the hub restarted: after the restart the
+    sites' checks go on with it (no second "opened"), and its end is announced with its start."""
+    import asyncio
+
+    from probe.alerts import AlertSettings, Alerter, Webhook, observe_pushed
+    from probe.config import SLASettings
+    from probe.result import iso_utc
+    from probe.store import Writer
+    from test_alerts import T0, endpoint, outbox, result
+
+    db, api = tmp_path / "p.db", endpoint()
+    steps = [[(T0 + 60 * i, "down" if i >= 2 else "up") for i in range(6)],  # before the restart
+             [(T0 + 60 * i, "down" if i < 8 else "up") for i in range(6, 10)]]  # after
+
+    async def run(checks):
+        alerter = Alerter(AlertSettings(webhooks=(Webhook("chat", "https://127.0.0.1:1/"),)), SLASettings(), db)
+        await alerter.start([api])
+        for at, state in checks:
+            pushed = [("api", result(at + n, state), 60.0, site) for n, site in enumerate(("paris-1", "lyon-1"))]
+            with Writer(db) as writer:  # stored by the hub's writer, then observed
+                for name, found, interval, site in pushed:
+                    writer.submit(name, found, interval, site)
+                writer.flush(10)
+            observe_pushed(alerter, {"api": api}, pushed, at + 2)
+        await alerter.close()
+
+    asyncio.run(run(steps[0]))
+    asyncio.run(run(steps[1]))
+    events = [(row["event"], row["message"]["fields"]["started"], row["message"]["fields"]["ended"])
+              for row in outbox(db)]
+    # down at both sites from T0+120 (lyon-1 a second later): 2 of 2 once lyon-1 confirms at
+    # T0+181; over at paris-1's first up check (T0+480): 1 of 2 is no majority
+    assert events == [("opened", iso_utc(T0 + 181), None), ("resolved", iso_utc(T0 + 181), iso_utc(T0 + 480))]

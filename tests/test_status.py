@@ -90,3 +90,32 @@ def test_status_excuses_a_late_window_only_as_the_report_does(tmp_path):
     assert shown["count"] == ("83.333", "83.333")
     # exclude: the window (2 h 10 min ago to 1 h ago) covers the outage: nothing down
     assert shown["exclude"] == ("100.000", "100.000")
+
+
+def test_control_endpoints_are_listed_apart_from_the_services(tmp_path):
+    """A control endpoint tells whether the site's own network works: `probe status` marks it
+    (JSON "control") and lists it in a table of its own, under the services."""
+    from probe import config as config_module
+
+    db = tmp_path / "probe.db"
+    now = time.time() // 60 * 60
+    with Writer(db) as writer:
+        for i in range(10):
+            writer.submit("api", check(now - 600 + i * 60), 60.0, "paris-1")
+            writer.submit("resolver", check(now - 600 + i * 60, url="https://dns.example.net/"), 60.0, "paris-1")
+        writer.flush(10)
+    cfg = config_module.from_dict({
+        "probe": {"database": str(db)},
+        "endpoint": [{"name": "resolver", "url": "https://dns.example.net/", "control": True},
+                     {"name": "api", "url": "https://api.example.com/health"}],
+    }, "probe.toml")
+    with Store.open(db) as store:
+        report = status.collect(store, cfg, now)
+    assert {r["endpoint"]: r["control"] for r in report["endpoints"]} == {"resolver": True, "api": False}
+    lines = status.format_text(report, now=now).splitlines()
+    services = next(i for i, line in enumerate(lines) if line.startswith("ENDPOINT"))
+    controls = next(i for i, line in enumerate(lines) if line.startswith("CONTROL"))
+    assert services < controls
+    assert [line.split()[0] for line in lines[services + 1:controls]] == ["api"]
+    assert lines[controls + 1].split()[:2] == ["resolver", "UP"]
+    assert all(len(line) <= status.WIDTH for line in lines)

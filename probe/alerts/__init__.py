@@ -8,6 +8,7 @@ from probe.spec import is_loopback
 from .alerter import Alerter
 from .delivery import DeliveryError, deliver, send_test
 from .messages import Incident, compose
+from .sites import observe_pushed
 
 __all__ = [
     "AlertSettings",
@@ -22,4 +23,5 @@ __all__ = [
     "DeliveryError",
     "Incident",
     "send_test",
+    "observe_pushed",
 ]

@@ -33,7 +33,6 @@ REMIND_BEFORE = 3600.0  # a deadline event this long before an acknowledge or fi
 # Seconds to wait after each failed attempt: 10 attempts over about an hour, then failed.
 RETRY_DELAYS = (15.0, 30.0, 60.0, 120.0, 240.0, 480.0, 900.0, 900.0, 900.0)
 
-
 TICK_EVERY = 30.0  # how often deadlines are looked at
 
 
@@ -135,8 +134,9 @@ class Alerter:
         self._wake = asyncio.Event()
         now = self.clock()
         await self._call(self.votes.load, self._outbox.store, {e.name: e.confirm for e in endpoints})
-        for endpoint in endpoints:
-            found = await self._call(self._outbox.ongoing, endpoint, now)
+        for endpoint in endpoints:  # several sites: the rule's incident, as announced
+            several = self.votes.sites(endpoint.name) > 1 and not endpoint.control
+            found = await self._call(self._outbox.announced_open if several else self._outbox.ongoing, endpoint, now)
             if found is None:
                 continue
             episode, last, cause = found
@@ -152,25 +152,28 @@ class Alerter:
         if self._tracks:
             log.info("alerts: incidents in progress: %d", len(self._tracks))
 
-    def observe(self, endpoint, result: CheckResult, site: str | None = None) -> None:
-        """Fold one check result of ``endpoint`` (a config Endpoint) into its incident. With
-        the ``site`` that made it: once checks of the endpoint come from several sites, its
-        incident follows the site rule's verdict (docs/accounting.md, "Several sites");
-        a control endpoint has no incident of its own, it only makes its site abstain."""
+    def observe(self, endpoint, result: CheckResult, site: str | None = None, *, interval: float | None = None,
+                fresh: bool = True) -> None:
+        """Fold one check result of ``endpoint`` (a config Endpoint; ``interval``: the one the
+        check was made with, when not the endpoint's) into its incident. With the ``site`` that
+        made it: once checks of the endpoint come from several sites, its incident follows the
+        site rule's verdict (docs/accounting.md, "Several sites"); a control endpoint has no
+        incident of its own, it only makes its site abstain. A check not ``fresh`` (history a
+        site pushes late) follows the incident and may end it, but opens or escalates nothing."""
         if endpoint.control:
             self.votes.controls.add(endpoint.name)
         if site is not None:
-            self.votes.note(endpoint.name, site, result, endpoint.interval, endpoint.confirm)
+            self.votes.note(endpoint.name, site, result, interval or endpoint.interval, endpoint.confirm)
         if endpoint.control:
             return
         if site is not None and self.votes.sites(endpoint.name) > 1:
             combined = self.votes.verdict(endpoint.name, result.at, endpoint.spec.url)
             if combined is not None:  # None: too few sites vote, nothing is known
-                self._fold(endpoint.name, endpoint.spec.url, 1, endpoint.severity_cap, combined)
+                self._fold(endpoint.name, endpoint.spec.url, 1, endpoint.severity_cap, combined, fresh)
             return
-        self._fold(endpoint.name, endpoint.spec.url, endpoint.confirm, endpoint.severity_cap, result)
+        self._fold(endpoint.name, endpoint.spec.url, endpoint.confirm, endpoint.severity_cap, result, fresh)
 
-    def _fold(self, name: str, url: str | None, confirm: int, cap, result: CheckResult) -> None:
+    def _fold(self, name: str, url: str | None, confirm: int, cap, result: CheckResult, fresh: bool = True) -> None:
         track = self._tracks.get(name)
         if track is not None and result.at < track.last:
             return  # older than what was seen: nothing to learn
@@ -184,7 +187,7 @@ class Alerter:
         if track is None:
             track = self._tracks[name] = _Track(result.state, result.at, result.at, url)
         track.note(result)
-        if track.checks < confirm:
+        if track.checks < confirm or not fresh:
             return
         severity = sla.incident_severity(track.episode(), cap)
         if track.announced is None:

@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from probe import sla
-from probe.config import ESCALATED, OPENED
+from probe.config import ESCALATED, OPENED, RESOLVED
 from probe.store import Store, StoreError, job_incidents, runs_around, write_transaction
 
 from .messages import with_incident_id
@@ -129,6 +129,21 @@ class _Outbox:
                 announced = sla.Severity.parse(json.loads(message)["fields"]["severity"])
                 severity = announced if severity is None else max(severity, announced)
         return severity, keys
+
+    def announced_open(self, endpoint, now: float) -> tuple[sla.Episode, float, str | None] | None:
+        """For an endpoint checked from several sites, whose incident follows the site rule (no
+        one site's runs give it): its incident announced and not yet resolved, as ongoing()
+        gives an episode; the sites' next checks go on with it or end it."""
+        row = self.conn.execute(
+            "SELECT incident_start, message FROM alert_outbox o WHERE endpoint = ? AND event = ?"
+            " AND incident_start <= ? AND NOT EXISTS (SELECT 1 FROM alert_outbox r WHERE r.endpoint = o.endpoint"
+            " AND r.incident_start = o.incident_start AND r.event = ?) ORDER BY incident_start DESC LIMIT 1",
+            (endpoint.name, OPENED, sla.to_ms(now), RESOLVED)).fetchone()
+        if row is None:
+            return None
+        fields, start = json.loads(row[1])["fields"], row[0] / 1000
+        kind = sla.OUTAGE if fields["state"] == sla.DOWN else sla.DEGRADATION
+        return sla.Episode(kind, fields["state"], start, start, 1, (fields["error_class"],), (), True), start, fields["cause"]
 
     def acknowledged(self, endpoint: str, start: float) -> bool:
         record = self.store.detected_incident(endpoint, start)

@@ -88,3 +88,26 @@ class SiteVotes:
         worst = max(((c, seen) for seen in makers for c in seen.classes),
                     key=lambda pair: (sla.classify(pair[0], state), pair[0] or ""))
         return CheckResult(url=url, at=at, state=state, error_class=worst[0], error=worst[1].error)
+
+
+LATE_AFTER = 60.0  # seconds: a pushed check older than this (and than twice its interval) is late
+
+
+def observe_pushed(alerter, endpoints: dict, checks, now: float, silent_after: float = LATE_AFTER) -> int:
+    """The checks a site pushed to the hub, in the order it made them, to ``alerter``: each
+    with its site and interval, for the endpoints the hub's config names (``endpoints``, by
+    name: those the report counts). The site's own trouble (``probe_error``) is no evidence.
+    A check older than ``LATE_AFTER`` or the site's ``silent_after``, whichever is shorter
+    (and than twice its interval), when it arrives (a back-fill after the hub or the link was
+    down) is late: it moves the votes and may end an incident, but opens or escalates none;
+    an incident still open when the checks catch up is announced then, dated from its start.
+    Returns how many checks were observed."""
+    observed, late_after = 0, min(LATE_AFTER, silent_after)
+    for name, result, interval_s, site in checks:
+        endpoint = endpoints.get(name)
+        if endpoint is None or result.error_class == "probe_error":
+            continue
+        fresh = now - result.at <= max(late_after, 2 * interval_s)
+        alerter.observe(endpoint, result, site, interval=interval_s, fresh=fresh)
+        observed += 1
+    return observed

@@ -128,6 +128,11 @@ class Config:
     def heartbeat(self, name: str) -> Heartbeat | None:
         return next((h for h in self.heartbeats if h.name == name), None)
 
+    @property
+    def checked(self) -> tuple[Endpoint, ...]:
+        """The endpoints this daemon checks itself: none on a hub that leaves them to its sites."""
+        return self.endpoints if self.hub.check_endpoints else ()
+
     def endpoint(self, name: str) -> Endpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)
 

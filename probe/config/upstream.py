@@ -29,7 +29,7 @@ UPSTREAM_KEYS = {"url", "token", "ca_file", "batch", "every", "timeout"}
 SITE_KEYS = {"name", "token", "silent_after"}
 
 
-HUB_KEYS = {"behind_tls_proxy", "max_body"}
+HUB_KEYS = {"behind_tls_proxy", "max_body", "check_endpoints"}
 
 
 MIN_TOKEN = 16  # characters: a token shorter is guessable
@@ -60,6 +60,9 @@ class Site:
 class HubSettings:
     behind_tls_proxy: bool = False  # a non-loopback plain-HTTP listener is behind a TLS proxy
     max_body: int = 16 * 1024 * 1024  # bytes of one push, at most
+    # false: the [[endpoint]] sections only name what the sites check (with its confirm,
+    # max_severity, control, title), for the report and alerts; the hub checks none of them
+    check_endpoints: bool = True
 
 
 def _token(value: object, environ: Mapping[str, str]) -> str:
@@ -136,10 +139,14 @@ def parse_hub(raw: Mapping[str, Any], where: Where) -> HubSettings:
     if not isinstance(table, dict):
         raise where.error("must be a table ([hub])", None, "hub")
     reject_unknown(table, HUB_KEYS, where, "hub")
-    return HubSettings(
+    settings = HubSettings(
         behind_tls_proxy=read_value(table, "behind_tls_proxy", read_bool, where, "hub", False),
         max_body=read_value(table, "max_body", int_in(1024, 1024**3), where, "hub", 16 * 1024 * 1024),
+        check_endpoints=read_value(table, "check_endpoints", read_bool, where, "hub", True),
     )
+    if not settings.check_endpoints and not raw.get("site"):
+        raise where.error("false needs [[site]] sections: the sites check the endpoints", "hub", "check_endpoints")
+    return settings
 
 
 def defer_tokens(raw: dict[str, Any], environ: Mapping[str, str], unset: list[str]) -> dict[str, Any]:
@@ -177,4 +184,6 @@ def describe_sites(upstream: Upstream | None, sites: tuple[Site, ...], hub: HubS
         lines.append(f"{len(sites)} site(s) may push here (needs --listen"
                      + ("; behind a TLS proxy" if hub.behind_tls_proxy else "; TLS off loopback") + "):")
         lines += [f"  {site.name}: token ***; silent after {say_duration(site.silent_after)}" for site in sites]
+        if not hub.check_endpoints:
+            lines.append("  the hub checks no endpoint itself: its [[endpoint]] sections name what the sites check")
     return lines

@@ -4,7 +4,9 @@ checks. A push names its site, its stream (the site's outbox) and the sequence o
 line; it is refused without the site's token (401), under another site's name (403), over
 ``[hub] max_body`` (413), or with a line that is not a check or daemon run (400: nothing of it
 is stored). Lines already stored (same site, stream and sequence) are left out, so a push sent
-twice stores nothing twice. A site silent for longer than its ``silent_after`` is an alert.
+twice stores nothing twice. The checks stored go to the alerter with their site, so that alerts
+follow the site rule's verdict (late ones open nothing: ``probe.alerts.observe_pushed``). A site
+silent for longer than its ``silent_after`` is an alert.
 
 Off loopback, pushes carry tokens and evidence: the listener must serve TLS
 (``--listen-tls-cert``/``--listen-tls-key``) or stand behind a TLS proxy that says so
@@ -24,6 +26,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from probe.alerts import observe_pushed
 from probe.config import Config, Site
 from probe.result import iso_utc
 from probe.spec import is_loopback
@@ -70,6 +73,7 @@ class Hub:
         self._db = ThreadPoolExecutor(1, thread_name_prefix="probe-hub")
         self._store: Store | None = None
         self._watch: asyncio.Task[None] | None = None
+        self._by_name: tuple[Any, dict[str, Any]] = (None, {})
 
     # the database, in the hub's one thread
 
@@ -165,6 +169,9 @@ class Hub:
                 writer.submit(*item)
             if read.checks and not await asyncio.to_thread(writer.flush, FLUSH_TIMEOUT):
                 raise web.HTTPServiceUnavailable(text="the hub's database cannot take the checks now\n")
+            alerter = getattr(self.view, "alerter", None)
+            if alerter is not None and read.checks:  # stored: now on to the combined verdict
+                observe_pushed(alerter, self._endpoints(), read.checks, time.time(), site.silent_after)
             now = time.time()
             await self._call(lambda: shipping.record_push(self._conn(), read, now))
             self.states = await self._call(lambda: shipping.site_states(self._conn()))
@@ -172,6 +179,13 @@ class Hub:
         stored_through = max(through, read.through)
         return web.json_response({"site": site.name, "stream": stream, "stored_through": stored_through,
                                   "stored": len(read.checks) + len(read.runs)})
+
+    def _endpoints(self) -> dict[str, Any]:
+        """The config's endpoints by name, made again after a reload."""
+        config = self.view.config
+        if self._by_name[0] is not config:
+            self._by_name = (config, {endpoint.name: endpoint for endpoint in config.endpoints})
+        return self._by_name[1]
 
     # silent sites
 

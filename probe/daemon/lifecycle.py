@@ -139,7 +139,7 @@ class Daemon:
         raise_descriptor_limit()
         log.info(
             "probe %s started: %d endpoints, database %s, site %s",
-            __version__, len(self.config.endpoints), path, self.config.probe.site,
+            __version__, len(self.config.checked), path, self.config.probe.site,
         )
 
     # ------------------------------------------------------------ main loop
@@ -148,16 +148,16 @@ class Daemon:
         loop = asyncio.get_running_loop()
         self.stop_event = asyncio.Event()
         settings = self.config.probe
-        workers = settings.workers or auto_workers(self.config.endpoints)
+        workers = settings.workers or auto_workers(self.config.checked)
         if workers > 1:
             # checks in worker processes; results come back here to be written and alerted on
-            self.scheduler = WorkerPool(self.config.endpoints, settings, workers, self._record)
+            self.scheduler = WorkerPool(self.config.checked, settings, workers, self._record)
             # a result waits SEND_EVERY in its worker: commit that much sooner, so that a kill -9
             # loses no more than in one process
             self.writer.commit_interval = max(0.01, COMMIT_INTERVAL - SEND_EVERY)
         else:
             self.scheduler = Scheduler(
-                self.config.endpoints,
+                self.config.checked,
                 lambda endpoint: check(endpoint.spec),
                 self._record,
                 max_in_flight=settings.max_in_flight,
@@ -183,7 +183,7 @@ class Daemon:
             log.info("serving /metrics and the status page on %s:%s", *self.listen)
         if self.shipping is not None:
             self.shipping.start()
-        longest = max((e.interval for e in self.config.endpoints), default=0)
+        longest = max((e.interval for e in self.config.checked), default=0)
         log.info("checks are spread over each endpoint's interval: the first ones come within %gs", longest)
         housekeeping = asyncio.create_task(self._housekeeping())
         watch = asyncio.create_task(self._watch_database())
@@ -192,7 +192,7 @@ class Daemon:
         # of the garbage collector's full passes, which would otherwise walk all of it and
         # pause the checks' timings.
         gc.freeze()
-        notify(f"READY=1\nSTATUS=checking {len(self.config.endpoints)} endpoints")
+        notify(f"READY=1\nSTATUS=checking {len(self.config.checked)} endpoints")
         try:
             await self.scheduler.run(self.stop_event)
         finally:
@@ -253,7 +253,7 @@ class Daemon:
             return
         old, self.config = self.config, new
         self._declare_maintenance()
-        self.scheduler.update(new.endpoints)
+        self.scheduler.update(new.checked)
         if self.alerter is not None:
             self.alerter.update(new.alerts, new.sla)
             self.alerter.watch_heartbeats(new.heartbeats)
@@ -261,7 +261,7 @@ class Daemon:
         log.info("config reloaded: %s (%.0f ms)", summary, (time.monotonic() - began) * 1000)
         for line in details:
             log.info("%s", line)
-        notify(f"STATUS=checking {len(new.endpoints)} endpoints")
+        notify(f"STATUS=checking {len(new.checked)} endpoints")
 
     def _declare_maintenance(self) -> None:
         """The new config's maintenance windows are declared when the daemon first sees them."""

@@ -78,9 +78,9 @@ async def run_audits(daemon, stop_event: asyncio.Event) -> None:
         last = tls_audits.last_audited(conn)
     finally:
         conn.close()
-    due = _first_due(daemon.config.endpoints, last, time.time())
+    due = _first_due(daemon.config.checked, last, time.time())
     while not stop_event.is_set():
-        endpoints = {e.name: e for e in daemon.config.endpoints if e.tls_audit is not None}
+        endpoints = {e.name: e for e in daemon.config.checked if e.tls_audit is not None}
         for name in set(endpoints) - set(due):  # added by a reload
             due[name] = time.time()
         for name in set(due) - set(endpoints):

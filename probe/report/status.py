@@ -77,6 +77,7 @@ def collect(store: Store, cfg: Config | None, now: float) -> dict:
             "availability_24h": _percent(sla.availability(runs, day, excused, confirm, target)),
             "availability_30d": _percent(sla.availability(runs, month, excused, confirm, target)),
             "configured": endpoint is not None,
+            "control": bool(endpoint and endpoint.control),  # the sites' own network, not a service
         })
     sites, upstream, daemon = site_rows(store, cfg, now), upstream_row(store, cfg), _daemon(store, now)
     if upstream is not None:
@@ -131,10 +132,24 @@ def format_text(report: dict, zone: str = "UTC", now: float | None = None, width
         beat = d["heartbeat"] or d["started"]
         text = f"daemon: NOT RUNNING (last heartbeat {local_stamp(parse_iso(beat), zone)})"
     lines = textwrap.wrap(printable(text), width, subsequent_indent="  ", break_on_hyphens=False)
-    header = ("ENDPOINT", "STATE", "SINCE", "CHECKED", "24H %", "30D %", "ERROR")
+    tables = []
+    for control in (False, True):  # the services, then the control endpoints apart
+        rows = [r for r in report["endpoints"] if bool(r.get("control")) is control]
+        if rows or not control:
+            tables.append(text_table(_fit(_table(rows, control, zone, now, width), width)))
+    if d.get("upstream"):
+        lines.append(format_upstream(d["upstream"]))
+    sites = [text_table(format_sites(report["sites"]))] if report.get("sites") else []
+    jobs = [heartbeats_text(report["heartbeats"], zone, now, width)] if report.get("heartbeats") else []
+    return "\n".join(lines + tables + sites + jobs)
+
+
+def _table(rows: list[dict], control: bool, zone: str, now: float, width: int) -> list[tuple[str, ...]]:
+    """The rows, with times since as stamps where they fit, else as ages."""
+    header = ("CONTROL" if control else "ENDPOINT", "STATE", "SINCE", "CHECKED", "24H %", "30D %", "ERROR")
     for stamps in (True, False):
         table = [header]
-        for r in report["endpoints"]:
+        for r in rows:
             since = "-" if r["since"] is None else (
                 local_stamp(parse_iso(r["since"]), zone) if stamps else _ago(now - parse_iso(r["since"])))
             last = "-" if r["last_check"] is None else _ago(now - parse_iso(r["last_check"]))
@@ -143,11 +158,7 @@ def format_text(report: dict, zone: str = "UTC", now: float | None = None, width
                           printable(r["error"] or "")))
         if _fixed_width(table, _widest(table, 0)) + _widest(table, -1) <= width:
             break
-    if d.get("upstream"):
-        lines.append(format_upstream(d["upstream"]))
-    sites = [text_table(format_sites(report["sites"]))] if report.get("sites") else []
-    jobs = [heartbeats_text(report["heartbeats"], zone, now, width)] if report.get("heartbeats") else []
-    return "\n".join(lines + [text_table(_fit(table, width))] + sites + jobs)
+    return table
 
 
 ERROR_WIDTH = 12  # the least room left for an error, names cut shorter if need be
