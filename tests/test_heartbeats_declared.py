@@ -7,6 +7,7 @@ import io
 import json
 import re
 import time
+from datetime import datetime
 
 import pytest
 
@@ -323,6 +324,9 @@ def test_a_new_job_raises_nothing_for_runs_before_the_daemon_saw_it(tmp_path, ur
     done = subprocess.run([sys.executable, "-m", "probe", "status", "--json", "--config", str(daemon.config)],
                           capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
-    states = {row["heartbeat"]: (row["state"], row["ok"]) for row in map(json.loads, done.stdout.splitlines())
-              if "next_due" in row}
-    assert states == {"new-job": ("waiting", True), "old-job": ("overdue", False)}
+    rows = {row["heartbeat"]: row for row in map(json.loads, done.stdout.splitlines()) if "next_due" in row}
+    assert {name: (row["state"], row["ok"]) for name, row in rows.items()} == {
+        "new-job": ("waiting", True), "old-job": ("overdue", False)}
+    assert datetime.fromisoformat(rows["new-job"]["declared_at"]).timestamp() == pytest.approx(started, abs=0.001)
+    assert datetime.fromisoformat(rows["old-job"]["declared_at"]).timestamp() == pytest.approx(now - 5 * 86400,
+                                                                                               abs=0.001)
