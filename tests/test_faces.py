@@ -64,7 +64,8 @@ FACES = {
         "COMMIT_INTERVAL", "DaemonRun", "HOUR_MS", "ImportStats", "IncidentRecord", "RETENTION_DAYS",
         "Rollup", "SCHEMA_VERSION", "Store", "StoreError", "StoredEndpoint", "Writer", "WriterStats",
         "backup", "bucket_bounds", "check_pages", "export_jsonl", "import_jsonl", "incident_notes",
-        "job_incidents", "latency_bucket", "log", "maintenance", "merge_histograms", "percentile_from_histogram", "pings",
+        "job_declarations", "job_incidents", "latency_bucket", "log", "maintenance", "merge_histograms",
+        "percentile_from_histogram", "pings",
         "response_times", "runs_around", "shipping", "tls_audits", "write_transaction",
     ],
 }

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import browser
+from test_heartbeats_store import declare_jobs
 
 from probe.sla import heartbeats as hb
 from probe.store import Store, incident_notes, job_incidents, pings
@@ -41,6 +42,7 @@ def setup(tmp_path):
             day = today - timedelta(days=back)
             if day != missed and at(day, NIGHTLY_DUE, 5) < now:
                 pings.add(store, "backup", at(day, NIGHTLY_DUE, 5), hb.SUCCESS)
+    declare_jobs(config, db, now - 10 * 86400)  # known to probe for ten days
     return {"db": db, "config": config, "tmp": tmp_path, "missed": missed}
 
 

@@ -17,6 +17,7 @@ import browser
 from servers import refused_port
 from test_daemon import Daemon, config_text, no_daemon_left_behind, urls  # noqa: F401 (fixtures)
 from test_heartbeats_daemon import LISTEN_TOKEN, TOKEN, curl
+from test_heartbeats_store import declare_jobs
 
 from probe.sla import heartbeats as hb
 
@@ -40,7 +41,11 @@ def test_daemon_status_json_page_metrics(tmp_path, urls, certs):  # noqa: F811
     base = f"http://127.0.0.1:{port}"
     db = tmp_path / "probe.db"
     opts = f'interval = "1s"\ntimeout = "900ms"\nca_file = "{certs.ca_file}"'
-    daemon = Daemon(tmp_path, config_text(db, [("web-ok", urls["ok"], opts)], '[sla]\ntimezone = "UTC"\n') + HEARTBEATS,
+    text = config_text(db, [("web-ok", urls["ok"], opts)], '[sla]\ntimezone = "UTC"\n') + HEARTBEATS
+    # jobs the daemon has known for two days: their runs since then are expected
+    (tmp_path / "before.toml").write_text(text)
+    declare_jobs(tmp_path / "before.toml", db, time.time() - 2 * 86400)
+    daemon = Daemon(tmp_path, text,
                     env={"BACKUP_TOKEN": TOKEN, "PROBE_LISTEN_TOKEN": LISTEN_TOKEN},
                     args=("--listen", f"127.0.0.1:{port}"))
     try:

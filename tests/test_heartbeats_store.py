@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from probe.store import Store, StoreError, export_jsonl, import_jsonl, pings
+from probe.store import Store, StoreError, export_jsonl, import_jsonl, job_declarations, pings
 from probe.store.schema import MIGRATIONS
 
 
@@ -46,3 +46,11 @@ def test_bad_ping_records(tmp_path, record, message):
             import_jsonl(store, io.StringIO(json.dumps({"record": "ping", **record}) + "\n"))
         assert message in str(caught.value)
         assert store.db.conn.execute("SELECT count(*) FROM pings").fetchone() == (0,)
+
+
+def declare_jobs(config, db, at):
+    """The config's jobs declared at ``at``, as the daemon would have the first time it saw them."""
+    from probe.config import load
+
+    with Store.open(db) as store:
+        job_declarations.declare_from_config(store, load(config, secrets=False), at)

@@ -158,6 +158,7 @@ def test_a_database_of_schema_version_2_gains_the_wait_of_each_check(tmp_path, c
                       "ALTER TABLE daemon_runs DROP COLUMN pushed_at"):
             conn.execute(later)  # what several sites added
         conn.execute("DROP TABLE incident_notes")  # and another
+        conn.execute("DROP TABLE job_declarations")  # and another
         conn.execute("PRAGMA user_version = 2")
     caplog.set_level(logging.INFO)
     write_all(path, [("a", make_result(BASE + 60, wait_ms=2.5), 60.0, None)])

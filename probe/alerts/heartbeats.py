@@ -1,8 +1,9 @@
 """Alerts of heartbeats: a run overdue (no success within its grace after it was due) or failed
-opens an incident of the heartbeat's class; the job's next success resolves it. An overdue run
-is alerted at once, before it is known to be late or missed (the report counts an incident only
-for a missed or failed run). Looked at with
-the alerter's deadlines (every TICK_EVERY seconds), from the signals in the store."""
+opens an incident of the heartbeat's class; the job's next success resolves it. Only the runs
+due since the job was declared count, on the terms declared then: a new job raises nothing for
+the runs due before probe first saw it. An overdue run is alerted at once, before it is known
+to be late or missed (the report counts an incident only for a missed or failed run). Looked
+at with the alerter's deadlines (every TICK_EVERY seconds), from the signals in the store."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from probe import sla
 from probe.config import DEADLINE, OPENED, RESOLVED, Heartbeat
 from probe.sla import heartbeats as hb
 from probe.sla import to_ms as _ms
-from probe.store import job_incidents, pings
+from probe.store import job_declarations, job_incidents, pings
 
 from .delivery import log
 from .messages import Incident, compose
@@ -32,6 +33,9 @@ class HeartbeatWatch:
     def _signals(self, outbox, name: str, since: float) -> list[hb.Signal]:
         return pings.signals(outbox.store, name, since=since)
 
+    def _declared(self, outbox, name: str, timezone: str, now: float) -> list[hb.Declaration]:
+        return job_declarations.expectations(outbox.conn, name, timezone, now)
+
     def _known_keys(self, outbox) -> set[str]:
         return {row[0] for row in outbox.conn.execute(
             "SELECT key FROM alert_outbox WHERE endpoint LIKE ?", (PREFIX + "%",))}
@@ -46,8 +50,10 @@ class HeartbeatWatch:
                                           since - (heartbeat.every or 0))
             job = hb.Expectation(heartbeat.schedule, heartbeat.every, heartbeat.grace, timezone,
                                  heartbeat.min_duration, heartbeat.max_duration)
-            for run in hb.judge_runs(job, signals, (since, now), now):
-                overdue = run.due + heartbeat.grace
+            declared = await alerter._call(self._declared, alerter._outbox, heartbeat.name, timezone, now)
+            for stretch, run in ((stretch, run) for stretch, runs in hb.judge_declared(
+                    declared, job, signals, (since, now), now) for run in runs):
+                overdue = run.due + stretch.job.grace
                 if run.state == hb.FAILED and run.finished is not None and run.finished <= overdue:
                     state, start = hb.FAILED, run.finished  # failed in time: from its fail signal
                 elif run.state != hb.PENDING and (run.finished is None or run.finished > overdue):

@@ -9,7 +9,14 @@ HEARTBEAT_MESSAGES = {
         "hb_rule": "Chaque exécution attendue est à l’heure si son signal de succès arrive dans le délai de grâce"
                    " après l’échéance, en retard s’il arrive avant l’échéance suivante, manquée sinon ; échouée si"
                    " elle signale un échec ; trop courte ou trop longue au regard des durées fixées. Une exécution"
-                   " manquée ou échouée est un incident, corrigé au succès suivant.",
+                   " manquée ou échouée est un incident, corrigé au succès suivant. Une tâche est attendue à partir"
+                   " de sa déclaration (la première fois que probe la voit dans la configuration) ; des conditions"
+                   " modifiées s’appliquent à partir de leur déclaration.",
+        "hb_declared": "Déclarée le {at} : ses exécutions sont attendues à partir de cette date.",
+        "hb_not_declared": "Non déclarée (probe ne l’avait pas vue à la date d’arrêté) : exécutions attendues"
+                           " depuis le début du mois.",
+        "hb_declared_after": "Déclarée le {at}, après ce mois : aucune exécution attendue ce mois-ci.",
+        "hb_terms": "Du {start} au {end} (conditions déclarées le {at}) :",
         "hb_schedule": "Planification « {cron} » (fuseau du contrat)",
         "hb_every": "Toutes les {every}",
         "hb_grace": "délai de grâce {grace}",
@@ -52,7 +59,13 @@ HEARTBEAT_MESSAGES = {
         "hb_rule": "Each expected run is on time when its success signal arrives within the grace period after it"
                    " was due, late when it arrives before the next run is due, missed otherwise; failed when it"
                    " signals failure; too short or too long against its duration bounds. A missed or failed run"
-                   " is an incident, fixed by the next success.",
+                   " is an incident, fixed by the next success. A job is expected from its declaration (when probe"
+                   " first saw it in the configuration) on; changed terms apply from when they were declared.",
+        "hb_declared": "Declared on {at}: its runs are expected from then on.",
+        "hb_not_declared": "Not declared (probe had not seen it by the as-of time): runs expected from the start"
+                           " of the month.",
+        "hb_declared_after": "Declared on {at}, after this month: no run expected this month.",
+        "hb_terms": "From {start} to {end} (terms declared on {at}):",
         "hb_schedule": "Schedule “{cron}” (the contract’s time zone)",
         "hb_every": "Every {every}",
         "hb_grace": "grace {grace}",

@@ -1,6 +1,7 @@
 """The incidents of [[heartbeat]] jobs for `probe incident list` and `show`: each missed, failed
-or overdue run, given a stable id (a row of the incidents table) so that it can be
-acknowledged with `probe incident ack ID` like an endpoint's."""
+or overdue run (due since the job was declared, on the terms declared), given a stable id (a
+row of the incidents table) so that it can be acknowledged with `probe incident ack ID` like an
+endpoint's."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from probe import sla
 from probe.config import Config
 from probe.sla import heartbeats as hb
-from probe.store import Store, job_incidents, pings
+from probe.store import Store, job_declarations, job_incidents, pings
 from probe.text import local_stamp
 
 from .heartbeats import LOOKBACK, expectation
@@ -28,8 +29,10 @@ def recent(store: Store, cfg: Config, now: float, days: int) -> list[dict[str, A
         period = (since - LOOKBACK, now)
         signals = pings.signals(store, heartbeat.name, until=now,
                                 since=period[0] - max(2 * (heartbeat.every or 0) + heartbeat.grace, LOOKBACK))
-        runs = hb.judge_runs(expectation(heartbeat, cfg.sla.timezone), signals, period, now)
-        for found in hb.job_incidents(runs, heartbeat.grace, signals, now, ongoing=True):
+        declared = job_declarations.expectations(store.db.conn, heartbeat.name, cfg.sla.timezone, now)
+        judged = hb.judge_declared(declared, expectation(heartbeat, cfg.sla.timezone), signals, period, now)
+        for found in (incident for stretch, runs in judged
+                      for incident in hb.job_incidents(runs, stretch.job.grace, signals, now, ongoing=True)):
             if found.end is not None and found.end <= since:
                 continue
             record = job_incidents.register(store, heartbeat.name, found.start, heartbeat.severity)

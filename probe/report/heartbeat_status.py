@@ -1,7 +1,8 @@
 """Each [[heartbeat]] job where it stands now, for `probe status`, /status.json, the status
 page and /metrics: its last signal and last success, the state of its newest run due (on time,
 late, failed, too short or long; pending or running within its grace; overdue past it; waiting
-when none is due yet), the state of the run before, and when the next run is due."""
+when none is due yet), the state of the run before, when the next run is due, and since when
+it is expected (its first declaration)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from probe.result import iso_utc, parse_iso
 from probe.sla import heartbeats as hb
-from probe.store import pings
+from probe.store import job_declarations, pings
 from probe.text import local_stamp, printable, text_table
 
 from .calendar import iso_local
@@ -34,9 +35,13 @@ def heartbeat_rows(conn: sqlite3.Connection, cfg: Config | None, now: float) -> 
     if cfg is None:
         return rows
     for heartbeat in cfg.heartbeats:
-        job = expectation(heartbeat, cfg.sla.timezone)
+        # on the terms of its newest declaration, from then on (a job never declared: on the
+        # config's, over the windows)
+        declared = job_declarations.expectations(conn, heartbeat.name, cfg.sla.timezone, now)
+        job = declared[-1].job if declared else expectation(heartbeat, cfg.sla.timezone)
+        floor = declared[-1].at if declared else float("-inf")
         for window in WINDOWS:  # the shortest that holds the newest run and the one before
-            since = now - window
+            since = max(now - window, floor)
             signals = pings.read_signals(conn, heartbeat.name, until=now,
                                          since=since - max(2 * (heartbeat.every or 0) + heartbeat.grace, window))
             status = hb.job_status(job, signals, since, now)
@@ -55,6 +60,7 @@ def heartbeat_rows(conn: sqlite3.Connection, cfg: Config | None, now: float) -> 
             "last_success": iso_utc(success[0]) if success else None,
             "next_due": iso_utc(status.next_due) if status.next_due is not None else None,
             "severity": heartbeat.severity,
+            "declared_at": iso_utc(declared[0].at) if declared else None,  # expected from then on
         })
     return rows
 
@@ -69,7 +75,7 @@ def _ok(status: hb.JobStatus) -> bool:
 
 def localised(rows: list[dict[str, Any]], zone: ZoneInfo) -> list[dict[str, Any]]:
     """The rows with their times in the SLA's time zone (for /status.json and the page)."""
-    keys = ("due", "last_signal", "last_success", "next_due")
+    keys = ("due", "last_signal", "last_success", "next_due", "declared_at")
     return [{**row, **{key: None if row[key] is None else iso_local(parse_iso(row[key]), zone) for key in keys}}
             for row in rows]
 

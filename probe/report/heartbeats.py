@@ -1,6 +1,7 @@
 """The month's "Backups" part of the report: for each [[heartbeat]], the runs due this month (as
-of the as-of time) judged from its signals, the counts by state, the runs that were not on
-time, and the incidents of the missed and failed ones with their deadlines. Figures only."""
+of the as-of time, from the job's declaration on, on the terms declared) judged from its
+signals, the counts by state, the runs that were not on time, and the incidents of the missed
+and failed ones with their deadlines. Figures only."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from probe import sla
 from probe.sla import heartbeats as hb
-from probe.store import job_incidents, pings
+from probe.store import job_declarations, job_incidents, pings
 
 from .calendar import iso_local
 from .incident_rows import IncidentRules
@@ -42,7 +43,12 @@ def _section(heartbeat: Heartbeat, context: Any, period: sla.Interval,
     # the success the first due counts from
     since = period[0] - max(2 * (heartbeat.every or 0) + heartbeat.grace, LOOKBACK)
     signals = pings.signals(context.store, heartbeat.name, until=context.now, since=since)
-    runs = hb.judge_runs(expectation(heartbeat, context.config.sla.timezone), signals, period, context.now)
+    timezone = context.config.sla.timezone
+    declared = job_declarations.expectations(context.store.db.conn, heartbeat.name, timezone, context.now)
+    judged = hb.judge_declared(declared, expectation(heartbeat, timezone), signals, period, context.now)
+    runs = [run for _, stretch_runs in judged for run in stretch_runs]
+    troubles = [incident for stretch, stretch_runs in judged
+                for incident in hb.job_incidents(stretch_runs, stretch.job.grace, signals, context.now)]
     counts = hb.count_runs(runs)
     acks = job_incidents.recorded(context.store.db.conn, heartbeat.name)
     return {
@@ -53,6 +59,11 @@ def _section(heartbeat: Heartbeat, context: Any, period: sla.Interval,
         "min_duration_seconds": heartbeat.min_duration,
         "max_duration_seconds": heartbeat.max_duration,
         "severity": heartbeat.severity,
+        # expected from its first declaration (when probe first saw it) on; null: never declared
+        # by the as-of time, so expected from the month's start
+        "declared_at": iso_local(declared[0].at, zone) if declared else None,
+        "expected_from": iso_local(judged[0][0].period[0], zone) if judged else None,
+        "declarations": [_stretch(stretch, zone) for stretch, _ in judged if stretch.declared_at is not None],
         "expected": counts.expected,
         "on_time": counts.on_time,
         "late": counts.late,
@@ -64,7 +75,22 @@ def _section(heartbeat: Heartbeat, context: Any, period: sla.Interval,
         # every run that was not on time (an overdue one too: past its grace, not yet missed)
         "runs": [_run(run, zone) for run in runs if run.state not in (hb.ON_TIME, hb.PENDING)],
         "incidents": [_incident(found, heartbeat, rules, acks.get(found.start))
-                      for found in hb.job_incidents(runs, heartbeat.grace, signals, context.now)],
+                      for found in troubles],
+    }
+
+
+def _stretch(stretch: hb.Stretch, zone: Any) -> dict[str, Any]:
+    """The terms declared at ``declared_at`` that applied from ``from`` until ``until`` this month."""
+    assert stretch.declared_at is not None
+    return {
+        "declared_at": iso_local(stretch.declared_at, zone),
+        "from": iso_local(stretch.period[0], zone),
+        "until": iso_local(stretch.period[1], zone),
+        "schedule": stretch.job.schedule,
+        "every_seconds": stretch.job.every,
+        "grace_seconds": stretch.job.grace,
+        "min_duration_seconds": stretch.job.min_duration,
+        "max_duration_seconds": stretch.job.max_duration,
     }
 
 

@@ -135,6 +135,53 @@ def _every_runs(job: Expectation, signals: _Index, first: float | None, period: 
     return runs
 
 
+@dataclass(frozen=True)
+class Declaration:
+    """A job's terms as declared at ``at`` (when probe first saw them): they apply from then on,
+    until a later declaration changes them."""
+
+    at: float
+    job: Expectation
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """A part of a period over which one declaration's terms apply; ``declared_at`` None when
+    the job was never declared (then expected over the whole period)."""
+
+    job: Expectation
+    period: tuple[float, float]
+    declared_at: float | None
+
+
+def stretches(declarations: Sequence[Declaration], period: tuple[float, float],
+              undeclared: Expectation) -> list[Stretch]:
+    """The parts of ``period`` each declaration governs, oldest first: a job is expected from its
+    declaration on (nothing before it), under the terms declared then, until a new declaration
+    changes them. A job with no declaration is expected over the whole period, on
+    ``undeclared`` terms."""
+    ordered = sorted(declarations, key=lambda d: d.at)
+    if not ordered:
+        return [Stretch(undeclared, period, None)]
+    start, end = period
+    found = []
+    for declaration, following in zip(ordered, [*ordered[1:], None]):
+        begins = max(start, declaration.at)
+        ends = end if following is None else min(end, following.at)
+        if begins < ends:
+            found.append(Stretch(declaration.job, (begins, ends), declaration.at))
+    return found
+
+
+def judge_declared(declarations: Sequence[Declaration], undeclared: Expectation, signals: Sequence[Signal],
+                   period: tuple[float, float], as_of: float) -> list[tuple[Stretch, list[JobRun]]]:
+    """judge_runs over each stretch of ``period`` (the declarations made by ``as_of`` only: one
+    made later is not known then). The runs of a stretch are those due in it."""
+    known = [d for d in declarations if d.at <= as_of]
+    return [(stretch, judge_runs(stretch.job, signals, stretch.period, as_of))
+            for stretch in stretches(known, period, undeclared)]
+
+
 class _Index:
     """A job's signals sorted, for finding those of a run's window by bisection."""
 

@@ -1,7 +1,7 @@
 """The probe's SQLite database: schema and migrations, the codec of checks, the writer thread,
 queries, export/import and the paper trail's records."""
 
-from . import incident_notes, job_incidents, maintenance, pings, shipping, tls_audits
+from . import incident_notes, job_declarations, job_incidents, maintenance, pings, shipping, tls_audits
 from .histograms import bucket_bounds, latency_bucket, merge_histograms, percentile_from_histogram
 from .latencies import response_times
 from .records import (
@@ -34,6 +34,7 @@ __all__ = [
     "ImportStats",
     "incident_notes",
     "IncidentRecord",
+    "job_declarations",
     "job_incidents",
     "latency_bucket",
     "log",

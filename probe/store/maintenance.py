@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from probe.sla import Declared, to_ms
 
+from . import job_declarations
 from .records import StoreError
 from .schema import write_transaction
 
@@ -82,10 +83,12 @@ def declare_from_config(store: Store, cfg: Config, now: float | None = None) -> 
     """Record the config's windows that probe sees for the first time, declared ``now``;
     windows seen before keep their first declaration. Returns how many were new. To be
     called whenever config and database are read together (daemon start and reload, report,
-    maintenance commands)."""
+    maintenance commands). The config's [[heartbeat]] jobs are declared there and then too."""
+    now = time.time() if now is None else now
+    job_declarations.declare_from_config(store, cfg, now)
     if not cfg.maintenance:
         return 0
-    declared_ms = to_ms(time.time() if now is None else now)
+    declared_ms = to_ms(now)
     conn = store.db.conn
     added = 0
     with write_transaction(conn):

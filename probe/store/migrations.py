@@ -277,4 +277,22 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX incidents_detected ON incidents (endpoint_id, start) WHERE source = 'detected';
     CREATE UNIQUE INDEX incidents_of_jobs ON incidents (heartbeat, start) WHERE heartbeat IS NOT NULL;
     """,
+    # 12: when each [[heartbeat]] job was declared (store.job_declarations): first seen by probe
+    # in the config, with the terms it is expected on; a change of terms is a new declaration
+    """
+    CREATE TABLE job_declarations (
+        id INTEGER PRIMARY KEY,
+        heartbeat TEXT NOT NULL,
+        schedule TEXT,                -- cron, in the SLA's time zone
+        every_ms INTEGER,             -- or every so long
+        grace_ms INTEGER NOT NULL,
+        min_duration_ms INTEGER,
+        max_duration_ms INTEGER,
+        declared_at INTEGER NOT NULL,
+        declared_by TEXT,
+        source TEXT NOT NULL CHECK (source IN ('config', 'import')),
+        CHECK ((schedule IS NULL) <> (every_ms IS NULL))
+    );
+    CREATE INDEX job_declarations_by_heartbeat ON job_declarations (heartbeat, declared_at);
+    """,
 ]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from probe.sla import to_ms
 
-from . import incident_notes, job_incidents, maintenance, pings, tls_audits
+from . import incident_notes, job_declarations, job_incidents, maintenance, pings, tls_audits
 
 if TYPE_CHECKING:  # annotations only
     from .store import Store
@@ -31,7 +31,7 @@ def record_import(conn: sqlite3.Connection, file: str, now: float | None = None)
 
 
 RECORD_KINDS = ("maintenance", "incident", "incident_note", "daemon_run", "import", "ping", "tls_audit",
-                "job_incident", "job_incident_note")
+                "job_incident", "job_incident_note", "job_declaration")
 
 
 def parse_record(line: str) -> dict[str, Any] | None:
@@ -78,6 +78,7 @@ def export_records(store: Store, endpoint: str | None = None) -> list[dict[str, 
         records.extend(pings.export_records(store))
         records.extend(job_incidents.export_records(store))
         records.extend(job_incidents.export_notes(store))
+        records.extend(job_declarations.export_records(store))
     records += tls_audits.export_records(conn, endpoint)
     return records
 
@@ -103,6 +104,8 @@ def import_records(conn: sqlite3.Connection, records: list[tuple[int, dict[str, 
                 added += job_incidents.import_record(conn, record)
             elif kind == "job_incident_note":
                 added += job_incidents.import_note(conn, record)
+            elif kind == "job_declaration":
+                added += job_declarations.import_record(conn, record)
             elif kind == "tls_audit":
                 added += tls_audits.import_record(conn, record)
             else:
