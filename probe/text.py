@@ -98,6 +98,23 @@ def local_stamp(at: float, zone: str, seconds: bool = False) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
 
 
+def short_span(seconds: float) -> str:
+    """A duration in a narrow column: 42s, 12m, 3h12m, 3d04h."""
+    seconds = max(int(seconds), 0)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, "…" where it was cut."""
+    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
+
+
 def text_table(rows: Sequence[tuple[str, ...]]) -> str:
     rows = [tuple(printable(cell) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]

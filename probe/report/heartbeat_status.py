@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from probe.result import iso_utc, parse_iso
 from probe.sla import heartbeats as hb
 from probe.store import job_declarations, pings
-from probe.text import local_stamp, printable, text_table
+from probe.text import cut, local_stamp, printable, short_span, text_table
 
 from .calendar import iso_local
 from .heartbeats import LOOKBACK, expectation
@@ -91,29 +91,15 @@ def format_text(rows: list[dict[str, Any]], zone: str, now: float, width: int = 
             if row["state"] in (hb.PENDING, hb.RUNNING) and row["previous_state"] in TROUBLE:
                 state += f" (last {row['previous_state'].replace('_', ' ')})"
             last = "never" if row["last_signal"] is None else (
-                f"{row['last_signal_kind']} {_span(now - parse_iso(row['last_signal']))} ago")
+                f"{row['last_signal_kind']} {short_span(now - parse_iso(row['last_signal']))} ago")
             due = "-" if row["next_due"] is None else (
                 local_stamp(parse_iso(row["next_due"]), zone) if stamps
-                else f"in {_span(parse_iso(row['next_due']) - now)}")
+                else f"in {short_span(parse_iso(row['next_due']) - now)}")
             table.append((printable(row["heartbeat"]), state, last, due))
         rest = sum(max(len(r[i]) for r in table) + 2 for i in range(1, 4))
         if max(len(r[0]) for r in table) + rest <= width:
             break
     name_width = max(8, width - rest)
-    return text_table([(_cut(r[0], name_width), *r[1:]) for r in table])
+    return text_table([(cut(r[0], name_width), *r[1:]) for r in table])
 
 
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
-
-
-def _span(seconds: float) -> str:
-    """A short duration: 42s, 12m, 3h12m, 3d4h."""
-    seconds = max(int(seconds), 0)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    if seconds < 86400:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"

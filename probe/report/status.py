@@ -11,7 +11,7 @@ from probe.config import Config, SLASettings
 from probe.result import iso_utc, parse_iso
 from probe.spec import public_url
 from probe.store import Store, maintenance, runs_around
-from probe.text import local_stamp, printable, text_table
+from probe.text import cut, local_stamp, printable, short_span, text_table
 
 from . import sites as several
 from .heartbeat_status import format_text as heartbeats_text
@@ -206,23 +206,13 @@ def _fit(table: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]]:
     if short > 0:
         name_width = max(8, name_width - short)
     error_width = max(width - _fixed_width(table, name_width), 1)
-    return [(_cut(row[0], name_width), *row[1:-1], _cut(row[-1], error_width)) for row in table]
+    return [(cut(row[0], name_width), *row[1:-1], cut(row[-1], error_width)) for row in table]
 
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
 
 
 def _ago(seconds: float) -> str:
-    """A short age: 42s, 12m, 3h12m, 3d4h."""
-    seconds = max(int(seconds), 0)
-    if seconds < 60:
-        return f"{seconds}s ago"
-    if seconds < 3600:
-        return f"{seconds // 60}m ago"
-    if seconds < 86400:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m ago"
-    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h ago"
+    """A short age: 42s ago, 12m ago, 3h12m ago, 3d04h ago."""
+    return f"{short_span(seconds)} ago"
 
 
 def _which(daemon: dict) -> str:
