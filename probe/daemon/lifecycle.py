@@ -264,11 +264,11 @@ class Daemon:
         notify(f"STATUS=checking {len(new.checked)} endpoints")
 
     def _declare_maintenance(self) -> None:
-        """The new config's maintenance windows are declared when the daemon first sees them."""
+        """The new config's maintenance windows and jobs are declared when the daemon first sees them."""
         try:
             added = maintenance.declare_from_config(self.store, self.config, time.time())
         except (StoreError, sqlite3.Error) as exc:
-            log.error("maintenance windows of the new config not declared yet: %s", one_line(str(exc)))
+            log.error("maintenance windows and jobs of the new config not declared yet: %s", one_line(str(exc)))
             return
         if added:
             log.info("%d maintenance window(s) declared from the config", added)
