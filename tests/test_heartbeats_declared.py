@@ -67,6 +67,20 @@ def test_schedule_changed_mid_month():
     assert hb.count_runs(old_only).late == 9
 
 
+def test_a_run_of_the_old_terms_is_missed_once_the_new_terms_run_is_due():
+    """03:00 with 1 h of grace until Friday 20 Feb 12:00, then 02:00 with 2 h. No signal on the
+    20th; one success on Saturday 21 Feb at 02:40. The 20th's run (old terms) is missed: no
+    success arrived before the next run was due (21 Feb 02:00, under the new terms), even though
+    the old schedule's next time (21 Feb 03:00) was later. The 02:40 success is the 21st's, on
+    time (within 2 h of 02:00); it is not the 20th's, late."""
+    earlier = hb.Expectation("0 2 * * *", None, grace=7200, timezone="Europe/Paris")
+    signals = [s for s in february_signals() if s.at < paris(20, 0)] + [hb.Signal(paris(21, 2, 40), hb.SUCCESS)]
+    declared = [hb.Declaration(paris(1, 0, month=1), NIGHTLY), hb.Declaration(paris(20, 12), earlier)]
+    (_, before), (_, after) = hb.judge_declared(declared, earlier, signals, FEBRUARY, paris(21, 5))
+    assert (before[-1].due, before[-1].state) == (paris(20, 3), hb.MISSED)
+    assert (after[0].due, after[0].state) == (paris(21, 2), hb.ON_TIME)
+
+
 def test_every_job_declared_mid_month():
     """Every 6 h, declared 10 Feb 12:00, no signal ever: the first run is due at 18:00, and each
     run after it 6 h later; as of 11 Feb 12:20 (30 min of grace): 18:00, 00:00 and 06:00 are

@@ -87,18 +87,31 @@ def cron_times(expression: str, timezone: str, after: float, until: float) -> It
 
 
 def judge_runs(job: Expectation, signals: Sequence[Signal], period: tuple[float, float],
-               as_of: float) -> list[JobRun]:
+               as_of: float, next_due: float | None = None) -> list[JobRun]:
     """Every run due in ``period`` (and by ``as_of``), with its state. ``signals`` are all the
     job's signals up to ``as_of`` (those before the period too: they set the first due of an
-    ``every`` job and the start of a run begun before the period)."""
+    ``every`` job and the start of a run begun before the period). ``next_due``: when the first
+    run of the terms that follow is due (a run not done by then is missed, whatever the old
+    schedule would have allowed)."""
     ordered = sorted((s for s in signals if s.at <= as_of), key=lambda s: s.at)
     if job.schedule is not None:
-        return _cron_runs(job, _Index(ordered), period, as_of)
-    anchor = ordered[0].at if ordered else None
-    return _every_runs(job, _Index(ordered), anchor, period, as_of)
+        runs = _cron_runs(job, _Index(ordered), period, as_of, next_due)
+    else:
+        runs = _every_runs(job, _Index(ordered), ordered[0].at if ordered else None, period, as_of, next_due)
+    return runs
 
 
-def _cron_runs(job: Expectation, signals: _Index, period: tuple[float, float], as_of: float) -> list[JobRun]:
+def first_due(job: Expectation, begins: float) -> float:
+    """When the first run of ``job`` is due from ``begins`` on (an ``every`` job: ``every``
+    after it, as for a job with no signal yet)."""
+    if job.schedule is not None:
+        return next(cron_times(job.schedule, job.timezone, begins - 1e-3, float("inf")), float("inf"))
+    assert job.every is not None
+    return begins + job.every
+
+
+def _cron_runs(job: Expectation, signals: _Index, period: tuple[float, float], as_of: float,
+               next_due: float | None = None) -> list[JobRun]:
     """A run is due at each time of the schedule; the signals from then until the next time
     are its own."""
     start, end = period
@@ -107,11 +120,13 @@ def _cron_runs(job: Expectation, signals: _Index, period: tuple[float, float], a
     if not dues:
         return []
     following = [*dues[1:], next(cron_times(job.schedule, job.timezone, dues[-1], float("inf")))]
+    if next_due is not None:
+        following = [min(closes, max(next_due, due)) for due, closes in zip(dues, following)]
     return [_judge(job, signals, due, due, closes, as_of) for due, closes in zip(dues, following)]
 
 
 def _every_runs(job: Expectation, signals: _Index, first: float | None, period: tuple[float, float],
-                as_of: float) -> list[JobRun]:
+                as_of: float, next_due: float | None = None) -> list[JobRun]:
     """Each run is due ``every`` after the previous success (or after the previous due when
     that run brought none); the first, ``every`` after the job's first signal, or after the
     period's start when it sent none before. A success any time before its due + grace is on
@@ -124,7 +139,8 @@ def _every_runs(job: Expectation, signals: _Index, first: float | None, period: 
     for _ in range(MAX_RUNS * 4):  # runs before the period are followed too, up to a bound
         if due >= end or due > as_of:
             break
-        run = _judge(job, signals, due, opens, due + job.every, as_of)
+        closes = due + job.every if next_due is None else min(due + job.every, max(next_due, due))
+        run = _judge(job, signals, due, opens, closes, as_of)
         if due >= start:
             runs.append(run)
         if not run.judged:
@@ -178,8 +194,11 @@ def judge_declared(declarations: Sequence[Declaration], undeclared: Expectation,
     """judge_runs over each stretch of ``period`` (the declarations made by ``as_of`` only: one
     made later is not known then). The runs of a stretch are those due in it."""
     known = [d for d in declarations if d.at <= as_of]
-    return [(stretch, judge_runs(stretch.job, signals, stretch.period, as_of))
-            for stretch in stretches(known, period, undeclared)]
+    found = stretches(known, period, undeclared)
+    # a run of old terms is missed when not done by the first run due under the new ones
+    cutoffs = [first_due(later.job, later.period[0]) for later in found[1:]] + [None]
+    return [(stretch, judge_runs(stretch.job, signals, stretch.period, as_of, cutoff))
+            for stretch, cutoff in zip(found, cutoffs)]
 
 
 class _Index:
