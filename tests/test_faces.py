@@ -38,9 +38,9 @@ FACES = {
         "make_environment", "period_name", "render_csv", "render_html", "render_pdf", "render_period_html",
     ],
     "probe.report": [
-        "PARALLEL_MIN", "ReportContext", "build", "check_month_begun", "heartbeat_status", "incidents", "iso_local",
-        "last_complete_month", "local_days", "maintenance_windows", "parse_month", "periods", "public",
-        "runs_around", "status",
+        "PARALLEL_MIN", "ReportContext", "build", "check_month_begun", "heartbeat_status", "incidents",
+        "iso_local", "last_complete_month", "local_days", "maintenance_windows", "parse_month", "periods",
+        "public", "runs_around", "status",
     ],
     "probe.schedule": [
         "SEND_EVERY", "Scheduler", "Stats", "WorkerPool", "auto_workers", "deal", "next_due",
@@ -56,17 +56,17 @@ FACES = {
         "downtime_intervals", "eligible_intervals", "episodes", "excused_intervals", "expand_weekly",
         "fix_time", "fold_check", "heartbeats", "incident_deadlines", "incident_severity", "intersect",
         "maintenance_for", "merge", "monitored", "month_period", "nearest_rank", "objective_from_buckets",
-        "objective_from_times", "occurrences", "parse_deadline", "per_day", "runs_from_checks",
-        "service_figures", "site_timeline", "subtract", "to_ms", "total_ms", "truncate_percent",
-        "unmonitored", "uses_support_hours", "vouching",
+        "objective_from_times", "objective_least_favourable", "occurrences", "parse_deadline", "per_day",
+        "runs_from_checks", "service_figures", "site_timeline", "subtract", "to_ms", "total_ms",
+        "truncate_percent", "unmonitored", "uses_support_hours", "vouching",
     ],
     "probe.store": [
         "COMMIT_INTERVAL", "DaemonRun", "HOUR_MS", "ImportStats", "IncidentRecord", "RETENTION_DAYS",
         "Rollup", "SCHEMA_VERSION", "Store", "StoreError", "StoredEndpoint", "Writer", "WriterStats",
         "backup", "bucket_bounds", "check_pages", "export_jsonl", "import_jsonl", "incident_notes",
         "job_declarations", "job_incidents", "latency_bucket", "log", "maintenance", "merge_histograms",
-        "percentile_from_histogram", "pings",
-        "response_times", "runs_around", "shipping", "tls_audits", "write_transaction",
+        "percentile_from_histogram", "pings", "response_times", "runs_around", "shipping", "tls_audits",
+        "write_transaction",
     ],
 }
 

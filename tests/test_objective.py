@@ -336,3 +336,24 @@ def test_the_chart_follows_the_objective_rule_and_says_so(month):
     chart = render.latency_chart(plain, "fr")
     assert [series["name"] for series in chart["series"]] == ["p95", "median"]
     assert chart["note"].endswith("maintenance comprise.")
+
+
+def test_an_hour_partly_in_maintenance_is_never_more_favourable_than_the_truth():
+    """After pruning, the 10:00 hour holds one 1000 ms check made before a window from 10:01 to
+    11:00, and 19 checks of 50 ms made inside it; which were inside can no longer be told. From
+    the raw checks the month's p95 is 1000 ms (one counted check): breached against 800 ms.
+    Counting the hour whole would give p95 = the 19th of 20 = 50 ms, met: more favourable than
+    the truth. The least favourable choice (leave out the 19 fast ones) states the 1000 ms
+    bucket's upper bound, breached; its lower bound is the lowest bucket's."""
+    from probe.sla import objective_least_favourable
+    from probe.store import bucket_bounds, latency_bucket
+
+    unsure = [(*bucket_bounds(latency_bucket(50.0)), 19), (*bucket_bounds(latency_bucket(1000.0)), 1)]
+    figure = objective_least_favourable([], unsure, 95, 800)
+    assert figure.value_ms == bucket_bounds(latency_bucket(1000.0))[1] and figure.met is False
+    assert figure.low_ms == bucket_bounds(latency_bucket(50.0))[0] and not figure.exact
+    # hours wholly outside maintenance are sure: 40 checks of 100 ms keep p95 at 100 ms whatever
+    # the unsure hour's checks were (the 1000 ms one is the 41st of 41 at most, rank 39 of 41)
+    sure = [(*bucket_bounds(latency_bucket(100.0)), 40)]
+    figure = objective_least_favourable(sure, unsure, 95, 800)
+    assert figure.value_ms == bucket_bounds(latency_bucket(100.0))[1] and figure.met is True

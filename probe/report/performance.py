@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from probe import sla
-from probe.sla import ObjectiveFigure, objective_from_buckets, objective_from_times
+from probe.sla import ObjectiveFigure, objective_from_times, objective_least_favourable
 from probe.store import Rollup, Store, bucket_bounds, merge_histograms, response_times
 
 Day = tuple[date, float, float]
@@ -66,14 +66,20 @@ def latency_objective(store: Store, name: str, percentile: float, under: float, 
             per_day.append(objective_from_times((ms for _, ms in kept[low:high]), percentile, under_ms))
             medians.append(objective_from_times((ms for _, ms in kept[low:high]), 50, under_ms))
     else:
-        # An hour is left out when maintenance covers all of it; an hour partly in
-        # maintenance is counted whole (its checks are not told apart any more).
+        # An hour is left out when maintenance covers all of it; the checks of an hour partly in
+        # maintenance can no longer be told apart: the least favourable choice is stated.
         hours = [r for r in rollups if sla.subtract([(r.hour, r.hour + 3600)], excused)]
-        month = objective_from_buckets(_buckets(merge_histograms(r.histogram for r in hours)), percentile, under_ms)
-        daily = [_buckets(merge_histograms(r.histogram for r in hours if start <= r.hour < end))
-                 for _, start, end in days]
-        per_day = [objective_from_buckets(buckets, percentile, under_ms) for buckets in daily]
-        medians = [objective_from_buckets(buckets, 50, under_ms) for buckets in daily]
+        unsure = {r.hour for r in hours if sla.intersect([(r.hour, r.hour + 3600)], excused)}
+
+        def figure(start: float, end: float, rank: float) -> ObjectiveFigure:
+            chosen = [r for r in hours if start <= r.hour < end]
+            return objective_least_favourable(
+                _buckets(merge_histograms(r.histogram for r in chosen if r.hour not in unsure)),
+                _buckets(merge_histograms(r.histogram for r in chosen if r.hour in unsure)), rank, under_ms)
+
+        month = figure(-math.inf, math.inf, percentile)
+        per_day = [figure(start, end, percentile) for _, start, end in days]
+        medians = [figure(start, end, 50) for _, start, end in days]
     return {
         "percentile": percentile,
         "under_ms": under_ms,

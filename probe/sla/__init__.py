@@ -46,7 +46,13 @@ from .runs import (
     runs_from_checks,
     unmonitored,
 )
-from .performance import ObjectiveFigure, nearest_rank, objective_from_buckets, objective_from_times
+from .performance import (
+    ObjectiveFigure,
+    nearest_rank,
+    objective_from_buckets,
+    objective_from_times,
+    objective_least_favourable,
+)
 from .service import ServiceFigures, downtime_intervals, eligible_intervals, service_figures
 from .sites import (
     SITE_RULES,
@@ -81,6 +87,7 @@ __all__ = [
     "nearest_rank",
     "objective_from_buckets",
     "objective_from_times",
+    "objective_least_favourable",
     "uses_support_hours",
     "availability",
     "BLIP",

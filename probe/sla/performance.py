@@ -73,3 +73,29 @@ def objective_from_buckets(buckets: Sequence[tuple[float, float, int]], percenti
         if seen >= rank:
             return ObjectiveFigure(percentile, under_ms, high, low, count, False, HISTOGRAMS)
     raise AssertionError("unreachable: the ranks add up to the count")  # pragma: no cover
+
+
+def objective_least_favourable(sure: Sequence[tuple[float, float, int]],
+                               unsure: Sequence[tuple[float, float, int]], percentile: float,
+                               under_ms: float) -> ObjectiveFigure:
+    """From histograms where the checks of ``unsure`` (hours partly in maintenance) may or may
+    not count: which of them were made in maintenance can no longer be told. The figure stated
+    is the least favourable over every choice: leaving out an unsure check faster than the
+    value can only raise it, one slower can only lower it, so the worst choices are "leave
+    out every unsure check below a threshold", tried for each threshold. The value is the
+    highest upper bound found, ``low_ms`` the lowest lower bound (the truth lies between)."""
+    lows = sorted({low for low, _, n in unsure if n > 0})
+    figures = []
+    for threshold in [-math.inf, *lows[1:], math.inf]:
+        counts: dict[tuple[float, float], int] = {}
+        for low, high, n in [*sure, *((lo, hi, n) for lo, hi, n in unsure if lo >= threshold)]:
+            if n > 0:
+                counts[(low, high)] = counts.get((low, high), 0) + n
+        figures.append(objective_from_buckets([(lo, hi, n) for (lo, hi), n in sorted(counts.items())],
+                                              percentile, under_ms))
+    valued = [f for f in figures if f.value_ms is not None]
+    if not valued:
+        return figures[0]
+    worst = max(valued, key=lambda f: f.value_ms or 0.0)
+    low = min(f.low_ms for f in valued if f.low_ms is not None)
+    return ObjectiveFigure(percentile, under_ms, worst.value_ms, low, worst.count, False, HISTOGRAMS)
