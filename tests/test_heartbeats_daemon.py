@@ -65,6 +65,11 @@ def test_pings_from_probe_ping_and_curl(tmp_path, urls, certs):  # noqa: F811
         big.write_bytes(b"x" * 20000)
         assert curl("-X", "POST", "--data-binary", f"@{big}", f"{base}/ping/backup/fail/{TOKEN}") == 413
         assert curl("-X", "POST", f"{base}/ping/backup?exit_status=999", "-H", f"Authorization: Bearer {TOKEN}") == 400
+        # digits that are not ASCII digits: a 400, not a 500 with a traceback
+        assert curl("-X", "POST", f"{base}/ping/backup/{TOKEN}?exit_status=%C2%B2") == 400
+        # a request line too long to parse, the token in it: answered 400, and neither the
+        # token nor a traceback reaches the log (anyone could fill it so)
+        assert curl("-X", "POST", f"{base}/ping/backup/{TOKEN}?x={'a' * 9000}") == 400
         assert len(stored(db)) == 4
         assert probe_ping("nope", env=env).stderr == f"probe: {config}: no [[heartbeat]] named 'nope'\n"
 
@@ -82,7 +87,7 @@ def test_pings_from_probe_ping_and_curl(tmp_path, urls, certs):  # noqa: F811
         assert daemon.stop() == 0
     logs = daemon.logs()
     assert "ping backup: fail (exit status 3)" in logs
-    assert TOKEN not in logs and "wrong-token" not in logs
+    assert TOKEN not in logs and "wrong-token" not in logs and "Traceback" not in logs
     with open(db, "rb") as fh:
         assert TOKEN.encode() not in fh.read()
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timezone
 
 import pytest
 
@@ -498,3 +499,29 @@ def test_a_hub_restarted_during_a_combined_incident_announces_it_once(tmp_path):
     # down at both sites from T0+120 (lyon-1 a second later): 2 of 2 once lyon-1 confirms at
     # T0+181; over at paris-1's first up check (T0+480): 1 of 2 is no majority
     assert events == [("opened", iso_utc(T0 + 181), None), ("resolved", iso_utc(T0 + 181), iso_utc(T0 + 480))]
+
+
+def test_a_site_cannot_stretch_its_checks_nor_date_them_ahead(tmp_path, certs, hub_tls):
+    """A site with a valid token pushes two down checks of "web" claiming a day-long interval:
+    the hub's config checks "web" every 10 s, so each vouches for 15 s at most (1.5 × 10 s),
+    not hours. A check dated a minute after the hub received it is refused whole (400)."""
+    port = refused_port()
+    endpoint = (f'[hub]\ncheck_endpoints = false\n[[endpoint]]\nname = "web"\nurl = "https://127.0.0.1:1/"\n'
+                f'interval = "10s"\ntimeout = "5s"\n')
+    hub = start_hub(tmp_path / "hub", port, hub_tls, extra=endpoint)
+    hub.wait_log("serving /metrics")
+    now = time.time()
+    stamp = lambda at: datetime.fromtimestamp(at, timezone.utc).isoformat().replace("+00:00", "Z")  # noqa: E731
+    line = lambda at: json.dumps({"endpoint": "web", "at": stamp(at), "state": "down", "error_class": "connect",  # noqa: E731
+                                  "interval_s": 86400, "site": "site-1"})
+    body = f"{line(now - 3600)}\n{line(now - 3590)}\n".encode()
+    status, text = _push(port, certs.ca_file, "site-1", TOKENS["site-1"], body)
+    assert status == 200, text
+    with sqlite3.connect(tmp_path / "hub" / "hub.db") as conn:
+        intervals = conn.execute("SELECT DISTINCT s.interval_ms FROM checks c JOIN settings s ON s.id = c.setting_id"
+                                 ).fetchall()
+    assert intervals == [(10000,)]
+    status, text = _push(port, certs.ca_file, "site-1", TOKENS["site-1"], (line(now + 60) + "\n").encode(),
+                         stream="00112233aabbccde")
+    assert status == 400 and "nothing stored" in text
+    assert hub.stop() == 0

@@ -144,3 +144,18 @@ def test_maintenance_list_times_are_labelled_with_the_zone(history):
     header, row = ok(probe("maintenance", "list", "--config", config, "--db", db)).stdout.splitlines()
     assert "2027-07-01 22:00 CEST" in row and "2027-07-02 00:00 CEST" in row
     assert re.search(r" \d{4}-\d\d-\d\d \d\d:\d\d CES?T ", row.split("CEST", 2)[-1])  # declared: now
+
+
+def test_show_neutralises_what_a_check_or_a_site_wrote():
+    """A summary comes from a check's error text, which a server (or a site's push) chose: on
+    the terminal it stays on its line, and escape sequences are shown, not obeyed."""
+    from probe.report.incidents import format_show
+
+    hostile = "\x1b]0;pwned\x07\x1b[2Jdown\u202e\r\nFAKE LOG LINE"
+    row = {"id": 3, "endpoint": "web\x1b[31m", "severity": "blocking", "source": "detected",
+           "start": "2026-12-05T11:03:00+01:00", "end": None, "summary": hostile,
+           "acknowledge_deadline": None, "acknowledge": "open", "fix_deadline": None, "fix": "open",
+           "acknowledged": None, "acknowledged_by": None, "notes": []}
+    text = format_show(row, "Europe/Paris")
+    assert "\x1b" not in text and "\r" not in text and "\u202e" not in text
+    assert not any(line.startswith("FAKE") for line in text.splitlines())

@@ -40,6 +40,9 @@ FLUSH_TIMEOUT = 30.0  # seconds a push waits for its checks to be committed
 SILENT_TICK = 1.0  # seconds between looks at the sites' last pushes
 _STREAM = re.compile(r"[0-9a-f]{8,64}")
 
+
+CLOCK_SKEW = 10.0  # seconds a pushed check may be dated after the hub received it (site clocks drift)
+
 HUB_MESSAGES = {
     "en": {"sites": "Sites", "site": "Site", "last_push": "Last push", "data_lag": "Data lag",
            "site_silent": "silent", "site_ok": "pushing", "never": "never"},
@@ -152,7 +155,7 @@ class Hub:
     async def push(self, request: web.Request) -> web.Response:
         site = self._site(request)
         stream, first = request.query.get("stream", ""), request.query.get("first", "")
-        if not _STREAM.fullmatch(stream) or not first.isdigit() or not 0 < int(first) < 2**62:
+        if not _STREAM.fullmatch(stream) or not re.fullmatch(r"[0-9]{1,19}", first) or not 0 < int(first) < 2**62:
             raise self._refuse(web.HTTPBadRequest, "400", "a push names its stream (hex) and first sequence (from 1)")
         body = await self._body(request)
         lines = [line for line in body.split(b"\n") if line.strip()]
@@ -161,11 +164,12 @@ class Hub:
             through = await self._call(lambda: shipping.stored_through(self._conn(), site.name, stream))
             try:
                 read = await asyncio.to_thread(shipping.read_push, lines, site.name, stream, int(first),
-                                               through, time.time() + 86400)
+                                               through, time.time() + CLOCK_SKEW)
             except shipping.WrongSite as exc:
                 raise self._refuse(web.HTTPForbidden, "403", f"site {site.name!r} cannot push {exc}") from None
             except ValueError as exc:
                 raise self._refuse(web.HTTPBadRequest, "400", f"nothing stored: {exc}") from None
+            read.checks[:] = self._known(read.checks)
             writer = self.view.writer
             for item in read.checks:
                 writer.submit(*item)
@@ -181,6 +185,15 @@ class Hub:
         stored_through = max(through, read.through)
         return web.json_response({"site": site.name, "stream": stream, "stored_through": stored_through,
                                   "stored": len(read.checks) + len(read.runs)})
+
+    def _known(self, checks: list) -> list:
+        """The pushed checks, those of an endpoint the hub's config names vouching for no longer
+        than the hub's own interval allows: a site cannot stretch two checks into hours of
+        downtime. (Checks of endpoints the config does not name are kept as evidence; no report
+        of the hub's counts them.)"""
+        known = self._endpoints()
+        return [(name, result, min(interval_s, known[name].interval) if name in known else interval_s, line_site)
+                for name, result, interval_s, line_site in checks]
 
     def _endpoints(self) -> dict[str, Any]:
         """The config's endpoints by name, made again after a reload."""

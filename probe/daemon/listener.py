@@ -96,6 +96,7 @@ class _Guarded(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.timer: asyncio.TimerHandle | None = None
         self.tail = b""  # the last bytes of a head not yet complete
+        self.begun = False  # a byte of the request line has come (not only empty lines)
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -110,7 +111,10 @@ class _Guarded(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.timer is not None:
-            seen = self.tail + data
+            # empty lines before the request line are skipped (RFC 9112 §2.2), so they cannot
+            # pass for the end of a head
+            seen = self.tail + data if self.begun else data.lstrip(b"\r\n")
+            self.begun = self.begun or bool(seen)
             if HEAD_END in seen:
                 self.timer.cancel()
                 self.timer = None

@@ -14,6 +14,7 @@ import asyncio
 import hmac
 import logging
 import math
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -75,7 +76,8 @@ def add_ping_routes(app: web.Application, view: Any) -> None:
         if heartbeat is None:
             raise web.HTTPNotFound(text="no such heartbeat\n")
         if not _authorized(request, rest[0] if rest else None, heartbeat.token):
-            log.warning("ping %s: refused, a missing or wrong token (from %s)", name, request.remote)
+            # anyone may knock: not worth a line each at the default level (as the hub's 401s)
+            log.debug("ping %s: refused, a missing or wrong token (from %s)", name, request.remote)
             raise web.HTTPUnauthorized(text="a missing or wrong token\n",
                                        headers={"WWW-Authenticate": 'Bearer realm="probe ping"'})
         exit_status, duration = _query(request)
@@ -118,7 +120,7 @@ def _query(request: web.Request) -> tuple[int | None, float | None]:
     duration: float | None = None
     text = request.query.get("exit_status")
     if text is not None:
-        if not text.isdigit() or int(text) > 255:
+        if not re.fullmatch(r"[0-9]{1,3}", text) or int(text) > 255:
             raise web.HTTPBadRequest(text="exit_status must be a number from 0 to 255\n")
         exit_status = int(text)
     text = request.query.get("duration")

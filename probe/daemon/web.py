@@ -14,6 +14,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
@@ -353,6 +354,20 @@ def _guard(token: str | None, public: bool) -> str:
     return " (bearer token required)" if token else ""
 
 
+class _ClientMistakes(logging.Filter):
+    """aiohttp logs a request it cannot parse with a traceback, the raw request line included
+    (a ping's token in its path, say): anyone could fill the log with them. Those are the
+    client's mistakes, answered with a 400; they are dropped here. Errors of probe's own
+    handlers are still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, HttpProcessingError)
+
+
+_CLIENT_MISTAKES = _ClientMistakes()
+
+
 async def start_web(view: DaemonView, host: str, port: int, token: str | None = None,
                     template_dir=None, max_connections: int | None = None,
                     head_timeout: float = HEAD_TIMEOUT, ssl_context=None) -> web.AppRunner:
@@ -365,6 +380,8 @@ async def start_web(view: DaemonView, host: str, port: int, token: str | None = 
             f"will not serve metrics and status on {host}: it is not a loopback address;"
             " set a bearer token ($PROBE_LISTEN_TOKEN) to listen there"
         )
+    if _CLIENT_MISTAKES not in logging.getLogger("aiohttp.server").filters:
+        logging.getLogger("aiohttp.server").addFilter(_CLIENT_MISTAKES)
     runner = web.AppRunner(make_app(view, token, template_dir), access_log=None,
                            keepalive_timeout=KEEPALIVE_TIMEOUT, shutdown_timeout=0.5)
     await runner.setup()

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from probe import sla
 from probe.config import Config
 from probe.store import Store, incident_notes, maintenance, runs_around
-from probe.text import local_stamp, text_table
+from probe.text import local_stamp, printable, text_table
 
 from . import heartbeat_incidents
 from . import sites as several
@@ -107,7 +107,8 @@ def format_show(row: dict, zone: str = "UTC") -> str:
     events.sort(key=lambda event: datetime.fromisoformat(event[0]).timestamp())
     lines.append("timeline:")
     lines += [f"  {_stamp(at, zone)}  {what}" for at, what in events]
-    return "\n".join(lines)
+    # every text from checks, sites and people neutralised: one line each, no escape sequence
+    return "\n".join(printable(line) for line in lines)
 
 
 def _stamp(iso: str | None, zone: str) -> str:
