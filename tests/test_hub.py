@@ -136,10 +136,11 @@ def test_three_sites_ship_everything_to_the_hub_and_back_fill_after_it_was_down(
     # The hub dies; the sites go on probing and keep what the hub has not stored.
     hub.process.kill()
     hub.process.wait(10)
-    time.sleep(4)
-    waiting = {name: sqlite3.connect(tmp_path / name / "site.db").execute(
-        "SELECT count(*) FROM upstream_outbox").fetchone()[0] for name in sites}
-    assert all(count >= 3 for count in waiting.values()), waiting
+    def waiting():
+        return {name: sqlite3.connect(tmp_path / name / "site.db").execute(
+            "SELECT count(*) FROM upstream_outbox").fetchone()[0] for name in sites}
+
+    wait_for(lambda: all(count >= 3 for count in waiting().values()), what="checks waiting for the hub")
     hub = start_hub(tmp_path / "hub", port, hub_tls, own)
     hub.wait_log("serving /metrics")
     wait_for(lambda: all(sqlite3.connect(tmp_path / name / "site.db").execute(
@@ -157,7 +158,7 @@ def test_three_sites_ship_everything_to_the_hub_and_back_fill_after_it_was_down(
         kept = checks_at(tmp_path / name / "site.db")
         assert list(kept) == [("api", name)]
         assert at_hub[("api", name)] == kept[("api", name)]
-        assert len(kept[("api", name)]) >= 8
+        assert len(kept[("api", name)]) >= 4  # pushed before the kill, and waiting after it
         assert sqlite3.connect(tmp_path / name / "site.db").execute(
             "SELECT count(*) FROM upstream_outbox").fetchone()[0] == 0
     # The sites' daemon runs are at the hub, with their site, stopped; the hub's own is apart.
@@ -307,7 +308,7 @@ def test_a_site_killed_loses_nothing_and_the_hub_sees_the_crash(tmp_path, servic
     assert status.returncode == 0 and f"lines waiting for https://127.0.0.1:{port}/; last push stored 20" in status.stdout
     assert site.stop() == 0
     own, at_hub = checks_at(folder / "site.db"), checks_at(tmp_path / "hub" / "hub.db")
-    assert at_hub == own and len(own[("api", "site-1")]) >= 4
+    assert at_hub == own and len(own[("api", "site-1")]) >= 2
     with Store.open(tmp_path / "hub" / "hub.db") as store:
         runs = [(run.site, run.stop_reason) for run in store.daemon_runs() if run.site == "site-1"]
     assert runs == [("site-1", "crash"), ("site-1", "stop")]
