@@ -106,7 +106,6 @@ def parse_sites(raw: Mapping[str, Any], where: Where, environ: Mapping[str, str]
     """The ``[[site]]`` tables: names unique, tokens unique."""
     sites: list[Site] = []
     for index, table in enumerate(_array(raw, "site", where), start=1):
-        name = table.get("name")
         section = _site_section(table, index)
         reject_unknown(table, SITE_KEYS, where, section)
         for key in ("name", "token"):
