@@ -56,7 +56,8 @@ def available() -> bool:
 
 def run_chromium(page: Path, *flags: str, timeout: float = TIMEOUT) -> Run:
     """Run headless Chromium once on ``page`` with ``flags`` (e.g. ``--screenshot=...``)."""
-    with tempfile.TemporaryDirectory(prefix="probe-chromium-") as profile:
+    # Chromium's helper processes may still write to the profile as it is removed
+    with tempfile.TemporaryDirectory(prefix="probe-chromium-", ignore_cleanup_errors=True) as profile:
         command = [
             str(CHROMIUM), *QUIET_FLAGS, f"--user-data-dir={profile}",
             "--enable-logging=stderr", "--v=0", *flags, page.resolve().as_uri(),

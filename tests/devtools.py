@@ -20,7 +20,8 @@ def measure(page: Path, expression: str, width: int = 375, height: int = 800, mo
     """Open ``page`` in a ``width`` x ``height`` phone viewport (its meta viewport honoured) and
     return the value of the JavaScript ``expression`` there. DevTools evaluates it whatever the
     page's Content-Security-Policy; the page itself runs nothing."""
-    with tempfile.TemporaryDirectory(prefix="probe-chromium-") as profile:
+    # Chromium's helper processes may still write to the profile as it is removed
+    with tempfile.TemporaryDirectory(prefix="probe-chromium-", ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [str(CHROMIUM), *QUIET_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

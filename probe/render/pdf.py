@@ -45,7 +45,9 @@ def render_pdf(html: str) -> bytes:
     browser = find_browser()
     if browser is None:
         raise PdfError("--format pdf needs Chromium (Debian: apt-get install chromium), or set PROBE_CHROMIUM")
-    with tempfile.TemporaryDirectory(prefix="probe-pdf-") as work:
+    # Chromium's helper processes may still write to the profile as it is removed: what they
+    # leave in the temporary folder is no reason to fail a report that was printed
+    with tempfile.TemporaryDirectory(prefix="probe-pdf-", ignore_cleanup_errors=True) as work:
         page, out = Path(work) / "report.html", Path(work) / "report.pdf"
         page.write_text(html, encoding="utf-8")
         sandbox = ("--no-sandbox",) if os.geteuid() == 0 else ()  # Chromium refuses root otherwise
